@@ -1,0 +1,62 @@
+# twiliocore: `make run` and `make test` are all a newcomer needs (see README.md).
+# Both set up what is missing first (scripts/setup.sh) and are safe to run again.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+CMAKE   := $(VENV)/bin/cmake
+CTEST   := $(VENV)/bin/ctest
+JOBS    ?= $(shell nproc)
+# Builds from several shells at once queue up on this lock instead of racing.
+LOCK    := flock build/.lock
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: all setup build test test-cpp test-asan test-python lint run emulator bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+	@mkdir -p build
+
+## Editable install of the package: compiles twiliocore._core into build/py.
+build: setup
+	@$(LOCK) $(PY) -m pip install -q --no-build-isolation --no-deps \
+		-Cbuild-dir=build/py -Ccmake.define.TWILIOCORE_WERROR=ON -e .
+
+## Everything CI runs: C++ tests (plain and under ASan+UBSan), Python tests, lint.
+test: build test-cpp test-asan test-python lint
+
+test-cpp: setup
+	@$(LOCK) $(CMAKE) -S . -B build/cpp -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTWILIOCORE_BUILD_TESTS=ON -DTWILIOCORE_WERROR=ON >/dev/null
+	@$(LOCK) $(CMAKE) --build build/cpp -j $(JOBS)
+	@$(CTEST) --test-dir build/cpp --output-on-failure -j $(JOBS)
+
+test-asan: setup
+	@$(LOCK) $(CMAKE) -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+		-DTWILIOCORE_BUILD_TESTS=ON -DTWILIOCORE_WERROR=ON -DTWILIOCORE_SANITIZE=ON >/dev/null
+	@$(LOCK) $(CMAKE) --build build/asan -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(CTEST) --test-dir build/asan --output-on-failure -j $(JOBS)
+
+test-python: build
+	@$(PY) -m pytest
+
+lint: setup
+	@$(VENV)/bin/ruff check python api tests bench scripts
+	@$(VENV)/bin/ruff format --check python api tests bench scripts
+
+## The service in mock mode on http://127.0.0.1:8000 (SQLite, bundled emulator).
+run: build
+	@$(PY) -m twiliocore serve --host 127.0.0.1 --port 8000
+
+## The Twilio emulator alone on http://127.0.0.1:8081.
+emulator: build
+	@$(PY) -m twiliocore emulator --port 8081
+
+bench: build
+	@$(PY) bench/run_all.py
+
+clean:
+	rm -rf build _skbuild

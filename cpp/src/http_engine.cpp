@@ -1,0 +1,1 @@
+// PLACEHOLDER: filled in by the http_engine work.

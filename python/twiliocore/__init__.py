@@ -1,0 +1,56 @@
+"""twiliocore: SMS and WhatsApp through Twilio on a fast C++ core.
+
+Quick start::
+
+    from twiliocore import SMSService
+
+    sms = SMSService()  # TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER
+    result = sms.send_sms("+14155552671", "Your code is 123456")
+    print(result["message_sid"], result["status"])
+
+twilio-python users switch by changing the import::
+
+    from twiliocore import Client, RequestValidator
+"""
+
+from __future__ import annotations
+
+try:
+    from twiliocore import _core
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "twiliocore's compiled core (twiliocore._core) could not be loaded: "
+        f"{exc}. Reinstall the package (pip install --force-reinstall twiliocore) or, "
+        "in a source checkout, run `make build`."
+    ) from exc
+
+from twiliocore.errors import (
+    Cancelled,
+    ConfigurationError,
+    ConnectTimeout,
+    InvalidPhoneNumber,
+    SignatureError,
+    Timeout,
+    TLSError,
+    TransportError,
+    TwilioCoreError,
+    TwilioRestError,
+    TwilioRestException,
+)
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "Cancelled",
+    "ConfigurationError",
+    "ConnectTimeout",
+    "InvalidPhoneNumber",
+    "SignatureError",
+    "TLSError",
+    "Timeout",
+    "TransportError",
+    "TwilioCoreError",
+    "TwilioRestError",
+    "TwilioRestException",
+    "__version__",
+]

@@ -1,0 +1,141 @@
+"""The exceptions twiliocore raises, in one public module.
+
+The hierarchy::
+
+    TwilioCoreError
+    ├── InvalidPhoneNumber (also ValueError)
+    ├── ConfigurationError (also ValueError)
+    ├── SignatureError (also ValueError)
+    ├── TransportError
+    │   ├── ConnectTimeout / Timeout (also TimeoutError)
+    │   └── TLSError
+    ├── Cancelled
+    └── TwilioRestError  (alias TwilioRestException, as in twilio-python)
+
+Errors from the C++ core are translated into these classes in one place (the
+``_core`` module's exception translator); Python code maps lower-level errors
+with ``raise X(...) from exc``. No message or ``repr`` ever contains an auth token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "Cancelled",
+    "ConfigurationError",
+    "ConnectTimeout",
+    "InvalidPhoneNumber",
+    "SignatureError",
+    "TLSError",
+    "Timeout",
+    "TransportError",
+    "TwilioCoreError",
+    "TwilioRestError",
+    "TwilioRestException",
+]
+
+
+class TwilioCoreError(Exception):
+    """Base class of every exception raised by twiliocore."""
+
+
+class InvalidPhoneNumber(TwilioCoreError, ValueError):
+    """Raised when a phone number cannot be parsed or is not valid.
+
+    Attributes:
+        number: the input as given.
+        reason: why it was rejected (libphonenumber's reason, e.g. ``"too short"``).
+    """
+
+    def __init__(self, number: str, reason: str) -> None:
+        super().__init__(f"invalid phone number {number!r}: {reason}")
+        self.number = number
+        self.reason = reason
+
+
+class ConfigurationError(TwilioCoreError, ValueError):
+    """Raised when required configuration (credentials, sender numbers) is missing or malformed.
+
+    The message names the missing settings or environment variables, never their values.
+    """
+
+
+class SignatureError(TwilioCoreError, ValueError):
+    """Raised when a webhook signature cannot be checked (e.g. a JSON body without bodySHA256)."""
+
+
+class TransportError(TwilioCoreError):
+    """Raised when a request fails below HTTP: DNS, connection refused, reset, TLS or timeout.
+
+    Attributes:
+        url: the request URL without credentials.
+        stage: ``"resolve"``, ``"connect"``, ``"tls"``, ``"send"`` or ``"receive"``: where it failed.
+    """
+
+    def __init__(self, message: str, *, url: str = "", stage: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+        self.stage = stage
+
+    @property
+    def never_sent(self) -> bool:
+        """True when the request certainly never reached the server (safe to resend)."""
+        return self.stage in ("resolve", "connect", "tls")
+
+
+class Timeout(TransportError, TimeoutError):
+    """Raised when a request runs past its total timeout."""
+
+
+class ConnectTimeout(Timeout):
+    """Raised when the connection could not be established within the connect timeout."""
+
+
+class TLSError(TransportError):
+    """Raised when the TLS handshake or certificate verification fails."""
+
+
+class Cancelled(TwilioCoreError):
+    """Raised when a request or bulk job was cancelled before it finished."""
+
+
+class TwilioRestError(TwilioCoreError):
+    """Raised when Twilio answers with an error status.
+
+    The attribute names are twilio-python's (``TwilioRestException``), plus ``more_info``.
+
+    Attributes:
+        status: the HTTP status code.
+        uri: the request URI.
+        msg: Twilio's error message.
+        code: Twilio's error code (e.g. 21211), or the HTTP status when Twilio gave none.
+        method: the HTTP method.
+        details: extra details from the error body, if any.
+        more_info: Twilio's documentation URL for the code.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        uri: str,
+        msg: str = "",
+        code: int | None = None,
+        method: str = "GET",
+        details: dict[str, Any] | None = None,
+        more_info: str | None = None,
+    ) -> None:
+        super().__init__(msg)
+        self.status = status
+        self.uri = uri
+        self.msg = msg
+        self.code = code if code is not None else status
+        self.method = method
+        self.details = details
+        self.more_info = more_info
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status} error: Unable to {self.method} {self.uri}: {self.msg} (code {self.code})"
+
+
+TwilioRestException = TwilioRestError

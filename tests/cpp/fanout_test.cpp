@@ -1,0 +1,2 @@
+// PLACEHOLDER: filled in by the fanout work.
+#include <gtest/gtest.h>

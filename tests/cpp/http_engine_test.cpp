@@ -1,0 +1,2 @@
+// PLACEHOLDER: filled in by the http_engine work.
+#include <gtest/gtest.h>

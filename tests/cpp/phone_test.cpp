@@ -1,0 +1,2 @@
+// PLACEHOLDER: filled in by the phone work.
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// PLACEHOLDER: filled in by the signature work.
+#include <gtest/gtest.h>

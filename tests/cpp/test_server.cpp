@@ -1,0 +1,1 @@
+// PLACEHOLDER: loopback HTTP server for the engine and client tests.
