@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+from twiliocore import _core
+from twiliocore.segments import SegmentInfo, count_segments
+
+GSM_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = "\f^{}\\[~]|€"
+
+
+def test_empty_body_is_one_segment() -> None:
+    assert count_segments("") == SegmentInfo("GSM-7", 1, 0, 0)
+
+
+def test_full_gsm_alphabet() -> None:
+    assert len(GSM_BASIC) == 127
+    assert count_segments(GSM_BASIC) == SegmentInfo("GSM-7", 1, 127, 127)
+    assert count_segments(GSM_EXTENSION) == SegmentInfo("GSM-7", 1, 20, 10)
+
+
+@pytest.mark.parametrize(
+    ("length", "segments"),
+    [(1, 1), (160, 1), (161, 2), (306, 2), (307, 3), (459, 3), (460, 4), (1600, 11)],
+)
+def test_gsm7_boundaries(length: int, segments: int) -> None:
+    info = count_segments("a" * length)
+    assert info == SegmentInfo("GSM-7", segments, length, length)
+
+
+@pytest.mark.parametrize(
+    ("length", "segments"), [(70, 1), (71, 2), (134, 2), (135, 3), (201, 3), (202, 4)]
+)
+def test_ucs2_boundaries(length: int, segments: int) -> None:
+    info = count_segments("ж" * length)
+    assert info == SegmentInfo("UCS-2", segments, length, length)
+
+
+def test_extension_char_at_single_limit() -> None:
+    assert count_segments("{" * 80).num_segments == 1  # 160 septets
+    assert count_segments("a" * 159 + "€") == SegmentInfo("GSM-7", 2, 161, 160)
+
+
+def test_extension_char_not_split_across_segments() -> None:
+    # 152 septets + '€' would straddle parts one and two: it moves whole to part two.
+    assert count_segments("a" * 152 + "€" + "a" * 152) == SegmentInfo("GSM-7", 3, 306, 305)
+    assert count_segments("a" * 151 + "€" + "a" * 153).num_segments == 2
+
+
+def test_emoji_is_two_units_and_not_split() -> None:
+    assert count_segments("😀") == SegmentInfo("UCS-2", 1, 2, 1)
+    assert count_segments("😀" * 35).num_segments == 1
+    assert count_segments("😀" * 36) == SegmentInfo("UCS-2", 2, 72, 36)
+    assert count_segments("ж" * 66 + "😀" + "ж" * 66) == SegmentInfo("UCS-2", 3, 134, 133)
+
+
+def test_single_non_gsm_char_switches_whole_body() -> None:
+    info = count_segments("a" * 100 + "ç")  # only the capital Ç is GSM-7
+    assert info == SegmentInfo("UCS-2", 2, 101, 101)
+    assert count_segments("`").encoding == "UCS-2"
+
+
+def test_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="body"):
+        count_segments("\ud800")
+    with pytest.raises(TypeError, match="body"):
+        count_segments(b"abc")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="UTF-8"):
+        _core.count_segments(b"\xff")
+
+
+def test_core_tuple_shape() -> None:
+    assert _core.count_segments("hi") == ("GSM-7", 1, 2, 2)
