@@ -37,6 +37,7 @@ from twiliocore.errors import (
     TwilioRestError,
     TwilioRestException,
 )
+from twiliocore.request_validator import RequestValidator
 
 __version__: str = _core.__version__
 
@@ -45,6 +46,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectTimeout",
     "InvalidPhoneNumber",
+    "RequestValidator",
     "SignatureError",
     "TLSError",
     "Timeout",

@@ -16,3 +16,24 @@ def count_segments(body: str | bytes) -> tuple[str, int, int, int]:
     units are septets (GSM-7) or UTF-16 code units (UCS-2). An empty body is 1 segment.
     Raises ValueError if a bytes body is not valid UTF-8.
     """
+
+# --- signature (bind_signature.cpp) ---------------------------------------------
+
+class SignatureValidator:
+    """Computes and checks X-Twilio-Signature values for one auth token.
+
+    Thread-safe: one instance can be shared by any number of threads. The token is never
+    shown by repr() and cannot be read back.
+    """
+
+    def __init__(self, auth_token: str) -> None:
+        """Key HMAC-SHA1 with the auth token; ValueError if empty."""
+    def compute(self, url: str, params: list[tuple[str, str]]) -> str:
+        """Base64 HMAC-SHA1 of the URL (as given) followed by the sorted name+value pairs."""
+    def validate(self, url: str, params: list[tuple[str, str]], signature: str) -> bool:
+        """True if the signature matches the URL as given, with its port removed, or with the default port added."""  # noqa: E501
+    def validate_body(self, url: str, body: str | bytes, signature: str) -> bool:
+        """JSON webhook check: bodySHA256 must equal sha256(body), the signature the URL alone."""
+
+def sha256_hex(data: str | bytes) -> str:
+    """Lowercase hex SHA-256 of the data (UTF-8 for str)."""

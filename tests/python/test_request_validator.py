@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator, Mapping
+
+import pytest
+from multidict import MultiDict
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator as TwilioRequestValidator
+from twiliocore import RequestValidator
+
+TOKEN = "12345"
+EXAMPLE_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
+EXAMPLE_PARAMS = {
+    "CallSid": "CA1234567890ABCDE",
+    "Caller": "+12349013030",
+    "Digits": "1234",
+    "From": "+12349013030",
+    "To": "+18005551212",
+}
+EXAMPLE_SIGNATURE = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="  # Twilio's docs, "Validating requests"
+
+
+def reference(token: str, url: str, pairs: list[tuple[str, str]]) -> str:
+    """Twilio's algorithm written out with the standard library."""
+    data = url + "".join(name + value for name, value in sorted(set(pairs)))
+    digest = hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+@pytest.fixture
+def validator() -> RequestValidator:
+    return RequestValidator(TOKEN)
+
+
+def test_twilio_docs_example(validator: RequestValidator) -> None:
+    assert validator.compute_signature(EXAMPLE_URL, EXAMPLE_PARAMS) == EXAMPLE_SIGNATURE
+    assert validator.validate(EXAMPLE_URL, EXAMPLE_PARAMS, EXAMPLE_SIGNATURE)
+    assert reference(TOKEN, EXAMPLE_URL, list(EXAMPLE_PARAMS.items())) == EXAMPLE_SIGNATURE
+
+
+def test_repeated_params_every_shape(validator: RequestValidator) -> None:
+    pairs = [("MediaUrl", "b"), ("MediaUrl", "a"), ("MediaUrl", "b"), ("Body", "hi")]
+    url = "https://example.com/sms"
+    expected = reference(TOKEN, url, pairs)
+    assert expected == "legjwigEnDCjs+joNetNs8tRF9k="  # hard-coded in signature_test.cpp
+
+    class QueryDictLike(Mapping[str, str]):
+        """Django's QueryDict shape: getlist(), item access gives the last value."""
+
+        def __init__(self, items: list[tuple[str, str]]) -> None:
+            self._items = items
+
+        def __getitem__(self, key: str) -> str:
+            return [v for k, v in self._items if k == key][-1]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(dict.fromkeys(k for k, _ in self._items))
+
+        def __len__(self) -> int:
+            return len(dict.fromkeys(k for k, _ in self._items))
+
+        def getlist(self, key: str) -> list[str]:
+            return [v for k, v in self._items if k == key]
+
+    shapes: list[object] = [
+        pairs,
+        {"MediaUrl": ["b", "a", "b"], "Body": "hi"},
+        {"MediaUrl": ("a", "b"), "Body": ["hi"]},
+        MultiDict(pairs),
+        FormData(pairs),
+        QueryDictLike(pairs),
+    ]
+    for shape in shapes:
+        assert validator.compute_signature(url, shape) == expected, shape  # type: ignore[arg-type]
+        assert validator.validate(url, shape, expected), shape  # type: ignore[arg-type]
+
+
+def test_unicode_params(validator: RequestValidator) -> None:
+    params = {"Body": "Grüße 😀 ж", "From": "+4915112345678", "É": "x", "a": "1", "Z": "2"}
+    url = "https://example.com/sms?q=ü"
+    expected = reference(TOKEN, url, list(params.items()))
+    assert validator.compute_signature(url, params) == expected
+    assert validator.validate(url, params, expected)
+
+
+@pytest.mark.parametrize(
+    ("signed_url", "seen_url"),
+    [
+        ("https://example.com:443/sms", "https://example.com/sms"),
+        ("https://example.com/sms", "https://example.com:443/sms"),
+        ("http://example.com:80/sms?x=1", "http://example.com/sms?x=1"),
+        ("http://example.com/sms", "http://example.com:80/sms"),
+        ("http://example.com/sms", "http://example.com:8080/sms"),  # as twilio-python does
+        ("https://example.com/sms", "https://example.com/sms"),
+    ],
+)
+def test_port_added_or_removed(validator: RequestValidator, signed_url: str, seen_url: str) -> None:
+    params = {"Body": "hello"}
+    signature = reference(TOKEN, signed_url, list(params.items()))
+    assert validator.validate(seen_url, params, signature)
+    assert TwilioRequestValidator(TOKEN).validate(seen_url, params, signature)
+
+
+def test_wrong_default_port_rejected(validator: RequestValidator) -> None:
+    params = {"Body": "hello"}
+    signature = reference(TOKEN, "http://example.com:443/sms", list(params.items()))
+    assert not validator.validate("http://example.com/sms", params, signature)
+
+
+def test_wrong_token_rejected() -> None:
+    assert not RequestValidator("54321").validate(EXAMPLE_URL, EXAMPLE_PARAMS, EXAMPLE_SIGNATURE)
+
+
+def test_tampered_params_rejected(validator: RequestValidator) -> None:
+    tampered = dict(EXAMPLE_PARAMS, Digits="1235")
+    assert not validator.validate(EXAMPLE_URL, tampered, EXAMPLE_SIGNATURE)
+    extra = dict(EXAMPLE_PARAMS, Extra="")
+    assert not validator.validate(EXAMPLE_URL, extra, EXAMPLE_SIGNATURE)
+    assert not validator.validate(
+        EXAMPLE_URL.replace("bar=2", "bar=3"), EXAMPLE_PARAMS, EXAMPLE_SIGNATURE
+    )
+
+
+@pytest.mark.parametrize("signature", [None, "", "0/KCTR6DLpKmkAf8muzZqo1nDgQ", "x" * 28])
+def test_missing_or_bad_signature(validator: RequestValidator, signature: str | None) -> None:
+    assert not validator.validate(EXAMPLE_URL, EXAMPLE_PARAMS, signature)
+
+
+def json_request(body: str) -> tuple[str, str]:
+    body_hash = hashlib.sha256(body.encode()).hexdigest()
+    url = f"https://example.com/json?bodySHA256={body_hash}"
+    return url, reference(TOKEN, url, [])
+
+
+def test_json_body(validator: RequestValidator) -> None:
+    body = json.dumps({"MessageSid": "SM123", "Body": "Grüße 😀"}, ensure_ascii=False)
+    url, signature = json_request(body)
+    assert validator.compute_hash(body) == hashlib.sha256(body.encode()).hexdigest()
+    assert validator.compute_hash(body.encode()) == validator.compute_hash(body)
+    assert validator.validate(url, body, signature)
+    assert validator.validate(url, body.encode(), signature)
+    assert TwilioRequestValidator(TOKEN).validate(url, body, signature)
+    # Twilio signed the URL with :443.
+    url_443 = url.replace("example.com", "example.com:443")
+    assert validator.validate(url, body, reference(TOKEN, url_443, []))
+
+
+def test_tampered_body_rejected(validator: RequestValidator) -> None:
+    body = '{"MessageSid": "SM123"}'
+    url, signature = json_request(body)
+    assert not validator.validate(url, '{"MessageSid": "SM124"}', signature)
+    assert not validator.validate(url, body + " ", signature)
+
+
+def test_body_without_body_sha256_is_invalid(validator: RequestValidator) -> None:
+    url = "https://example.com/json"
+    assert not validator.validate(url, '{"a": 1}', reference(TOKEN, url, []))
+
+
+def test_empty_params_and_none(validator: RequestValidator) -> None:
+    url = "https://example.com/status"
+    signature = reference(TOKEN, url, [])
+    assert validator.compute_signature(url, None) == signature
+    assert validator.validate(url, None, signature)
+    assert validator.validate(url, {}, signature)
+
+
+def test_agrees_with_twilio_python(validator: RequestValidator) -> None:
+    twilio = TwilioRequestValidator(TOKEN)
+    cases = [
+        ("https://example.com/a?x=1&y=ü", {"Body": "ü😀", "To": "+1", "From": "+2"}),
+        ("http://example.com:8080/b", {"A": "", "B": " "}),
+        ("https://example.com", {}),
+    ]
+    for url, params in cases:
+        assert validator.compute_signature(url, params) == twilio.compute_signature(url, params)
+        signature = twilio.compute_signature(url, params)
+        assert validator.validate(url, params, signature) == twilio.validate(url, params, signature)
+
+
+def test_bad_values_raise(validator: RequestValidator) -> None:
+    with pytest.raises(TypeError, match="'To'"):
+        validator.compute_signature("https://e.com", {"To": 5})
+    with pytest.raises(TypeError, match="pairs"):
+        validator.compute_signature("https://e.com", ["abc"])
+    with pytest.raises(ValueError, match="token"):
+        RequestValidator("")
+
+
+def test_repr_hides_token() -> None:
+    validator = RequestValidator("super-secret-token")
+    assert "super-secret-token" not in repr(validator)
+    assert "super-secret-token" not in repr(validator._core)
+    assert not hasattr(validator, "token")
+
+
+def test_shared_between_threads(validator: RequestValidator) -> None:
+    results: list[bool] = []
+
+    def work() -> None:
+        for _ in range(200):
+            results.append(validator.validate(EXAMPLE_URL, EXAMPLE_PARAMS, EXAMPLE_SIGNATURE))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True] * 1600
