@@ -51,8 +51,9 @@ int GsmSeptets(char32_t cp) noexcept {
 }
 
 // Strict UTF-8 decoder (RFC 3629): rejects overlong forms, surrogates, values above
-// U+10FFFF and truncated sequences. Advances `pos` past the decoded code point.
-char32_t DecodeOne(std::string_view s, std::size_t& pos) {
+// U+10FFFF and truncated sequences. On success stores the code point, advances `pos`
+// and returns nullptr; on failure returns what is wrong and leaves `pos` at the offset.
+const char* TryDecodeOne(std::string_view s, std::size_t& pos, char32_t& out) noexcept {
   const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
   const std::uint8_t b0 = byte(pos);
   std::size_t len = 0;
@@ -60,7 +61,8 @@ char32_t DecodeOne(std::string_view s, std::size_t& pos) {
   char32_t min = 0;
   if (b0 < 0x80) {
     ++pos;
-    return b0;
+    out = b0;
+    return nullptr;
   } else if ((b0 & 0xE0) == 0xC0) {
     len = 2, cp = b0 & 0x1Fu, min = 0x80;
   } else if ((b0 & 0xF0) == 0xE0) {
@@ -68,27 +70,27 @@ char32_t DecodeOne(std::string_view s, std::size_t& pos) {
   } else if ((b0 & 0xF8) == 0xF0) {
     len = 4, cp = b0 & 0x07u, min = 0x10000;
   } else {
-    throw std::invalid_argument("body: invalid UTF-8 (bad lead byte at offset " +
-                                std::to_string(pos) + ")");
+    return "bad lead byte";
   }
-  if (s.size() - pos < len) {
-    throw std::invalid_argument("body: invalid UTF-8 (truncated sequence at offset " +
-                                std::to_string(pos) + ")");
-  }
+  if (s.size() - pos < len) return "truncated sequence";
   for (std::size_t i = 1; i < len; ++i) {
     const std::uint8_t b = byte(pos + i);
-    if ((b & 0xC0) != 0x80) {
-      throw std::invalid_argument("body: invalid UTF-8 (bad continuation byte at offset " +
-                                  std::to_string(pos + i) + ")");
-    }
+    if ((b & 0xC0) != 0x80) return "bad continuation byte";
     cp = (cp << 6) | (b & 0x3Fu);
   }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    throw std::invalid_argument("body: invalid UTF-8 (overlong, surrogate or out-of-range "
-                                "code point at offset " +
+  if (cp < min) return "overlong form";
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return "surrogate or out-of-range code point";
+  pos += len;
+  out = cp;
+  return nullptr;
+}
+
+char32_t DecodeOne(std::string_view s, std::size_t& pos) {
+  char32_t cp = 0;
+  if (const char* error = TryDecodeOne(s, pos, cp)) {
+    throw std::invalid_argument(std::string("body: invalid UTF-8 (") + error + " at offset " +
                                 std::to_string(pos) + ")");
   }
-  pos += len;
   return cp;
 }
 
@@ -113,6 +115,16 @@ class PartPacker {
 };
 
 }  // namespace
+
+namespace internal {
+bool IsValidUtf8(std::string_view text) noexcept {
+  char32_t cp = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    if (TryDecodeOne(text, pos, cp) != nullptr) return false;
+  }
+  return true;
+}
+}  // namespace internal
 
 const char* EncodingName(SmsEncoding encoding) noexcept {
   return encoding == SmsEncoding::kGsm7 ? "GSM-7" : "UCS-2";

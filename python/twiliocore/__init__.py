@@ -37,6 +37,7 @@ from twiliocore.errors import (
     TwilioRestError,
     TwilioRestException,
 )
+from twiliocore.phone import to_e164
 from twiliocore.request_validator import RequestValidator
 
 __version__: str = _core.__version__
@@ -55,4 +56,5 @@ __all__ = [
     "TwilioRestError",
     "TwilioRestException",
     "__version__",
+    "to_e164",
 ]

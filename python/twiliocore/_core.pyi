@@ -37,3 +37,24 @@ class SignatureValidator:
 
 def sha256_hex(data: str | bytes) -> str:
     """Lowercase hex SHA-256 of the data (UTF-8 for str)."""
+
+# --- phone (bind_phone.cpp) -----------------------------------------------------
+
+def to_e164(number: str, region: str, strict: bool) -> tuple[bool, str]:
+    """Parse a phone number to E.164: (True, "+14155552671") or (False, reason).
+
+    strict=True requires a valid number for its region, strict=False a possible length.
+    Raises ValueError for an unknown region code.
+    """
+
+def to_e164_many(numbers: list[str], region: str, strict: bool) -> list[tuple[bool, str]]:
+    """to_e164 for every number, in order, in one call without the GIL."""
+
+def normalize_address(address: str, region: str, strict: bool) -> tuple[bool, str]:
+    """Like to_e164, keeping a 'whatsapp:' prefix: (True, 'whatsapp:+1...') or (False, reason)."""
+
+def number_info(number: str, region: str, strict: bool) -> tuple[bool, str, str, str, int]:
+    """(True, e164, type, region, country_code) or (False, reason, '', '', 0)."""
+
+def phone_metadata_version() -> str:
+    """The libphonenumber release whose metadata is compiled in, e.g. '8.12.57'."""

@@ -49,4 +49,10 @@ struct SegmentInfo {
 /// @throws std::invalid_argument if `utf8_body` is not valid UTF-8.
 [[nodiscard]] SegmentInfo CountSegments(std::string_view utf8_body);
 
+namespace internal {
+/// True when `text` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
+/// values above U+10FFFF).
+[[nodiscard]] bool IsValidUtf8(std::string_view text) noexcept;
+}  // namespace internal
+
 }  // namespace twiliocore

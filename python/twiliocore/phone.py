@@ -1,0 +1,187 @@
+"""Phone numbers to E.164, with Google's libphonenumber in the C++ core.
+
+Any common notation is accepted: national numbers read with a default region
+(``"(415) 555-2671"``), international ones with ``+`` or the region's IDD prefix
+(``"00 44 20 7946 0958"`` from DE), RFC 3966 ``tel:`` URIs, full-width or Arabic-Indic
+digits, and vanity letters (``"1-800-FLOWERS"``).
+
+Rejected numbers raise :class:`twiliocore.errors.InvalidPhoneNumber` whose ``reason`` is
+one of ``"not a number"``, ``"invalid country code"``, ``"too short"``, ``"too long"`` or
+``"not valid for its region"``.
+
+Example::
+
+    >>> from twiliocore.phone import to_e164, normalize_address
+    >>> to_e164("(415) 555-2671")
+    '+14155552671'
+    >>> to_e164("00 44 20 7946 0958", "DE")
+    '+442079460958'
+    >>> normalize_address("whatsapp:415.555.2671")
+    'whatsapp:+14155552671'
+
+All functions are thread-safe and run in C++ without the GIL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from twiliocore import _core
+from twiliocore.errors import InvalidPhoneNumber
+
+__all__ = [
+    "NumberInfo",
+    "PhoneResult",
+    "metadata_version",
+    "normalize_address",
+    "number_info",
+    "to_e164",
+    "to_e164_many",
+]
+
+
+class PhoneResult(NamedTuple):
+    """The outcome for one input of :func:`to_e164_many`.
+
+    Attributes:
+        input: the input as given.
+        e164: the E.164 form, or ``None`` when rejected.
+        reason: why it was rejected, or ``None`` when accepted.
+    """
+
+    input: str
+    e164: str | None
+    reason: str | None
+
+
+class NumberInfo(NamedTuple):
+    """What libphonenumber knows about a number.
+
+    Attributes:
+        e164: the E.164 form, e.g. ``"+447400123456"``.
+        type: ``"mobile"``, ``"fixed_line"``, ``"fixed_line_or_mobile"``, ``"toll_free"``,
+            ``"premium_rate"``, ``"shared_cost"``, ``"voip"``, ``"personal_number"``,
+            ``"pager"``, ``"uan"``, ``"voicemail"`` or ``"unknown"``.
+        region: ISO 3166 region code (``"GB"``), ``"001"`` for non-geographic numbers,
+            ``"ZZ"`` when unknown.
+        country_code: the calling code, e.g. ``44``.
+    """
+
+    e164: str
+    type: str
+    region: str
+    country_code: int
+
+
+def _check_str(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected str, got {type(value).__name__}")
+    return value
+
+
+def to_e164(number: str, region: str = "US", *, strict: bool = True) -> str:
+    """Parse ``number`` and return it in E.164 form.
+
+    Args:
+        number: the number in any common notation.
+        region: ISO 3166 alpha-2 region for numbers written without ``+``
+            (case-insensitive); ``""`` or ``"ZZ"`` accepts only international numbers.
+        strict: if True (default), the number must be valid for its region; if False,
+            a possible length is enough (for ranges newer than the metadata).
+
+    Returns:
+        The number as ``+<country code><national number>``.
+
+    Raises:
+        InvalidPhoneNumber: if the number is rejected; ``.reason`` says why.
+        ValueError: if ``region`` is not a known region code.
+        TypeError: if ``number`` or ``region`` is not a str.
+    """
+    ok, value = _core.to_e164(_check_str("number", number), _check_str("region", region), strict)
+    if not ok:
+        raise InvalidPhoneNumber(number, value)
+    return value
+
+
+def to_e164_many(
+    numbers: Iterable[str], region: str = "US", *, strict: bool = True
+) -> list[PhoneResult]:
+    """Convert many numbers at once; one result per input, in input order, never raising per item.
+
+    Args:
+        numbers: any iterable of str.
+        region: default region, as for :func:`to_e164`.
+        strict: validity policy, as for :func:`to_e164`.
+
+    Returns:
+        A :class:`PhoneResult` per input.
+
+    Raises:
+        ValueError: if ``region`` is not a known region code.
+        TypeError: if an item is not a str (the message gives its index).
+    """
+    items = list(numbers)
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"numbers[{index}]: expected str, got {type(item).__name__}")
+    outcomes = _core.to_e164_many(items, _check_str("region", region), strict)
+    return [
+        PhoneResult(item, value, None) if ok else PhoneResult(item, None, value)
+        for item, (ok, value) in zip(items, outcomes, strict=True)
+    ]
+
+
+def normalize_address(address: str, region: str = "US", *, strict: bool = True) -> str:
+    """Normalise a Twilio address: a number to E.164, keeping a ``whatsapp:`` prefix.
+
+    Args:
+        address: ``"+14155552671"``, ``"(415) 555-2671"``, ``"whatsapp:415 555 2671"``, ...
+        region: default region, as for :func:`to_e164`.
+        strict: validity policy, as for :func:`to_e164`.
+
+    Returns:
+        ``"+14155552671"`` or ``"whatsapp:+14155552671"`` (prefix in lowercase).
+
+    Raises:
+        InvalidPhoneNumber: if the number part is rejected.
+        ValueError: if ``region`` is not a known region code.
+    """
+    ok, value = _core.normalize_address(
+        _check_str("address", address), _check_str("region", region), strict
+    )
+    if not ok:
+        raise InvalidPhoneNumber(address, value)
+    return value
+
+
+def number_info(number: str, region: str = "US", *, strict: bool = True) -> NumberInfo:
+    """Parse ``number`` and describe it: E.164 form, line type, region and calling code.
+
+    Args:
+        number: the number in any common notation.
+        region: default region, as for :func:`to_e164`.
+        strict: validity policy, as for :func:`to_e164`; a number accepted only
+            leniently has type ``"unknown"``.
+
+    Returns:
+        A :class:`NumberInfo`.
+
+    Raises:
+        InvalidPhoneNumber: if the number is rejected.
+        ValueError: if ``region`` is not a known region code.
+    """
+    ok, value, kind, number_region, country_code = _core.number_info(
+        _check_str("number", number), _check_str("region", region), strict
+    )
+    if not ok:
+        raise InvalidPhoneNumber(number, value)
+    return NumberInfo(value, kind, number_region, country_code)
+
+
+def metadata_version() -> str:
+    """Return the libphonenumber release whose metadata is compiled in, e.g. ``"8.12.57"``.
+
+    Compare with the ``phonenumbers`` PyPI package's ``__version__`` when benchmarking.
+    """
+    return _core.phone_metadata_version()
