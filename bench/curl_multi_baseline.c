@@ -1,0 +1,139 @@
+/* The ceiling of the library twiliocore builds on: a bare libcurl multi loop that keeps
+ * `concurrency` POSTs to the fake Twilio Messages endpoint in flight until `n` are done, the way
+ * curl's docs/examples/10-at-a-time.c does it (one easy handle per slot, reused, so the multi
+ * handle's connection cache keeps connections alive; HTTP/2 multiplexing when offered).
+ *
+ * usage: curl_multi_baseline URL CA_FILE N CONCURRENCY ACCOUNT_SID AUTH_TOKEN FROM BODY
+ * prints one JSON line: {"n":..,"ok":..,"wall":..,"cpu":..,"connects":..}
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+struct Slot {
+  CURL *easy;
+  char body[1024];
+  long status;
+};
+
+static size_t Sink(char *ptr, size_t size, size_t nmemb, void *userdata) {
+  (void)ptr;
+  (void)userdata;
+  return size * nmemb;
+}
+
+static double Now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double CpuSeconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Peak RSS (VmHWM) in KiB: rusage's ru_maxrss of a child would count the forked parent. */
+static long VmHwmKb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = 0;
+  if (f == NULL) return 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, "VmHWM:", 6) == 0) kb = atol(line + 6);
+  }
+  fclose(f);
+  return kb;
+}
+
+static void Start(CURLM *multi, struct Slot *slot, long index, const char *from, char *escaped_body) {
+  char to[32];
+  snprintf(to, sizeof to, "%%2B1415%07ld", 2000000 + index);
+  snprintf(slot->body, sizeof slot->body, "To=%s&From=%s&Body=%s", to, from, escaped_body);
+  curl_easy_setopt(slot->easy, CURLOPT_POSTFIELDS, slot->body);
+  curl_easy_setopt(slot->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(slot->body));
+  curl_multi_add_handle(multi, slot->easy);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 9) {
+    fprintf(stderr, "usage: %s URL CA N CONCURRENCY SID TOKEN FROM BODY\n", argv[0]);
+    return 2;
+  }
+  const char *url = argv[1];
+  const char *ca = argv[2];
+  long n = atol(argv[3]);
+  long concurrency = atol(argv[4]);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  CURL *escaper = curl_easy_init();
+  char *from = curl_easy_escape(escaper, argv[7], 0);
+  char *body = curl_easy_escape(escaper, argv[8], 0);
+  char userpwd[256];
+  snprintf(userpwd, sizeof userpwd, "%s:%s", argv[5], argv[6]);
+  struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+  headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+
+  CURLM *multi = curl_multi_init();
+  curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  if (concurrency > n) concurrency = n;
+  struct Slot *slots = calloc((size_t)concurrency, sizeof *slots);
+  for (long i = 0; i < concurrency; ++i) {
+    CURL *e = curl_easy_init();
+    slots[i].easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+    curl_easy_setopt(e, CURLOPT_USERPWD, userpwd);
+    curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Sink);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &slots[i]);
+  }
+
+  double cpu0 = CpuSeconds();
+  double t0 = Now();
+  long started = 0, done = 0, ok = 0, connects = 0;
+  for (; started < concurrency; ++started) Start(multi, &slots[started], started, from, body);
+  int running = 1;
+  while (done < n) {
+    curl_multi_perform(multi, &running);
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      struct Slot *slot;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&slot);
+      long status = 0, conn = 0;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &conn);
+      connects += conn;
+      if (msg->data.result == CURLE_OK && status == 201) ++ok;
+      ++done;
+      curl_multi_remove_handle(multi, msg->easy_handle);
+      if (started < n) Start(multi, slot, started++, from, body);
+    }
+    if (done < n) curl_multi_poll(multi, NULL, 0, 1000, NULL);
+  }
+  double wall = Now() - t0;
+  double cpu = CpuSeconds() - cpu0;
+  printf("{\"n\": %ld, \"ok\": %ld, \"wall\": %.6f, \"cpu\": %.6f, \"connects\": %ld, "
+         "\"vm_hwm_kb\": %ld}\n",
+         n, ok, wall, cpu, connects, VmHwmKb());
+
+  for (long i = 0; i < concurrency; ++i) curl_easy_cleanup(slots[i].easy);
+  free(slots);
+  curl_multi_cleanup(multi);
+  curl_slist_free_all(headers);
+  curl_free(from);
+  curl_free(body);
+  curl_easy_cleanup(escaper);
+  curl_global_cleanup();
+  return ok == n ? 0 : 1;
+}

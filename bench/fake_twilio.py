@@ -1,0 +1,216 @@
+"""A fake Twilio Messages endpoint for the benchmarks: nginx on loopback, HTTP and TLS.
+
+nginx (Debian ``nginx-light``) runs as the current user from a generated configuration in a
+temporary directory and answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` with 201 and a
+realistic Message JSON (about 850 bytes). The TLS listener uses a freshly generated self-signed
+CA and a server certificate for ``127.0.0.1``/``localhost``; every client is given the CA file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench._common import ACCOUNT_SID, MESSAGE_JSON
+
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+master_process on;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    default_type application/json;
+    keepalive_requests 10000000;
+    keepalive_timeout 3600s;
+    http2_max_concurrent_streams 256;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    client_body_buffer_size 16k;
+    server {{
+        listen 127.0.0.1:{http_port};
+        listen 127.0.0.1:{https_port} ssl http2;
+        ssl_certificate {tmp}/server.pem;
+        ssl_certificate_key {tmp}/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:SSL:1m;
+        location ~ "^/2010-04-01/Accounts/AC[0-9a-f]{{32}}/Messages\\.json$" {{
+            if ($request_method != POST) {{ return 405; }}
+            return 201 '{body}';
+        }}
+        location = /_status {{ stub_status; }}
+        location / {{ return 404 '{{"code": 20404, "message": "not found", "status": 404}}'; }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_certs(directory: Path) -> Path:
+    """Write ca.pem, server.pem and server.key into ``directory``; returns the CA path."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "twiliocore bench CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    (directory / "ca.pem").write_bytes(ca_cert.public_bytes(pem))
+    (directory / "server.pem").write_bytes(cert.public_bytes(pem) + ca_cert.public_bytes(pem))
+    (directory / "server.key").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return directory / "ca.pem"
+
+
+@dataclass
+class FakeTwilio:
+    """A running nginx: ``http_url`` and ``https_url`` are base URLs; ``ca`` the CA file."""
+
+    http_url: str
+    https_url: str
+    ca: Path
+    tmp: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> FakeTwilio:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start() -> FakeTwilio:
+    """Start nginx on two free loopback ports and wait until both answer."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        raise RuntimeError("nginx not found: apt-get install nginx-light")
+    tmp = Path(tempfile.mkdtemp(prefix="twiliocore-bench-"))
+    ca = make_certs(tmp)
+    http_port, https_port = free_port(), free_port()
+    body = MESSAGE_JSON.replace("'", "\\'")
+    (tmp / "nginx.conf").write_text(
+        NGINX_CONF.format(tmp=tmp, http_port=http_port, https_port=https_port, body=body)
+    )
+    proc = subprocess.Popen(
+        [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 10
+    for port in (http_port, https_port):
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"nginx exited: {err}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    raise RuntimeError(f"nginx did not listen on {port}") from None
+                time.sleep(0.05)
+    return FakeTwilio(
+        http_url=f"http://127.0.0.1:{http_port}",
+        https_url=f"https://127.0.0.1:{https_port}",
+        ca=ca,
+        tmp=tmp,
+        process=proc,
+    )
+
+
+def messages_path() -> str:
+    return f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+
+def accepted_connections(server: FakeTwilio) -> int:
+    """nginx's count of accepted connections so far, not counting this query's own."""
+    import urllib.request
+
+    with urllib.request.urlopen(server.http_url + "/_status", timeout=5) as resp:
+        text = resp.read().decode()
+    # "Active connections: N \nserver accepts handled requests\n A H R \n..."
+    return int(text.splitlines()[2].split()[0]) - 1
