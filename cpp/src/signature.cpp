@@ -14,8 +14,6 @@
 namespace twiliocore {
 namespace {
 
-constexpr std::size_t kSha1Size = 20;
-
 struct MacDeleter {
   void operator()(EVP_MAC* mac) const noexcept { EVP_MAC_free(mac); }
 };
@@ -191,29 +189,42 @@ std::string Sha256Hex(std::string_view data) {
 
 // --- SignatureValidator ---------------------------------------------------------------
 
+namespace {
+
+// Returns a MAC context keyed with `key` for HMAC over `digest` ("SHA1", "SHA256").
+internal::MacCtx KeyedHmac(EVP_MAC* mac, std::string_view key, const char* digest) {
+  internal::MacCtx ctx(EVP_MAC_CTX_new(mac));
+  if (!ctx) throw std::runtime_error("OpenSSL: cannot allocate a MAC context");
+  std::string digest_name(digest);
+  const std::array<OSSL_PARAM, 2> params = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name.data(), 0),
+      OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params.data()) != 1) {
+    throw std::runtime_error(std::string("OpenSSL: cannot key HMAC-") + digest);
+  }
+  return ctx;
+}
+
+}  // namespace
+
 SignatureValidator::SignatureValidator(std::string_view auth_token) : token_(auth_token) {
   if (token_.empty()) throw std::invalid_argument("auth_token: must not be empty");
   const MacPtr mac(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr));
   if (!mac) throw std::runtime_error("OpenSSL: HMAC is unavailable");
-  internal::MacCtx ctx(EVP_MAC_CTX_new(mac.get()));
-  if (!ctx) throw std::runtime_error("OpenSSL: cannot allocate a MAC context");
-  char digest_name[] = "SHA1";
-  const std::array<OSSL_PARAM, 2> params = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(token_.view().data()),
-                   token_.size(), params.data()) != 1) {
-    throw std::runtime_error("OpenSSL: cannot key HMAC-SHA1");
-  }
-  keyed_ = std::move(ctx);
+  keyed_sha1_ = KeyedHmac(mac.get(), token_.view(), "SHA1");
+  keyed_sha256_ = KeyedHmac(mac.get(), token_.view(), "SHA256");
 }
 
 SignatureValidator::~SignatureValidator() = default;
 SignatureValidator::SignatureValidator(SignatureValidator&&) noexcept = default;
 SignatureValidator& SignatureValidator::operator=(SignatureValidator&&) noexcept = default;
 
-std::string SignatureValidator::Digest(std::string_view url, const Params& params) const {
-  if (!keyed_) throw std::logic_error("SignatureValidator used after move");
+std::string SignatureValidator::Digest(std::string_view url, const Params& params,
+                                       SignatureAlgorithm algorithm) const {
+  const internal::MacCtx& keyed =
+      algorithm == SignatureAlgorithm::kHmacSha256 ? keyed_sha256_ : keyed_sha1_;
+  if (!keyed) throw std::logic_error("SignatureValidator used after move");
   // Sort (name, value) pairs by name then value in byte order and drop exact
   // duplicates: the same order as "names sorted, each name's distinct values sorted".
   std::vector<const std::pair<std::string, std::string>*> sorted;
@@ -225,7 +236,7 @@ std::string SignatureValidator::Digest(std::string_view url, const Params& param
                sorted.end());
 
   // The keyed context is never written; each call works on its own duplicate.
-  const internal::MacCtx ctx(EVP_MAC_CTX_dup(keyed_.get()));
+  const internal::MacCtx ctx(EVP_MAC_CTX_dup(keyed.get()));
   if (!ctx) throw std::runtime_error("OpenSSL: cannot duplicate the MAC context");
   const auto update = [&ctx](std::string_view s) {
     if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(s.data()), s.size()) != 1) {
@@ -239,32 +250,34 @@ std::string SignatureValidator::Digest(std::string_view url, const Params& param
   }
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   std::size_t length = 0;
-  if (EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1 || length != kSha1Size) {
+  if (EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1 || length == 0) {
     throw std::runtime_error("OpenSSL: HMAC final failed");
   }
   return {reinterpret_cast<const char*>(out.data()), length};
 }
 
-std::string SignatureValidator::Compute(std::string_view url, const Params& params) const {
-  return Base64(Digest(url, params));
+std::string SignatureValidator::Compute(std::string_view url, const Params& params,
+                                        SignatureAlgorithm algorithm) const {
+  return Base64(Digest(url, params, algorithm));
 }
 
 bool SignatureValidator::Validate(std::string_view url, const Params& params,
-                                  std::string_view signature) const {
+                                  std::string_view signature, SignatureAlgorithm algorithm) const {
   if (signature.empty()) return false;
   bool valid = false;
   for (const std::string& candidate : internal::UrlVariants(url)) {
-    valid |= ConstantTimeEquals(Compute(candidate, params), signature);
+    valid |= ConstantTimeEquals(Compute(candidate, params, algorithm), signature);
   }
   return valid;
 }
 
 bool SignatureValidator::ValidateBody(std::string_view url, std::string_view body,
-                                      std::string_view signature) const {
+                                      std::string_view signature,
+                                      SignatureAlgorithm algorithm) const {
   const auto [found, expected_hash] = internal::QueryParam(url, "bodySHA256");
   if (!found) return false;
   const bool hash_ok = ConstantTimeEquals(Sha256Hex(body), expected_hash);
-  const bool signature_ok = Validate(url, Params{}, signature);
+  const bool signature_ok = Validate(url, Params{}, signature, algorithm);
   return hash_ok && signature_ok;
 }
 

@@ -5,6 +5,8 @@ Hand-written; each unit appends its section. Use the public twiliocore API inste
 
 from __future__ import annotations
 
+import enum
+
 __version__: str
 
 # --- segments (bind_phone.cpp) -------------------------------------------------
@@ -19,6 +21,12 @@ def count_segments(body: str | bytes) -> tuple[str, int, int, int]:
 
 # --- signature (bind_signature.cpp) ---------------------------------------------
 
+class SignatureAlgorithm(enum.Enum):
+    """The HMAC a webhook is signed with."""
+
+    HMAC_SHA1 = 0
+    HMAC_SHA256 = 1
+
 class SignatureValidator:
     """Computes and checks X-Twilio-Signature values for one auth token.
 
@@ -27,12 +35,29 @@ class SignatureValidator:
     """
 
     def __init__(self, auth_token: str) -> None:
-        """Key HMAC-SHA1 with the auth token; ValueError if empty."""
-    def compute(self, url: str, params: list[tuple[str, str]]) -> str:
-        """Base64 HMAC-SHA1 of the URL (as given) followed by the sorted name+value pairs."""
-    def validate(self, url: str, params: list[tuple[str, str]], signature: str) -> bool:
-        """True if the signature matches the URL as given, with its port removed, or with the default port added."""  # noqa: E501
-    def validate_body(self, url: str, body: str | bytes, signature: str) -> bool:
+        """Key HMAC-SHA1 and HMAC-SHA256 with the auth token; ValueError if empty."""
+    def compute(
+        self,
+        url: str,
+        params: list[tuple[str, str]],
+        algorithm: SignatureAlgorithm = ...,
+    ) -> str:
+        """Base64 HMAC of the URL (as given) followed by the sorted name+value pairs."""
+    def validate(
+        self,
+        url: str,
+        params: list[tuple[str, str]],
+        signature: str,
+        algorithm: SignatureAlgorithm = ...,
+    ) -> bool:
+        """True if the signature matches the URL as given, without its port, or with the default port."""  # noqa: E501
+    def validate_body(
+        self,
+        url: str,
+        body: str | bytes,
+        signature: str,
+        algorithm: SignatureAlgorithm = ...,
+    ) -> bool:
         """JSON webhook check: bodySHA256 must equal sha256(body), the signature the URL alone."""
 
 def sha256_hex(data: str | bytes) -> str:

@@ -19,15 +19,58 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Union
 
 from twiliocore import _core
 
-__all__ = ["RequestValidator"]
+__all__ = [
+    "HMAC_SHA1",
+    "HMAC_SHA256",
+    "SIGNATURE_HEADER",
+    "SIGNATURE_SETTINGS_HEADER",
+    "RequestValidator",
+    "get_signature_algorithm",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The header carrying the signature.
+SIGNATURE_HEADER = "X-Twilio-Signature"
+#: Header Twilio adds to webhooks signed with a SharedKey: ``key=<id>,algorithm=<name>``.
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+HMAC_SHA1 = "HMAC_SHA1"
+HMAC_SHA256 = "HMAC_SHA256"
+
+_ALGORITHMS = {
+    HMAC_SHA1: _core.SignatureAlgorithm.HMAC_SHA1,
+    HMAC_SHA256: _core.SignatureAlgorithm.HMAC_SHA256,
+}
 
 #: What ``params`` may be: form fields in any common shape, or a raw JSON body.
 Params = Union[Mapping[str, Any], Iterable[tuple[str, str]], str, bytes, None]
+
+
+def get_signature_algorithm(signature_settings_header: str | None) -> str:
+    """Return the algorithm named in an ``X-Twilio-Webhooks-Signature-Settings`` header.
+
+    A missing or empty header, or one without ``algorithm=``, means the auth-token
+    signature, ``HMAC_SHA1``.
+
+    Args:
+        signature_settings_header: the header value, e.g.
+            ``"key=webhooks_sharedkey_...,algorithm=HMAC_SHA256"``, or None.
+    """
+    for part in (signature_settings_header or "").split(","):
+        name, separator, value = part.partition("=")
+        if separator and name.strip() == "algorithm" and value.strip():
+            return value.strip()
+    return HMAC_SHA1
+
+
+def _algorithm(algorithm: str | None) -> _core.SignatureAlgorithm | None:
+    return _ALGORITHMS.get((algorithm or HMAC_SHA1).upper())
 
 
 def _values(name: str, value: object) -> list[str]:
@@ -95,20 +138,31 @@ class RequestValidator:
     def __repr__(self) -> str:
         return "RequestValidator(token=***)"
 
-    def compute_signature(self, uri: str, params: Mapping[str, Any] | Iterable[Any] | None) -> str:
+    def compute_signature(
+        self,
+        uri: str,
+        params: Mapping[str, Any] | Iterable[Any] | None,
+        algorithm: str | None = None,
+    ) -> str:
         """Compute the signature Twilio sends for ``uri`` with form ``params``.
 
         Args:
             uri: the full URL Twilio requested, exactly (scheme, host, port, path, query).
             params: the form parameters (see the class docstring); ``None`` for none.
+            algorithm: ``"HMAC_SHA1"`` (default, auth-token signatures) or
+                ``"HMAC_SHA256"`` (SharedKey signatures, see :func:`get_signature_algorithm`).
 
         Returns:
-            The base64 HMAC-SHA1 signature.
+            The base64 HMAC signature.
 
         Raises:
             TypeError: if a parameter value is not a str (or list of str).
+            ValueError: if the algorithm is not supported.
         """
-        return self._core.compute(uri, _pairs(params))
+        selected = _algorithm(algorithm)
+        if selected is None:
+            raise ValueError(f"algorithm: unsupported webhook signature algorithm {algorithm!r}")
+        return self._core.compute(uri, _pairs(params), selected)
 
     def compute_hash(self, body: str | bytes) -> str:
         """Return the lowercase hex SHA-256 of a raw body, as Twilio puts in ``bodySHA256``.
@@ -119,7 +173,9 @@ class RequestValidator:
         data = body.encode("utf-8") if isinstance(body, str) else body
         return hashlib.sha256(data).hexdigest()
 
-    def validate(self, uri: str, params: Params, signature: str | None) -> bool:
+    def validate(
+        self, uri: str, params: Params, signature: str | None, algorithm: str | None = None
+    ) -> bool:
         """Return True if ``signature`` is Twilio's signature of this request.
 
         The URL is tried as given, with its port removed, and with the scheme's default
@@ -132,6 +188,8 @@ class RequestValidator:
             uri: the full URL Twilio requested.
             params: the form parameters, or the raw JSON body.
             signature: the ``X-Twilio-Signature`` header value; ``None`` or empty is invalid.
+            algorithm: ``"HMAC_SHA1"`` (default) or ``"HMAC_SHA256"``; an unsupported
+                algorithm is not valid (False, with a warning logged).
 
         Returns:
             True if valid. The comparison is constant-time.
@@ -139,8 +197,17 @@ class RequestValidator:
         Raises:
             TypeError: if a form parameter value is not a str (or list of str).
         """
+        selected = _algorithm(algorithm)
+        if selected is None:
+            logger.warning(
+                "Unsupported webhook signature algorithm %r; supported: %s, %s",
+                algorithm,
+                HMAC_SHA1,
+                HMAC_SHA256,
+            )
+            return False
         if not signature:
             return False
         if isinstance(params, (str, bytes)):
-            return self._core.validate_body(uri, params, signature)
-        return self._core.validate(uri, _pairs(params), signature)
+            return self._core.validate_body(uri, params, signature, selected)
+        return self._core.validate(uri, _pairs(params), signature, selected)

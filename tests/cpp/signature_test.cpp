@@ -38,6 +38,17 @@ TEST(SignatureTest, ComputesTwilioDocsExample) {
   EXPECT_TRUE(v.Validate(kExampleUrl, ExampleParams(), "0/KCTR6DLpKmkAf8muzZqo1nDgQ="));
 }
 
+TEST(SignatureTest, HmacSha256ForSharedKeys) {
+  const SignatureValidator v(kToken);
+  constexpr std::string_view kSha256 = "Rmm4Vzj+Ky7JGoWXMCsZDZuHDszLr9xvdbvitrDr4/M=";
+  EXPECT_EQ(v.Compute(kExampleUrl, ExampleParams(), SignatureAlgorithm::kHmacSha256), kSha256);
+  EXPECT_TRUE(v.Validate(kExampleUrl, ExampleParams(), kSha256, SignatureAlgorithm::kHmacSha256));
+  // Each algorithm's signature is valid only for that algorithm.
+  EXPECT_FALSE(v.Validate(kExampleUrl, ExampleParams(), kSha256));
+  EXPECT_FALSE(v.Validate(kExampleUrl, ExampleParams(), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
+                          SignatureAlgorithm::kHmacSha256));
+}
+
 TEST(SignatureTest, ParamOrderDoesNotMatter) {
   const SignatureValidator v(kToken);
   Params reversed = ExampleParams();

@@ -11,7 +11,9 @@ import pytest
 from multidict import MultiDict
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator as TwilioRequestValidator
+from twilio.request_validator import get_signature_algorithm as twilio_get_signature_algorithm
 from twiliocore import RequestValidator
+from twiliocore.request_validator import HMAC_SHA1, HMAC_SHA256, get_signature_algorithm
 
 TOKEN = "12345"
 EXAMPLE_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -212,3 +214,47 @@ def test_shared_between_threads(validator: RequestValidator) -> None:
     for t in threads:
         t.join()
     assert results == [True] * 1600
+
+
+def test_hmac_sha256_shared_key_signatures(validator: RequestValidator) -> None:
+    data = EXAMPLE_URL + "".join(k + v for k, v in sorted(EXAMPLE_PARAMS.items()))
+    expected = base64.b64encode(hmac.new(b"12345", data.encode(), hashlib.sha256).digest()).decode()
+    assert expected == "Rmm4Vzj+Ky7JGoWXMCsZDZuHDszLr9xvdbvitrDr4/M="  # in signature_test.cpp
+    assert validator.compute_signature(EXAMPLE_URL, EXAMPLE_PARAMS, HMAC_SHA256) == expected
+    assert (
+        validator.compute_signature(EXAMPLE_URL, EXAMPLE_PARAMS, "hmac_sha1") == EXAMPLE_SIGNATURE
+    )
+    assert validator.validate(EXAMPLE_URL, EXAMPLE_PARAMS, expected, algorithm="HMAC_SHA256")
+    assert not validator.validate(EXAMPLE_URL, EXAMPLE_PARAMS, expected)
+    assert not validator.validate(EXAMPLE_URL, EXAMPLE_PARAMS, EXAMPLE_SIGNATURE, HMAC_SHA256)
+    twilio = TwilioRequestValidator(TOKEN)
+    assert twilio.compute_signature(EXAMPLE_URL, EXAMPLE_PARAMS, HMAC_SHA256) == expected
+    body = '{"a": 1}'
+    url = "https://example.com/json?bodySHA256=" + validator.compute_hash(body)
+    signature = validator.compute_signature(url, None, HMAC_SHA256)
+    assert validator.validate(url, body, signature, HMAC_SHA256)
+    assert twilio.validate(url, body, signature, HMAC_SHA256)
+
+
+def test_unsupported_algorithm(
+    validator: RequestValidator, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(ValueError, match="algorithm"):
+        validator.compute_signature(EXAMPLE_URL, EXAMPLE_PARAMS, "HMAC_MD5")
+    assert not validator.validate(EXAMPLE_URL, EXAMPLE_PARAMS, EXAMPLE_SIGNATURE, "HMAC_MD5")
+    assert "HMAC_MD5" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, HMAC_SHA1),
+        ("", HMAC_SHA1),
+        ("key=webhooks_sharedkey_1", HMAC_SHA1),
+        ("key=webhooks_sharedkey_1,algorithm=HMAC_SHA256", HMAC_SHA256),
+        (" algorithm = HMAC_SHA256 , key=x", HMAC_SHA256),
+    ],
+)
+def test_get_signature_algorithm(header: str | None, expected: str) -> None:
+    assert get_signature_algorithm(header) == expected
+    assert twilio_get_signature_algorithm(header) == expected

@@ -43,6 +43,13 @@ class SecureString {
   std::size_t size_ = 0;
 };
 
+/// The HMAC a webhook is signed with. Auth-token signatures are always HMAC-SHA1;
+/// webhooks signed with a SharedKey name theirs in `X-Twilio-Webhooks-Signature-Settings`.
+enum class SignatureAlgorithm {
+  kHmacSha1,    ///< "HMAC_SHA1", the default
+  kHmacSha256,  ///< "HMAC_SHA256"
+};
+
 /// Form parameters as received: (name, value) pairs, names may repeat.
 using Params = std::vector<std::pair<std::string, std::string>>;
 
@@ -83,14 +90,14 @@ class MacCtx {
 
 /// Computes and checks `X-Twilio-Signature` values for one auth token.
 ///
-/// The HMAC-SHA1 context is keyed once in the constructor; each call duplicates it
-/// (`EVP_MAC_CTX_dup`), so concurrent const calls from any number of threads are safe.
+/// One HMAC context per algorithm is keyed once in the constructor; each call duplicates
+/// it (`EVP_MAC_CTX_dup`), so concurrent const calls from any number of threads are safe.
 /// The token itself is kept only in a `SecureString` and in OpenSSL's key schedule,
 /// both wiped on destruction; it never appears in messages.
 class SignatureValidator {
  public:
   /// @throws std::invalid_argument if `auth_token` is empty.
-  /// @throws std::runtime_error if OpenSSL cannot provide HMAC-SHA1.
+  /// @throws std::runtime_error if OpenSSL cannot provide HMAC-SHA1 or HMAC-SHA256.
   explicit SignatureValidator(std::string_view auth_token);
   ~SignatureValidator();
   SignatureValidator(const SignatureValidator&) = delete;
@@ -99,27 +106,34 @@ class SignatureValidator {
   SignatureValidator& operator=(SignatureValidator&&) noexcept;
 
   /// The signature Twilio sends for a request to `url` with form `params`: base64 of
-  /// HMAC-SHA1 over `url` followed by, for each name in byte order and each of its
+  /// the HMAC over `url` followed by, for each name in byte order and each of its
   /// distinct values in byte order, name + value. The URL is used exactly as given.
-  [[nodiscard]] std::string Compute(std::string_view url, const Params& params) const;
+  [[nodiscard]] std::string Compute(
+      std::string_view url, const Params& params,
+      SignatureAlgorithm algorithm = SignatureAlgorithm::kHmacSha1) const;
 
   /// True when `signature` matches `Compute(u, params)` for one of `internal::UrlVariants(url)`.
   /// Comparison is constant-time. An empty signature is never valid.
   [[nodiscard]] bool Validate(std::string_view url, const Params& params,
-                              std::string_view signature) const;
+                              std::string_view signature,
+                              SignatureAlgorithm algorithm = SignatureAlgorithm::kHmacSha1) const;
 
   /// JSON webhook check: `url` must carry `bodySHA256=<hex sha256 of body>`, the hash
   /// must match `body`, and `signature` must match the URL alone (no params), with
   /// the same port variants as `Validate`. False when the URL has no `bodySHA256`.
-  [[nodiscard]] bool ValidateBody(std::string_view url, std::string_view body,
-                                  std::string_view signature) const;
+  [[nodiscard]] bool ValidateBody(
+      std::string_view url, std::string_view body, std::string_view signature,
+      SignatureAlgorithm algorithm = SignatureAlgorithm::kHmacSha1) const;
 
  private:
-  // Raw 20-byte HMAC-SHA1 of url + sorted params.
-  [[nodiscard]] std::string Digest(std::string_view url, const Params& params) const;
+  // Raw HMAC of url + sorted params.
+  [[nodiscard]] std::string Digest(std::string_view url, const Params& params,
+                                   SignatureAlgorithm algorithm) const;
 
   SecureString token_;
-  internal::MacCtx keyed_;  // keyed once; only ever read (duplicated) after construction
+  // Keyed once; only ever read (duplicated) after construction.
+  internal::MacCtx keyed_sha1_;
+  internal::MacCtx keyed_sha256_;
 };
 
 }  // namespace twiliocore
