@@ -83,12 +83,11 @@ std::string_view Evaluate(std::string_view input, const std::string& region, Pho
   const PhoneNumberUtil& util = Util();
   const auto error = util.Parse(std::string(input), region, &parsed);
   if (error != PhoneNumberUtil::NO_PARSING_ERROR) return ParseErrorReason(error);
+  // The length check only runs when needed: it names the reason for a rejected number
+  // (strict) or is the test itself (lenient).
+  if (policy == PhonePolicy::kStrict && util.IsValidNumber(parsed)) return {};
   const auto possible = util.IsPossibleNumberWithReason(parsed);
-  if (policy == PhonePolicy::kStrict) {
-    if (util.IsValidNumber(parsed)) return {};
-    return ValidationReason(possible);
-  }
-  if (possible == PhoneNumberUtil::IS_POSSIBLE) return {};
+  if (policy == PhonePolicy::kLenient && possible == PhoneNumberUtil::IS_POSSIBLE) return {};
   return ValidationReason(possible);
 }
 
