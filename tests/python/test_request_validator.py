@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import threading
 from collections.abc import Iterator, Mapping
 
@@ -258,3 +259,26 @@ def test_unsupported_algorithm(
 def test_get_signature_algorithm(header: str | None, expected: str) -> None:
     assert get_signature_algorithm(header) == expected
     assert twilio_get_signature_algorithm(header) == expected
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_requests_agree_with_reference(seed: int) -> None:
+    rng = random.Random(seed)
+    alphabet = "abcXYZ019 +-_=&?%/éü😀ж"
+    validator = RequestValidator(TOKEN)
+    for _ in range(30):
+        names = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(5)]
+        pairs = [
+            (rng.choice(names), "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))))
+            for _ in range(rng.randint(0, 12))
+        ]
+        url = rng.choice(["https://a.example", "http://b.example:8080", "https://c.example:443"])
+        url += "/hook?" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        expected = reference(TOKEN, url, pairs)
+        assert validator.compute_signature(url, pairs) == expected
+        assert validator.validate(url, pairs, expected)
+        grouped: dict[str, list[str]] = {}
+        for name, value in pairs:
+            grouped.setdefault(name, []).append(value)
+        assert validator.compute_signature(url, grouped) == expected
+        assert validator.compute_signature(url, MultiDict(pairs)) == expected

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 from twiliocore import _core
 from twiliocore.segments import SegmentInfo, count_segments
@@ -73,3 +75,33 @@ def test_rejects_bad_input() -> None:
 
 def test_core_tuple_shape() -> None:
     assert _core.count_segments("hi") == ("GSM-7", 1, 2, 2)
+
+
+def reference_count(body: str) -> SegmentInfo:
+    """Twilio's rules written out plainly, independent of the C++ implementation."""
+    if all(c in GSM_BASIC or c in GSM_EXTENSION for c in body):
+        costs = [2 if c in GSM_EXTENSION else 1 for c in body]
+        encoding, single, part = "GSM-7", 160, 153
+    else:
+        costs = [2 if ord(c) > 0xFFFF else 1 for c in body]
+        encoding, single, part = "UCS-2", 70, 67
+    units = sum(costs)
+    if units <= single:
+        return SegmentInfo(encoding, 1, units, len(body))
+    segments, used = 1, 0
+    for cost in costs:
+        if used + cost > part:
+            segments, used = segments + 1, 0
+        used += cost
+    return SegmentInfo(encoding, segments, units, len(body))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_agrees_with_reference_on_random_bodies(seed: int) -> None:
+    rng = random.Random(seed)
+    # The dense alphabets put extension characters and emoji on part boundaries often.
+    alphabets = [GSM_BASIC, GSM_BASIC + GSM_EXTENSION, "ab€{", GSM_BASIC + "жç✓", "😀🎉ж"]
+    for _ in range(50):
+        alphabet = rng.choice(alphabets)
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 700)))
+        assert count_segments(body) == reference_count(body), body
