@@ -218,3 +218,16 @@ def test_shared_between_threads() -> None:
     for t in threads:
         t.join()
     assert results == [True] * 8
+
+
+def test_docs_examples_run() -> None:
+    import doctest
+    from pathlib import Path
+
+    import twiliocore.phone
+
+    root = Path(__file__).resolve().parents[2]
+    result = doctest.testfile(str(root / "docs" / "phone.md"), module_relative=False)
+    assert result.attempted > 0
+    assert result.failed == 0
+    assert doctest.testmod(twiliocore.phone).failed == 0

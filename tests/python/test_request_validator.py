@@ -282,3 +282,16 @@ def test_random_requests_agree_with_reference(seed: int) -> None:
             grouped.setdefault(name, []).append(value)
         assert validator.compute_signature(url, grouped) == expected
         assert validator.compute_signature(url, MultiDict(pairs)) == expected
+
+
+def test_docs_examples_run() -> None:
+    import doctest
+    from pathlib import Path
+
+    import twiliocore.request_validator
+
+    root = Path(__file__).resolve().parents[2]
+    result = doctest.testfile(str(root / "docs" / "signature.md"), module_relative=False)
+    assert result.attempted > 0
+    assert result.failed == 0
+    assert doctest.testmod(twiliocore.request_validator).failed == 0

@@ -105,3 +105,16 @@ def test_agrees_with_reference_on_random_bodies(seed: int) -> None:
         alphabet = rng.choice(alphabets)
         body = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 700)))
         assert count_segments(body) == reference_count(body), body
+
+
+def test_docs_examples_run() -> None:
+    import doctest
+    from pathlib import Path
+
+    import twiliocore.segments
+
+    root = Path(__file__).resolve().parents[2]
+    result = doctest.testfile(str(root / "docs" / "segments.md"), module_relative=False)
+    assert result.attempted > 0
+    assert result.failed == 0
+    assert doctest.testmod(twiliocore.segments).failed == 0
