@@ -1,1 +1,658 @@
-// PLACEHOLDER: filled in by the http_engine work.
+// The HTTP engine: one libcurl multi loop per Engine, driven as curl documents it
+// (docs/examples/10-at-a-time.c, http2-download.c, libcurl-thread.md):
+//
+//   loop thread:  take queued requests and cancels (under mutex_)
+//                 -> curl_multi_perform
+//                 -> drain curl_multi_info_read (transfer found via CURLOPT_PRIVATE)
+//                 -> run completion callbacks (no engine mutex held)
+//                 -> curl_multi_poll(timeout)
+//   producers:    enqueue under mutex_, then curl_multi_wakeup (the one multi call that
+//                 is safe from another thread, curl_multi_wakeup.md).
+//
+// Only the loop thread touches CURL*/CURLM* handles. Easy handles are pooled and reset for
+// reuse; connections live in the multi handle's connection cache, so sequential requests
+// to one host reuse one connection.
+
+#include "twiliocore/http_engine.h"
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <deque>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "twiliocore/version.h"
+
+namespace twiliocore::http {
+namespace internal {
+namespace {
+
+// --- RAII owners ----------------------------------------------------------------------
+
+struct EasyDeleter {
+  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* h) const noexcept { curl_multi_cleanup(h); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+};
+/// Owner of a CURL* (copy deleted, move noexcept via unique_ptr).
+using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
+/// Owner of a CURLM*.
+using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
+/// Owner of a curl_slist*.
+using SlistHandle = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// curl_global_init is not thread-safe in older libcurl and must run once per process
+// (libcurl-thread.md); curl_global_cleanup is deliberately never called because engines
+// may outlive static destruction order.
+void GlobalInitOnce() {
+  static std::once_flag once;
+  static CURLcode result = CURLE_OK;
+  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (result != CURLE_OK) throw std::runtime_error("curl_global_init failed");
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool IsHttps(std::string_view url) {
+  return url.size() >= 8 && ToLower(url.substr(0, 8)) == "https://";
+}
+
+}  // namespace
+
+/// Shared state of a `Pending`: filled once by the engine thread.
+struct PendingState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ready = false;
+  bool taken = false;
+  Response response;
+};
+
+/// One request in the loop. Heap-allocated so CURLOPT_PRIVATE, CURLOPT_POSTFIELDS and the
+/// error buffer keep stable addresses while curl works on it.
+struct Transfer {
+  RequestId id = 0;
+  Request request;
+  Callback callback;
+  EasyHandle easy;
+  SlistHandle header_list;
+  Response response;
+  bool in_final_headers = true;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+class EngineImpl {
+ public:
+  explicit EngineImpl(EngineOptions options) : options_(std::move(options)) {
+    GlobalInitOnce();
+    if (options_.user_agent.empty()) options_.user_agent = DefaultUserAgent();
+    multi_.reset(curl_multi_init());
+    if (!multi_) throw std::runtime_error("curl_multi_init failed");
+    curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+    if (options_.max_host_connections > 0) {
+      curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
+                        options_.max_host_connections);
+    }
+    thread_ = std::thread([this] { Loop(); });
+  }
+
+  ~EngineImpl() { Shutdown(); }
+  EngineImpl(const EngineImpl&) = delete;
+  EngineImpl& operator=(const EngineImpl&) = delete;
+
+  RequestId Submit(Request request, Callback callback) {
+    auto transfer = std::make_unique<Transfer>();
+    transfer->request = std::move(request);
+    transfer->callback = std::move(callback);
+    transfer->response.url = StripCredentials(transfer->request.url);
+    transfer->response.method = transfer->request.method;
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopping_) {
+        const RequestId id = ++next_id_;
+        transfer->id = id;
+        queue_.push_back(std::move(transfer));
+        ++submitted_;
+        curl_multi_wakeup(multi_.get());
+        return id;
+      }
+    }
+    // Shut down: complete at once, outside the lock, on the caller's thread.
+    transfer->id = 0;
+    SetCancelled(*transfer, "engine is shut down");
+    Complete(std::move(transfer));
+    return 0;
+  }
+
+  void Cancel(RequestId id) {
+    if (id == 0) return;
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    cancels_.push_back(id);
+    curl_multi_wakeup(multi_.get());
+  }
+
+  void Shutdown() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopping_) {
+        stopping_ = true;
+        curl_multi_wakeup(multi_.get());
+      }
+    }
+    std::lock_guard join_lock(join_mutex_);
+    if (thread_.joinable()) {
+      if (thread_.get_id() == std::this_thread::get_id()) {
+        // Called from a callback: the loop ends after this iteration; it cannot join
+        // itself. The owner's destructor must then run on another thread.
+        thread_.detach();
+        return;
+      }
+      thread_.join();
+    }
+  }
+
+  bool running() const noexcept { return !stopping_.load(); }
+
+  EngineStats Stats() const {
+    EngineStats s;
+    s.submitted = submitted_.load();
+    s.completed = completed_.load();
+    s.failed = failed_.load();
+    s.connections_opened = connections_.load();
+    s.in_flight = s.submitted - std::min(s.submitted, s.completed);
+    return s;
+  }
+
+  const EngineOptions& options() const noexcept { return options_; }
+
+ private:
+  // --- loop thread only -----------------------------------------------------------------
+
+  void Loop() {
+    std::vector<std::unique_ptr<Transfer>> done;
+    for (;;) {
+      std::deque<std::unique_ptr<Transfer>> incoming;
+      std::vector<RequestId> cancels;
+      bool stopping = false;
+      {
+        std::lock_guard lock(mutex_);
+        incoming.swap(queue_);
+        cancels.swap(cancels_);
+        stopping = stopping_.load();
+      }
+      for (auto& transfer : incoming) Start(std::move(transfer), done);
+      for (RequestId id : cancels) {
+        auto it = active_.find(id);
+        if (it == active_.end()) continue;
+        std::unique_ptr<Transfer> transfer = Detach(it);
+        SetCancelled(*transfer, "request cancelled");
+        done.push_back(std::move(transfer));
+      }
+      if (stopping) {
+        while (!active_.empty()) {
+          std::unique_ptr<Transfer> transfer = Detach(active_.begin());
+          SetCancelled(*transfer, "engine shut down with the request in flight");
+          done.push_back(std::move(transfer));
+        }
+        RunCallbacks(done);
+        // Requests queued between the swap above and stopping_ are drained here.
+        std::deque<std::unique_ptr<Transfer>> rest;
+        {
+          std::lock_guard lock(mutex_);
+          rest.swap(queue_);
+        }
+        for (auto& transfer : rest) {
+          SetCancelled(*transfer, "engine shut down before the request started");
+          done.push_back(std::move(transfer));
+        }
+        RunCallbacks(done);
+        pool_.clear();
+        return;
+      }
+
+      int running = 0;
+      curl_multi_perform(multi_.get(), &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        Transfer* raw = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
+        const CURLcode code = msg->data.result;
+        auto it = active_.find(raw->id);
+        std::unique_ptr<Transfer> transfer = Detach(it);
+        Finish(*transfer, code);
+        done.push_back(std::move(transfer));
+      }
+      // Callbacks run here, with no engine mutex held (they may Submit or Cancel).
+      RunCallbacks(done);
+      curl_multi_poll(multi_.get(), nullptr, 0, 1000, nullptr);
+    }
+  }
+
+  /// Removes a transfer from the multi handle and the active map, recording its stats.
+  using ActiveMap = std::unordered_map<RequestId, std::unique_ptr<Transfer>>;
+
+  std::unique_ptr<Transfer> Detach(ActiveMap::iterator it) {
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    active_.erase(it);
+    curl_multi_remove_handle(multi_.get(), transfer->easy.get());
+    return transfer;
+  }
+
+  void Start(std::unique_ptr<Transfer> transfer, std::vector<std::unique_ptr<Transfer>>& done) {
+    EasyHandle easy;
+    if (!pool_.empty()) {
+      easy = std::move(pool_.back());
+      pool_.pop_back();
+      curl_easy_reset(easy.get());
+    } else {
+      easy.reset(curl_easy_init());
+    }
+    if (!easy) {
+      SetError(*transfer, ErrorCategory::kTransport, TransportStage::kConnect,
+               "cannot create a curl handle");
+      done.push_back(std::move(transfer));
+      return;
+    }
+    transfer->easy = std::move(easy);
+    if (!Configure(*transfer)) {
+      done.push_back(std::move(transfer));
+      return;
+    }
+    if (curl_multi_add_handle(multi_.get(), transfer->easy.get()) != CURLM_OK) {
+      SetError(*transfer, ErrorCategory::kTransport, TransportStage::kConnect,
+               "cannot add the request to the curl multi handle");
+      done.push_back(std::move(transfer));
+      return;
+    }
+    const RequestId id = transfer->id;
+    active_.emplace(id, std::move(transfer));
+  }
+
+  static std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    transfer->response.body.append(data, size * count);
+    return size * count;
+  }
+
+  static std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    const std::string_view line(data, size * count);
+    if (line.starts_with("HTTP/")) {
+      // A new status line (after 100 Continue, a redirect or a proxy CONNECT): keep only
+      // the headers of the final answer.
+      transfer->response.headers.clear();
+      return size * count;
+    }
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      transfer->response.headers.emplace_back(ToLower(Trim(line.substr(0, colon))),
+                                              std::string(Trim(line.substr(colon + 1))));
+    }
+    return size * count;
+  }
+
+  bool Configure(Transfer& t) {
+    CURL* h = t.easy.get();
+    const Request& r = t.request;
+    if (!r.url.starts_with("http://") && !r.url.starts_with("https://")) {
+      SetError(t, ErrorCategory::kInvalidArgument, TransportStage::kNone,
+               "url must start with http:// or https://");
+      return false;
+    }
+    curl_easy_setopt(h, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &EngineImpl::OnBody);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &EngineImpl::OnHeader);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    const auto connect = r.connect_timeout.value_or(options_.connect_timeout);
+    const auto total = r.total_timeout.value_or(options_.total_timeout);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(total.count()));
+    if (!options_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    if (options_.insecure) {
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!options_.proxy.empty()) curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy.c_str());
+    if (!r.username.empty()) {
+      // Credentials go through the auth options, never into the URL (which appears in
+      // messages). libcurl keeps its own copy until the handle is reset.
+      curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+      curl_easy_setopt(h, CURLOPT_USERNAME, r.username.c_str());
+      // SecureString is not NUL-terminated: pass a terminated copy, wiped right after
+      // (curl_easy_setopt copies string options).
+      const std::string_view password = r.password.view();
+      std::vector<char> terminated(password.begin(), password.end());
+      terminated.push_back('\0');
+      curl_easy_setopt(h, CURLOPT_PASSWORD, terminated.data());
+      OPENSSL_cleanse(terminated.data(), terminated.size());
+    }
+    if (r.method == "GET") {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else if (r.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else {
+      if (r.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+      if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH" || !r.body.empty()) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.c_str());
+      }
+    }
+    curl_slist* list = nullptr;
+    auto append = [&list](const std::string& line) {
+      curl_slist* grown = curl_slist_append(list, line.c_str());
+      if (grown != nullptr) list = grown;
+    };
+    // "Expect: 100-continue" costs a round trip on every POST; Twilio does not need it.
+    append("Expect:");
+    for (const auto& [name, value] : r.headers) {
+      append(value.empty() ? name + ";" : name + ": " + value);
+    }
+    t.header_list.reset(list);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    return true;
+  }
+
+  void Finish(Transfer& t, CURLcode code) {
+    CURL* h = t.easy.get();
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    long connects = 0;
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    curl_off_t connect_us = 0;
+    curl_off_t appconnect_us = 0;
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
+    curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &appconnect_us);
+    curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
+    t.response.new_connections = connects;
+    t.response.connect_time = std::chrono::microseconds(connect_us);
+    t.response.total_time = std::chrono::microseconds(total_us);
+    connections_ += static_cast<std::uint64_t>(std::max(0L, connects));
+    if (code == CURLE_OK) {
+      t.response.status = status;
+      return;
+    }
+    long os_errno = 0;
+    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+    const bool connected = connect_us > 0 || status != 0;
+    const bool tls_done = !IsHttps(t.request.url) || appconnect_us > 0;
+    ErrorCategory category = ErrorCategory::kTransport;
+    TransportStage stage = TransportStage::kReceive;
+    std::string what;
+    switch (code) {
+      case CURLE_COULDNT_RESOLVE_HOST:
+        stage = TransportStage::kResolve;
+        what = "could not resolve host";
+        break;
+      case CURLE_COULDNT_RESOLVE_PROXY:
+        stage = TransportStage::kResolve;
+        what = "could not resolve proxy";
+        break;
+      case CURLE_COULDNT_CONNECT:
+        stage = TransportStage::kConnect;
+        what = os_errno == ECONNREFUSED ? "connection refused" : "could not connect";
+        break;
+      case CURLE_OPERATION_TIMEDOUT:
+        category = ErrorCategory::kTimeout;
+        stage = !connected  ? TransportStage::kConnect
+                : !tls_done ? TransportStage::kTls
+                            : TransportStage::kReceive;
+        what = stage == TransportStage::kConnect ? "connect timed out" : "request timed out";
+        break;
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_SSL_CIPHER:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_ISSUER_ERROR:
+      case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      case CURLE_SSL_CRL_BADFILE:
+      case CURLE_SSL_ENGINE_NOTFOUND:
+      case CURLE_SSL_ENGINE_SETFAILED:
+      case CURLE_SSL_ENGINE_INITFAILED:
+      case CURLE_SSL_INVALIDCERTSTATUS:
+        category = ErrorCategory::kTls;
+        stage = TransportStage::kTls;
+        what = "TLS failure";
+        break;
+      case CURLE_SEND_ERROR:
+        stage = TransportStage::kSend;
+        what = "send failed";
+        break;
+      case CURLE_GOT_NOTHING:
+        what = "server closed the connection without answering";
+        break;
+      case CURLE_RECV_ERROR:
+        what = "receive failed";
+        break;
+      case CURLE_PARTIAL_FILE:
+        what = "answer cut short";
+        break;
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        category = ErrorCategory::kInvalidArgument;
+        stage = TransportStage::kNone;
+        what = "invalid url";
+        break;
+      default:
+        stage = connected ? TransportStage::kReceive : TransportStage::kConnect;
+        what = curl_easy_strerror(code);
+        break;
+    }
+    std::string detail = t.error_buffer[0] != '\0' ? t.error_buffer : curl_easy_strerror(code);
+    SetError(t, category, stage, what + ": " + t.response.url + " (" + std::string(Trim(detail)) + ")");
+  }
+
+  static void SetError(Transfer& t, ErrorCategory category, TransportStage stage,
+                       std::string message) {
+    Error& e = t.response.error;
+    e.category = category;
+    e.stage = stage;
+    e.message = std::move(message);
+    e.url = t.response.url;
+    e.method = t.request.method;
+    t.response.status = 0;
+  }
+
+  static void SetCancelled(Transfer& t, std::string_view why) {
+    SetError(t, ErrorCategory::kCancelled, TransportStage::kNone,
+             std::string(why) + ": " + t.response.method + " " + t.response.url);
+  }
+
+  void RunCallbacks(std::vector<std::unique_ptr<Transfer>>& done) {
+    for (auto& transfer : done) Complete(std::move(transfer));
+    done.clear();
+  }
+
+  /// Delivers the response and recycles the easy handle. Called without mutex_ held.
+  void Complete(std::unique_ptr<Transfer> transfer) {
+    if (transfer->response.error) ++failed_;
+    ++completed_;
+    // The password copy inside curl is dropped by the reset on reuse; reset now so it
+    // does not linger in an idle pooled handle.
+    if (transfer->easy) {
+      curl_easy_reset(transfer->easy.get());
+      if (pool_.size() < kMaxPooledHandles) {
+        pool_.push_back(std::move(transfer->easy));
+      }
+    }
+    transfer->header_list.reset();
+    Callback callback = std::move(transfer->callback);
+    Response response = std::move(transfer->response);
+    transfer.reset();
+    if (!callback) return;
+    try {
+      callback(std::move(response));
+    } catch (...) {
+      // Callbacks must not throw; one that does must not take the loop down.
+    }
+  }
+
+  static constexpr std::size_t kMaxPooledHandles = 64;
+
+  EngineOptions options_;
+  MultiHandle multi_;
+
+  mutable std::mutex mutex_;  // guards queue_, cancels_, stopping_, next_id_
+  std::deque<std::unique_ptr<Transfer>> queue_;
+  std::vector<RequestId> cancels_;
+  std::atomic<bool> stopping_{false};  // written under mutex_, read lock-free by running()
+  RequestId next_id_ = 0;
+
+  std::mutex join_mutex_;  // serialises Shutdown's join
+  std::thread thread_;
+
+  // Loop thread only.
+  ActiveMap active_;
+  std::vector<EasyHandle> pool_;
+
+  std::atomic<std::uint64_t> submitted_{0};
+  std::atomic<std::uint64_t> completed_{0};
+  std::atomic<std::uint64_t> failed_{0};
+  std::atomic<std::uint64_t> connections_{0};
+};
+
+}  // namespace internal
+
+// --- free functions -----------------------------------------------------------------------
+
+std::string DefaultUserAgent() {
+  internal::GlobalInitOnce();
+  std::string os = "unknown";
+  std::string arch = "unknown";
+  utsname names{};
+  if (uname(&names) == 0) {
+    os = names.sysname;
+    arch = names.machine;
+  }
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  return std::string("twiliocore/") + kVersion + " (" + os + " " + arch + ") libcurl/" +
+         (info != nullptr && info->version != nullptr ? info->version : "unknown");
+}
+
+std::string StripCredentials(std::string_view url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const std::size_t start = scheme + 3;
+  const std::size_t end = url.find_first_of("/?#", start);
+  const std::string_view authority =
+      url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, start));
+  out.append(url.substr(start + at + 1));
+  return out;
+}
+
+std::string Response::Header(std::string_view name) const {
+  const std::string lower = internal::ToLower(name);
+  for (const auto& [key, value] : headers) {
+    if (key == lower) return value;
+  }
+  return {};
+}
+
+// --- Pending --------------------------------------------------------------------------------
+
+bool Pending::Ready() const {
+  if (!state_) return false;
+  std::lock_guard lock(state_->mu);
+  return state_->ready;
+}
+
+bool Pending::WaitFor(std::chrono::milliseconds timeout) const {
+  if (!state_) return false;
+  std::unique_lock lock(state_->mu);
+  return state_->cv.wait_for(lock, timeout, [this] { return state_->ready; });
+}
+
+void Pending::Wait() const {
+  if (!state_) return;
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [this] { return state_->ready; });
+}
+
+Response Pending::Take() {
+  if (!state_) throw std::logic_error("Pending::Take on an empty handle");
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [this] { return state_->ready; });
+  if (state_->taken) throw std::logic_error("Pending::Take called twice");
+  state_->taken = true;
+  return std::move(state_->response);
+}
+
+// --- Engine ---------------------------------------------------------------------------------
+
+Engine::Engine(EngineOptions options)
+    : impl_(std::make_unique<internal::EngineImpl>(std::move(options))) {}
+
+Engine::~Engine() { Shutdown(); }
+
+RequestId Engine::Submit(Request request, Callback callback) {
+  return impl_->Submit(std::move(request), std::move(callback));
+}
+
+Pending Engine::Start(Request request) {
+  Pending pending;
+  pending.state_ = std::make_shared<internal::PendingState>();
+  pending.id_ = impl_->Submit(std::move(request),
+                              [state = pending.state_](Response&& response) {
+                                {
+                                  std::lock_guard lock(state->mu);
+                                  state->response = std::move(response);
+                                  state->ready = true;
+                                }
+                                state->cv.notify_all();
+                              });
+  return pending;
+}
+
+Response Engine::Perform(Request request) { return Start(std::move(request)).Take(); }
+
+void Engine::Cancel(RequestId id) { impl_->Cancel(id); }
+
+void Engine::Shutdown() { impl_->Shutdown(); }
+
+bool Engine::running() const noexcept { return impl_->running(); }
+
+EngineStats Engine::Stats() const { return impl_->Stats(); }
+
+const EngineOptions& Engine::options() const noexcept { return impl_->options(); }
+
+}  // namespace twiliocore::http

@@ -1,2 +1,280 @@
-// PLACEHOLDER: filled in by the http_engine work.
+// Tests of the libcurl multi engine against the loopback server (tests/cpp/test_server.h).
+
+#include "twiliocore/http_engine.h"
+
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_server.h"
+
+namespace twiliocore::http {
+namespace {
+
+using namespace std::chrono_literals;
+using twiliocore::testing::RecordedRequest;
+using twiliocore::testing::Reply;
+using twiliocore::testing::TestServer;
+
+class HttpEngineTest : public ::testing::Test {
+ protected:
+  Request Get(const std::string& path) {
+    Request r;
+    r.url = server_.url() + path;
+    return r;
+  }
+
+  TestServer server_;
+  Engine engine_;
+};
+
+TEST_F(HttpEngineTest, GetRoundTrip) {
+  server_.SetHandler([](const RecordedRequest& r) {
+    Reply reply;
+    reply.body = "hello " + r.target;
+    reply.headers = {{"Content-Type", "text/plain"}, {"Retry-After", "7"}};
+    return reply;
+  });
+  Response response = engine_.Perform(Get("/a?b=1"));
+  ASSERT_FALSE(response.error) << response.error.message;
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "hello /a?b=1");
+  EXPECT_EQ(response.Header("Retry-After"), "7");
+  EXPECT_EQ(response.Header("content-type"), "text/plain");
+  EXPECT_EQ(response.method, "GET");
+  ASSERT_EQ(server_.Requests().size(), 1U);
+  const std::string agent = server_.Requests()[0].Header("user-agent");
+  EXPECT_EQ(agent.rfind("twiliocore/", 0), 0U) << agent;
+  EXPECT_NE(agent.find("libcurl/"), std::string::npos) << agent;
+}
+
+TEST_F(HttpEngineTest, PostSendsHeadersFormBodyAndBasicAuth) {
+  Request r = Get("/post");
+  r.method = "POST";
+  r.body = "To=%2B14155552671&Body=hi";
+  r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Test", "yes"}};
+  r.username = "ACuser";
+  r.password = SecureString("s3cret");
+  Response response = engine_.Perform(std::move(r));
+  ASSERT_FALSE(response.error) << response.error.message;
+  const auto requests = server_.Requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].body, "To=%2B14155552671&Body=hi");
+  EXPECT_EQ(requests[0].Header("content-type"), "application/x-www-form-urlencoded");
+  EXPECT_EQ(requests[0].Header("x-test"), "yes");
+  EXPECT_EQ(requests[0].Header("expect"), "");
+  // base64("ACuser:s3cret")
+  EXPECT_EQ(requests[0].Header("authorization"), "Basic QUN1c2VyOnMzY3JldA==");
+  EXPECT_EQ(response.url.find("s3cret"), std::string::npos);
+}
+
+TEST_F(HttpEngineTest, DeleteUsesMethod) {
+  server_.SetHandler([](const RecordedRequest&) {
+    Reply reply;
+    reply.status = 204;
+    reply.body.clear();
+    return reply;
+  });
+  Request r = Get("/thing");
+  r.method = "DELETE";
+  Response response = engine_.Perform(std::move(r));
+  ASSERT_FALSE(response.error) << response.error.message;
+  EXPECT_EQ(response.status, 204);
+  EXPECT_EQ(server_.Requests().at(0).method, "DELETE");
+}
+
+TEST_F(HttpEngineTest, SequentialRequestsReuseOneConnection) {
+  for (int i = 0; i < 5; ++i) {
+    Response response = engine_.Perform(Get("/seq"));
+    ASSERT_FALSE(response.error) << response.error.message;
+  }
+  EXPECT_EQ(server_.Connections(), 1);
+  EXPECT_EQ(engine_.Stats().connections_opened, 1U);
+  EXPECT_EQ(engine_.Stats().completed, 5U);
+}
+
+TEST_F(HttpEngineTest, HundredRequestsFromFourThreads) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::atomic<int> ok{0};
+  std::atomic<int> done{0};
+  std::promise<void> all_done;
+  std::vector<std::thread> producers;
+  for (int t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        engine_.Submit(Get("/c/" + std::to_string(t) + "/" + std::to_string(i)),
+                       [&](Response&& response) {
+                         if (!response.error && response.status == 200) ++ok;
+                         if (++done == kThreads * kPerThread) all_done.set_value();
+                       });
+      }
+    });
+  }
+  for (auto& p : producers) p.join();
+  ASSERT_EQ(all_done.get_future().wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(ok.load(), kThreads * kPerThread);
+  EXPECT_EQ(server_.Requests().size(), static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_EQ(engine_.Stats().in_flight, 0U);
+}
+
+TEST(HttpEngineErrors, ConnectionRefusedIsTransportConnect) {
+  Engine engine;
+  Request r;
+  r.url = "http://127.0.0.1:1/2010-04-01/Accounts.json";
+  r.username = "ACsecretuser";
+  r.password = SecureString("tok3n");
+  Response response = engine.Perform(std::move(r));
+  ASSERT_TRUE(response.error);
+  EXPECT_EQ(response.error.category, ErrorCategory::kTransport);
+  EXPECT_EQ(response.error.stage, TransportStage::kConnect);
+  EXPECT_TRUE(response.error.NeverSent());
+  EXPECT_EQ(response.error.message.rfind("connection refused: http://127.0.0.1:1/", 0), 0U)
+      << response.error.message;
+  EXPECT_EQ(response.error.message.find("tok3n"), std::string::npos);
+}
+
+TEST(HttpEngineErrors, UnresolvableHostIsTransportResolve) {
+  // ".invalid" never resolves (RFC 6761); resolvers answer it locally.
+  Engine engine;
+  Request r;
+  r.url = "http://nonexistent.invalid/x";
+  r.total_timeout = 5000ms;
+  Response response = engine.Perform(std::move(r));
+  ASSERT_TRUE(response.error);
+  if (response.error.category == ErrorCategory::kTimeout) {
+    GTEST_SKIP() << "the resolver did not answer: " << response.error.message;
+  }
+  EXPECT_EQ(response.error.category, ErrorCategory::kTransport) << response.error.message;
+  EXPECT_EQ(response.error.stage, TransportStage::kResolve) << response.error.message;
+  EXPECT_NE(response.error.message.find("nonexistent.invalid"), std::string::npos);
+}
+
+TEST_F(HttpEngineTest, SlowAnswerIsTimeout) {
+  server_.SetHandler([](const RecordedRequest&) {
+    Reply reply;
+    reply.delay = 3000ms;
+    return reply;
+  });
+  Request r = Get("/slow");
+  r.total_timeout = 200ms;
+  Response response = engine_.Perform(std::move(r));
+  ASSERT_TRUE(response.error);
+  EXPECT_EQ(response.error.category, ErrorCategory::kTimeout);
+  EXPECT_EQ(response.error.stage, TransportStage::kReceive);
+  EXPECT_FALSE(response.error.NeverSent());
+}
+
+TEST_F(HttpEngineTest, CloseWithoutAnswerIsReceiveError) {
+  server_.SetHandler([](const RecordedRequest&) {
+    Reply reply;
+    reply.close_without_answer = true;
+    return reply;
+  });
+  Response response = engine_.Perform(Get("/drop"));
+  ASSERT_TRUE(response.error);
+  EXPECT_EQ(response.error.category, ErrorCategory::kTransport);
+  EXPECT_EQ(response.error.stage, TransportStage::kReceive);
+  EXPECT_FALSE(response.error.NeverSent());
+  EXPECT_GE(server_.Requests().size(), 1U);
+}
+
+TEST_F(HttpEngineTest, CancelCompletesWithCancelled) {
+  server_.SetHandler([](const RecordedRequest&) {
+    Reply reply;
+    reply.delay = 5000ms;
+    return reply;
+  });
+  Pending pending = engine_.Start(Get("/cancel-me"));
+  // Wait until the server has the request, so the cancel hits an in-flight transfer.
+  for (int i = 0; i < 500 && server_.Requests().empty(); ++i) std::this_thread::sleep_for(10ms);
+  engine_.Cancel(pending.id());
+  ASSERT_TRUE(pending.WaitFor(10s));
+  Response response = pending.Take();
+  EXPECT_EQ(response.error.category, ErrorCategory::kCancelled);
+  engine_.Cancel(pending.id());  // finished ids are ignored
+  engine_.Cancel(987654);        // unknown ids too
+}
+
+TEST(HttpEngineShutdown, InFlightRequestsCompleteCancelled) {
+  TestServer server;
+  server.SetHandler([](const RecordedRequest&) {
+    Reply reply;
+    reply.delay = 10000ms;
+    return reply;
+  });
+  auto engine = std::make_unique<Engine>();
+  std::vector<Pending> pendings;
+  for (int i = 0; i < 10; ++i) {
+    Request r;
+    r.url = server.url() + "/hang";
+    pendings.push_back(engine->Start(std::move(r)));
+  }
+  engine->Shutdown();
+  engine->Shutdown();  // idempotent
+  EXPECT_FALSE(engine->running());
+  for (Pending& p : pendings) {
+    ASSERT_TRUE(p.Ready());
+    EXPECT_EQ(p.Take().error.category, ErrorCategory::kCancelled);
+  }
+  // Submitting after shutdown completes at once, cancelled.
+  Request late;
+  late.url = server.url() + "/late";
+  bool called = false;
+  engine->Submit(std::move(late), [&](Response&& r) {
+    called = true;
+    EXPECT_EQ(r.error.category, ErrorCategory::kCancelled);
+  });
+  EXPECT_TRUE(called);
+  engine.reset();
+}
+
+TEST_F(HttpEngineTest, HttpsToPlainServerIsTls) {
+  Request r;
+  r.url = "https://127.0.0.1:" + std::to_string(server_.port()) + "/tls";
+  r.total_timeout = 5000ms;
+  Response response = engine_.Perform(std::move(r));
+  ASSERT_TRUE(response.error);
+  EXPECT_EQ(response.error.category, ErrorCategory::kTls) << response.error.message;
+  EXPECT_EQ(response.error.stage, TransportStage::kTls);
+  EXPECT_TRUE(response.error.NeverSent());
+}
+
+TEST_F(HttpEngineTest, CallbackMaySubmitFromEngineThread) {
+  std::promise<long> second;
+  engine_.Submit(Get("/first"), [&](Response&&) {
+    engine_.Submit(Get("/second"), [&](Response&& r) { second.set_value(r.status); });
+  });
+  auto f = second.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(f.get(), 200);
+}
+
+TEST(HttpEngineHelpers, StripCredentials) {
+  EXPECT_EQ(StripCredentials("https://AC1:tok@api.twilio.com/x@y"), "https://api.twilio.com/x@y");
+  EXPECT_EQ(StripCredentials("http://host/p"), "http://host/p");
+}
+
+TEST(HttpEngineHelpers, UserAgentNamesVersionAndCurl) {
+  const std::string ua = DefaultUserAgent();
+  EXPECT_EQ(ua.rfind("twiliocore/", 0), 0U);
+  EXPECT_NE(ua.find(") libcurl/"), std::string::npos);
+}
+
+TEST(HttpEngineErrors, BadSchemeIsInvalidArgument) {
+  Engine engine;
+  Request r;
+  r.url = "ftp://127.0.0.1/x";
+  Response response = engine.Perform(std::move(r));
+  EXPECT_EQ(response.error.category, ErrorCategory::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace twiliocore::http

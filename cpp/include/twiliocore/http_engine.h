@@ -1,0 +1,171 @@
+#pragma once
+
+/// @file
+/// The HTTP engine: one libcurl *multi* event loop on one background thread.
+///
+/// Every network call of the project goes through an `Engine`: producers on any thread
+/// `Submit` requests (enqueued under a mutex, then `curl_multi_wakeup`), the loop thread
+/// alone touches the curl handles, and completions are delivered by callback on the loop
+/// thread. Connections are kept alive and reused (the multi handle's connection cache),
+/// HTTP/2 is negotiated over TLS where the server offers it and streams are multiplexed
+/// (`CURLPIPE_MULTIPLEX` + `CURLOPT_PIPEWAIT`). libcurl never appears in this header.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "twiliocore/error.h"
+#include "twiliocore/secure_string.h"
+
+namespace twiliocore::http {
+
+/// Identifies a submitted request for `Engine::Cancel`. Never 0 for a real request.
+using RequestId = std::uint64_t;
+
+/// Header (name, value) pairs in order; names may repeat.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// One HTTP request. Move-only (it may carry a password).
+struct Request {
+  std::string method = "GET";  ///< "GET", "POST", "DELETE", ... (upper case)
+  std::string url;             ///< absolute http:// or https:// URL, no credentials in it
+  Headers headers;             ///< extra request headers
+  std::string body;            ///< request body (sent for POST/PUT/PATCH)
+  std::string username;        ///< HTTP Basic user (CURLOPT_USERNAME); empty: no auth
+  SecureString password;       ///< HTTP Basic password (CURLOPT_PASSWORD)
+  /// Per-request connect timeout; unset: the engine's.
+  std::optional<std::chrono::milliseconds> connect_timeout;
+  /// Per-request total timeout (from submission to last byte); unset: the engine's.
+  std::optional<std::chrono::milliseconds> total_timeout;
+};
+
+/// The outcome of one request: an HTTP answer (any status) or an `error`.
+struct Response {
+  long status = 0;     ///< HTTP status; 0 when no answer arrived
+  Headers headers;     ///< response headers of the final answer, names in lower case
+  std::string body;    ///< response body
+  Error error;         ///< set when no complete answer arrived (transport, timeout, TLS, cancel)
+  std::string url;     ///< the request URL, credentials stripped
+  std::string method;  ///< the request method
+  std::chrono::microseconds connect_time{0};  ///< time until the TCP connect completed
+  std::chrono::microseconds total_time{0};    ///< time until the transfer ended
+  long new_connections = 0;                   ///< connections this transfer had to open
+
+  /// The first header value named `name` (case-insensitive), or "" when absent.
+  [[nodiscard]] std::string Header(std::string_view name) const;
+  /// True when an HTTP answer arrived (any status) and no error is set.
+  [[nodiscard]] bool ok() const noexcept { return !error && status != 0; }
+};
+
+/// Called once per request with its outcome, on the engine thread (or inline on the
+/// caller's thread when the engine is already shut down). Must not block for long and must
+/// not call `Engine::Shutdown` or destroy the engine; exceptions it throws are swallowed.
+using Callback = std::function<void(Response&&)>;
+
+/// Engine-wide settings.
+struct EngineOptions {
+  std::chrono::milliseconds connect_timeout{10'000};  ///< default connect timeout
+  std::chrono::milliseconds total_timeout{30'000};    ///< default total timeout; 0 = none
+  std::string ca_bundle;  ///< PEM CA bundle (CURLOPT_CAINFO); empty: the system store
+  bool insecure = false;  ///< disables TLS verification: local testing only
+  std::string proxy;      ///< proxy URL (CURLOPT_PROXY); empty: libcurl's environment default
+  long max_host_connections = 0;  ///< CURLMOPT_MAX_HOST_CONNECTIONS; 0 = unlimited
+  std::string user_agent;         ///< empty: `DefaultUserAgent()`
+};
+
+/// Counters for benchmarks and health checks.
+struct EngineStats {
+  std::uint64_t submitted = 0;           ///< requests accepted by Submit
+  std::uint64_t completed = 0;           ///< requests finished (any outcome)
+  std::uint64_t failed = 0;              ///< requests finished with an error
+  std::uint64_t connections_opened = 0;  ///< sum of CURLINFO_NUM_CONNECTS
+  std::uint64_t in_flight = 0;           ///< submitted and not yet completed
+};
+
+/// `twiliocore/<version> (<os> <arch>) libcurl/<version>`.
+[[nodiscard]] std::string DefaultUserAgent();
+
+/// The URL with any `user:password@` removed, for messages and logs.
+[[nodiscard]] std::string StripCredentials(std::string_view url);
+
+namespace internal {
+struct PendingState;
+class EngineImpl;
+}  // namespace internal
+
+/// A future-like handle on one submitted request. Cheap to move; all methods are safe to
+/// call from any thread. `Take` may be called once, after the response is ready.
+class Pending {
+ public:
+  Pending() = default;
+  /// The request id, for `Engine::Cancel`.
+  [[nodiscard]] RequestId id() const noexcept { return id_; }
+  /// True once the response is available.
+  [[nodiscard]] bool Ready() const;
+  /// Waits up to `timeout`; true when the response is available. Bounded, so a caller
+  /// (the Python bindings) can check for signals between slices.
+  [[nodiscard]] bool WaitFor(std::chrono::milliseconds timeout) const;
+  /// Waits without bound.
+  void Wait() const;
+  /// Waits, then moves the response out. Precondition: not taken before.
+  [[nodiscard]] Response Take();
+
+ private:
+  friend class Engine;
+  RequestId id_ = 0;
+  std::shared_ptr<internal::PendingState> state_;
+};
+
+/// The libcurl multi loop. Thread-safe: `Submit`, `Start`, `Perform`, `Cancel`, `Stats` and
+/// `Shutdown` may be called from any thread except the engine's own (callbacks must not
+/// call `Shutdown`, `Perform` or `Pending::Wait*`). Not copyable or movable; share it
+/// through `std::shared_ptr`.
+class Engine {
+ public:
+  /// Starts the loop thread. Throws `std::runtime_error` if libcurl cannot be set up.
+  explicit Engine(EngineOptions options = {});
+  /// Calls `Shutdown()`.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Queues `request`; `callback` gets the response on the engine thread. After
+  /// `Shutdown` the callback runs at once on the caller's thread with `kCancelled`.
+  RequestId Submit(Request request, Callback callback);
+
+  /// Queues `request` and returns a handle to wait on.
+  [[nodiscard]] Pending Start(Request request);
+
+  /// Submits and waits (blocking, not interruptible). Convenience for C++ callers.
+  [[nodiscard]] Response Perform(Request request);
+
+  /// Cancels a request: it completes with `kCancelled` (unless it already completed).
+  /// Unknown or finished ids are ignored. Asynchronous: returns before the callback ran.
+  void Cancel(RequestId id);
+
+  /// Stops the loop: every queued or in-flight request completes with `kCancelled`, then
+  /// the thread is joined. Idempotent.
+  void Shutdown();
+
+  /// True until `Shutdown` began.
+  [[nodiscard]] bool running() const noexcept;
+
+  /// A snapshot of the counters.
+  [[nodiscard]] EngineStats Stats() const;
+
+  /// The options the engine was built with.
+  [[nodiscard]] const EngineOptions& options() const noexcept;
+
+ private:
+  std::unique_ptr<internal::EngineImpl> impl_;
+};
+
+}  // namespace twiliocore::http
