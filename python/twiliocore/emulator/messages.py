@@ -1,0 +1,447 @@
+"""Messages: ``/2010-04-01/Accounts/{AccountSid}/Messages.json`` and ``Messages/{Sid}.json``.
+
+Create (201), list with Twilio's paging, fetch, update (redact ``Body``, cancel a scheduled
+message) and delete (204), validated as Twilio does with Twilio's error codes, including
+the test-credential magic numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from twiliocore.emulator.responses import FormData, TwilioError, new_sid, read_form
+from twiliocore.emulator.runtime import Runtime
+from twiliocore.emulator.state import API_VERSION, FINAL_STATUSES, MessageRecord
+from twiliocore.errors import InvalidPhoneNumber
+from twiliocore.phone import number_info
+from twiliocore.segments import count_segments
+
+__all__ = ["MAGIC_FROM", "MAGIC_TO", "routes"]
+
+#: Test-credential ``From`` numbers and the error each one raises.
+MAGIC_FROM: dict[str, tuple[int, str]] = {
+    "+15005550001": (21212, "The 'From' number +15005550001 is not a valid phone number"),
+    "+15005550007": (
+        21606,
+        "The 'From' phone number provided (+15005550007) is not a valid message-capable"
+        " Twilio phone number for this destination/account",
+    ),
+    "+15005550008": (
+        21611,
+        "This 'From' number has exceeded the maximum number of queued messages",
+    ),
+}
+
+#: Test-credential ``To`` numbers and the error each one raises.
+MAGIC_TO: dict[str, tuple[int, str]] = {
+    "+15005550001": (21211, "The 'To' number +15005550001 is not a valid phone number."),
+    "+15005550002": (21612, "The 'To' phone number is not currently reachable via SMS"),
+    "+15005550003": (
+        21408,
+        "Permission to send an SMS has not been enabled for the region indicated by the"
+        " 'To' number: +15005550003",
+    ),
+    "+15005550004": (21610, "Attempt to send to unsubscribed recipient"),
+    "+15005550009": (21614, "'To' number is not a valid mobile number"),
+}
+
+MAX_BODY_CHARS = 1600
+MAX_MEDIA = 10
+SCHEDULE_MIN_SECONDS = 300
+SCHEDULE_MAX_SECONDS = 35 * 24 * 3600
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_SHORT_CODE = re.compile(r"^\d{5,6}$")
+_ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+_MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+_SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9.-]+$")
+
+#: Request headers kept with each created message for inspection.
+INSPECTED_HEADERS = (
+    "user-agent",
+    "i-twilio-idempotency-token",
+    "idempotency-key",
+    "x-twilio-client",
+    "x-request-id",
+)
+
+
+def routes(rt: Runtime) -> list[BaseRoute]:
+    """Return the Messages routes bound to ``rt``."""
+    prefix = f"/{API_VERSION}/Accounts/{{AccountSid}}"
+
+    async def messages(request: Request) -> Response:
+        if request.method == "POST":
+            return await _create(rt, request)
+        return _list(rt, request)
+
+    async def message(request: Request) -> Response:
+        sid = request.path_params["Sid"]
+        if request.method == "POST":
+            return await _update(rt, request, sid)
+        if request.method == "DELETE":
+            return _delete(rt, request, sid)
+        return JSONResponse(_find(rt, request, sid).to_json())
+
+    return [
+        Route(f"{prefix}/Messages.json", messages, methods=["GET", "POST"]),
+        Route(f"{prefix}/Messages/{{Sid}}.json", message, methods=["GET", "POST", "DELETE"]),
+    ]
+
+
+# Create -------------------------------------------------------------------------------
+
+
+def _bad(code: int, message: str) -> TwilioError:
+    return TwilioError(400, code, message)
+
+
+def _check_callback_url(url: str) -> None:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("http", "https")
+        or not host
+        or "_" in host
+        or not _HOSTNAME.match(host)
+        or len(url) > 1024
+    ):
+        raise _bad(21609, f"The StatusCallback URL {url} is not a valid URL.")
+
+
+def _valid_number(e164: str) -> bool:
+    if not _E164.match(e164):
+        return False
+    try:
+        number_info(e164, "")
+    except (InvalidPhoneNumber, ValueError):
+        return False
+    return True
+
+
+def _check_to(to: str) -> tuple[str, str]:
+    """Return (channel, number) of a valid ``To``, or raise 21211 / a magic-number error."""
+    channel, number = ("whatsapp", to[9:]) if to.startswith("whatsapp:") else ("sms", to)
+    if number in MAGIC_TO:
+        raise _bad(*MAGIC_TO[number])
+    if not _valid_number(number):
+        raise _bad(21211, f"The 'To' number {to} is not a valid phone number.")
+    return channel, number
+
+
+def _check_from(rt: Runtime, from_: str, to_channel: str) -> None:
+    """Validate ``From``: magic numbers, format, channel, ownership."""
+    channel, number = ("whatsapp", from_[9:]) if from_.startswith("whatsapp:") else ("sms", from_)
+    if number in MAGIC_FROM and channel == "sms":
+        raise _bad(*MAGIC_FROM[number])
+    is_number = bool(_E164.match(number))
+    if not (
+        (is_number and (rt.store.number(from_) is not None or _valid_number(number)))
+        or (channel == "sms" and (_SHORT_CODE.match(number) or _ALPHANUMERIC.match(number)))
+    ):
+        raise _bad(
+            21212,
+            f"The 'From' number {from_} is not a valid phone number, shortcode,"
+            " or alphanumeric sender ID.",
+        )
+    if channel != to_channel:
+        raise _bad(
+            21910,
+            "Invalid From and To pair. From and To should be of the same channel",
+        )
+    if rt.store.number(from_) is None:
+        if channel == "whatsapp":
+            raise _bad(63007, "Twilio could not find a Channel with the specified From address")
+        if is_number:
+            raise _bad(
+                21606,
+                f"The 'From' phone number provided ({from_}) is not a valid message-capable"
+                " Twilio phone number for this destination/account",
+            )
+        raise _bad(21659, f"'From' {from_} is not a Twilio phone number or Short Code")
+
+
+def _pick_sender(rt: Runtime, to_channel: str) -> str:
+    for owned in rt.store.numbers():
+        if owned.address.startswith("whatsapp:") == (to_channel == "whatsapp"):
+            return owned.address
+    raise _bad(21606, "The Messaging Service has no sender for this destination")
+
+
+def _parse_int(form: FormData, name: str, low: int, high: int) -> int | None:
+    raw = form.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _bad(20001, f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise _bad(20001, f"{name} must be between {low} and {high}")
+    return value
+
+
+def _parse_send_at(form: FormData, service_sid: str | None) -> float | None:
+    schedule_type = form.get("ScheduleType")
+    send_at = form.get("SendAt")
+    if not schedule_type and not send_at:
+        return None
+    if schedule_type != "fixed":
+        raise _bad(35126, "ScheduleType must be 'fixed' to schedule a message")
+    if not send_at:
+        raise _bad(35111, "SendAt is required to schedule a message")
+    if not service_sid:
+        raise _bad(35118, "MessagingServiceSid is required to schedule a message")
+    try:
+        when = datetime.fromisoformat(send_at.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(35114, "SendAt is not a valid ISO-8601 date-time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    delta = when.timestamp() - time.time()
+    if delta < SCHEDULE_MIN_SECONDS:
+        raise _bad(35114, "SendAt must be at least 300 seconds in the future")
+    if delta > SCHEDULE_MAX_SECONDS:
+        raise _bad(35115, "SendAt cannot be more than 35 days in the future")
+    return when.timestamp()
+
+
+async def _create(rt: Runtime, request: Request) -> Response:
+    form = await read_form(request, rt.config.max_body_bytes)
+    to = (form.get("To") or "").strip()
+    from_ = (form.get("From") or "").strip()
+    service_sid = (form.get("MessagingServiceSid") or "").strip() or None
+    body = form.get("Body") or ""
+    media = [url for url in form.getlist("MediaUrl") if url]
+    content_sid = form.get("ContentSid") or None
+    callback = form.get("StatusCallback") or None
+
+    if not to:
+        raise _bad(21604, "A 'To' phone number is required.")
+    if not from_ and not service_sid:
+        raise _bad(21603, "A 'From' or 'MessagingServiceSid' parameter is required.")
+    if service_sid is not None and not _SERVICE_SID.match(service_sid):
+        raise _bad(21701, f"The Messaging Service Sid {service_sid} is invalid.")
+    if not body and not media and not content_sid:
+        raise _bad(21602, "Message body is required.")
+    try:
+        info = count_segments(body)
+    except ValueError:
+        raise _bad(21617, "Message body contains characters that cannot be sent") from None
+    if info.characters > MAX_BODY_CHARS:
+        raise _bad(21617, "The concatenated message body exceeds the 1600 character limit.")
+    if len(media) > MAX_MEDIA:
+        raise _bad(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed")
+    for url in media:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _bad(21620, f"Media URL {url} is invalid")
+    if callback is not None:
+        _check_callback_url(callback)
+    validity = _parse_int(form, "ValidityPeriod", 1, 36000)
+    send_at = _parse_send_at(form, service_sid)
+
+    to_channel, _ = _check_to(to)
+    if from_:
+        _check_from(rt, from_, to_channel)
+    else:
+        from_ = _pick_sender(rt, to_channel)
+    if from_ == to:
+        raise _bad(21266, "'To' and 'From' number cannot be the same")
+
+    whatsapp = to_channel == "whatsapp"
+    segments = 1 if (whatsapp or media) else info.num_segments
+    if send_at is not None:
+        status = "scheduled"
+        release_at = 0.0
+    else:
+        slot = rt.queues.enqueue(from_, segments, validity)
+        if slot is None:
+            raise _bad(
+                21611,
+                "This 'From' number has exceeded the maximum number of queued messages",
+            )
+        release_at = slot
+        status = "accepted" if service_sid else "queued"
+
+    headers = {name: request.headers[name] for name in INSPECTED_HEADERS if name in request.headers}
+    record = MessageRecord(
+        sid=new_sid("MM" if media else "SM"),
+        account_sid=rt.config.account_sid,
+        to=to,
+        from_=from_,
+        body=body,
+        status=status,
+        direction="outbound-api",
+        num_segments=segments,
+        media_urls=media,
+        messaging_service_sid=service_sid,
+        status_callback=callback,
+        send_at=send_at,
+        request_headers=headers,
+    )
+    data = rt.store.add_message(record)
+    rt.start_lifecycle(record.sid, release_at if send_at is None else None, send_at)
+    return JSONResponse(data, status_code=201)
+
+
+# Read ---------------------------------------------------------------------------------
+
+
+def _not_found(request: Request) -> TwilioError:
+    return TwilioError(404, 20404, f"The requested resource {request.url.path} was not found")
+
+
+def _find(rt: Runtime, request: Request, sid: str) -> MessageRecord:
+    record = rt.store.get_message(sid) if _MESSAGE_SID.match(sid) else None
+    if record is None or record.account_sid != request.path_params["AccountSid"]:
+        raise _not_found(request)
+    return record
+
+
+def _parse_day(value: str) -> date:
+    value = value.strip()
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value).astimezone(timezone.utc).date()
+    except (TypeError, ValueError):
+        raise _bad(20001, f"Invalid DateSent value {value!r}") from None
+
+
+def _list(rt: Runtime, request: Request) -> Response:
+    query = request.query_params
+    account = request.path_params["AccountSid"]
+    page_size = _query_int(query.get("PageSize"), "PageSize", 1, 1000, 50)
+    page = _query_int(query.get("Page"), "Page", 0, 10**9, 0)
+    token = query.get("PageToken")
+    filters = {name: query[name] for name in ("To", "From") if query.get(name)}
+    day_filters = {
+        op: _parse_day(query[name])
+        for name, op in (("DateSent", "="), ("DateSent<", "<"), ("DateSent>", ">"))
+        if query.get(name)
+    }
+
+    def keep(record: MessageRecord) -> bool:
+        if record.account_sid != account:
+            return False
+        if "To" in filters and record.to != filters["To"]:
+            return False
+        if "From" in filters and record.from_ != filters["From"]:
+            return False
+        if day_filters:
+            if record.date_sent is None:
+                return False
+            sent = datetime.fromtimestamp(record.date_sent, timezone.utc).date()
+            for op, day in day_filters.items():
+                if (
+                    (op == "=" and sent != day)
+                    or (op == "<" and sent > day)
+                    or (op == ">" and sent < day)
+                ):
+                    return False
+        return True
+
+    records = [r for r in reversed(rt.store.messages()) if keep(r)]
+    start = page * page_size
+    if token and len(token) > 2:
+        sids = [r.sid for r in records]
+        anchor = token[2:]
+        if anchor in sids:
+            index = sids.index(anchor)
+            start = index + 1 if token.startswith("PA") else max(0, index - page_size)
+    items = records[start : start + page_size]
+
+    base = f"/{API_VERSION}/Accounts/{account}/Messages.json"
+    plain = {
+        name: query[name]
+        for name in ("To", "From", "DateSent", "DateSent<", "DateSent>")
+        if query.get(name)
+    }
+
+    def page_uri(number: int, page_token: str | None) -> str:
+        params: dict[str, Any] = {**plain, "PageSize": page_size, "Page": number}
+        if page_token:
+            params["PageToken"] = page_token
+        return f"{base}?{urlencode(params)}"
+
+    has_next = start + page_size < len(records)
+    data = {
+        "messages": [r.to_json() for r in items],
+        "end": start + max(len(items) - 1, 0),
+        "first_page_uri": page_uri(0, None),
+        "next_page_uri": page_uri(page + 1, "PA" + items[-1].sid) if has_next and items else None,
+        "page": page,
+        "page_size": page_size,
+        "previous_page_uri": (
+            page_uri(page - 1, "PB" + items[0].sid) if page > 0 and items else None
+        ),
+        "start": start,
+        "uri": f"{base}?{request.url.query}" if request.url.query else base,
+    }
+    return JSONResponse(data)
+
+
+def _query_int(raw: str | None, name: str, low: int, high: int, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _bad(20001, f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise _bad(20001, f"{name} must be between {low} and {high}")
+    return value
+
+
+# Update and delete --------------------------------------------------------------------
+
+
+async def _update(rt: Runtime, request: Request, sid: str) -> Response:
+    form = await read_form(request, rt.config.max_body_bytes)
+    _find(rt, request, sid)
+    status = form.get("Status")
+    body = form.get("Body")
+    if status is None and body is None:
+        raise _bad(20001, "Either Body (to redact) or Status=canceled is required")
+    if status is not None and status != "canceled":
+        raise _bad(20001, "Status can only be 'canceled'")
+    if body is not None and body != "":
+        raise _bad(20001, "Body can only be set to an empty string, to redact the message")
+    problem: list[TwilioError] = []
+
+    def mutate(record: MessageRecord) -> None:
+        if status == "canceled":
+            if record.status != "scheduled":
+                problem.append(_bad(20001, "Only a scheduled message can be canceled"))
+                return
+            record.status = "canceled"
+        if body == "":
+            record.body = ""
+
+    snapshot = rt.store.update_message(sid, mutate)
+    if problem:
+        raise problem[0]
+    if snapshot is None:
+        raise _not_found(request)
+    return JSONResponse(snapshot.to_json())
+
+
+def _delete(rt: Runtime, request: Request, sid: str) -> Response:
+    record = _find(rt, request, sid)
+    if record.status not in FINAL_STATUSES and record.status != "sent":
+        raise _bad(20009, "Cannot delete message because delivery has not been completed.")
+    rt.store.delete_message(sid)
+    return Response(status_code=204)
