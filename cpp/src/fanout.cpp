@@ -1,1 +1,882 @@
-// PLACEHOLDER: filled in by the fanout work.
+#include "twiliocore/fanout.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <queue>
+#include <random>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "twiliocore/phone.h"
+#include "twiliocore/segments.h"
+
+namespace twiliocore {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+constexpr std::uint64_t kWhatsAppTag = std::uint64_t{1} << 62;
+constexpr std::uint64_t kHashedTag = std::uint64_t{1} << 63;
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+bool AllDigits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Parses Twilio's RFC 2822 timestamps ("Thu, 24 Aug 2023 05:01:45 +0000") into Unix seconds.
+std::optional<std::int64_t> ParseRfc2822(std::string_view text) {
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  auto comma = text.find(", ");
+  if (comma != std::string_view::npos) text.remove_prefix(comma + 2);
+  int day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  char month[4] = {};
+  char sign = '+';
+  int offset = 0;
+  std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%d %3s %d %d:%d:%d %c%4d", &day, month, &year, &hour, &minute,
+                  &second, &sign, &offset) < 6) {
+    return std::nullopt;
+  }
+  int mon = -1;
+  for (int i = 0; i < 12; ++i) {
+    if (kMonths[i] == std::string_view(month)) mon = i;
+  }
+  if (mon < 0) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  std::int64_t t = static_cast<std::int64_t>(timegm(&tm));
+  std::int64_t off = (offset / 100) * 3600 + (offset % 100) * 60;
+  return sign == '-' ? t + off : t - off;
+}
+
+std::int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Pacer
+
+Pacer::Pacer(double segments_per_second, std::chrono::duration<double> max_backlog)
+    : rate_(segments_per_second > 0 && std::isfinite(segments_per_second) ? segments_per_second
+                                                                         : 0.0),
+      tolerance_(duration_cast<Clock::duration>(std::max(max_backlog,
+                                                         std::chrono::duration<double>(0)))) {}
+
+static Clock::duration Cost(double rate, std::size_t segments) {
+  return duration_cast<Clock::duration>(
+      std::chrono::duration<double>(static_cast<double>(std::max<std::size_t>(segments, 1)) / rate));
+}
+
+Clock::time_point Pacer::NextAllowed(Clock::time_point now, std::size_t segments) const {
+  if (!paced()) return now;
+  // Backlog after this message: max(tat, now) + cost - now <= tolerance. A message costlier
+  // than the tolerance goes when the queue is empty (tat), so pacing never stalls.
+  Clock::duration cost = Cost(rate_, segments);
+  Clock::duration slack = tolerance_ > cost ? tolerance_ - cost : Clock::duration::zero();
+  return std::max(now, tat_ - slack);
+}
+
+void Pacer::Commit(Clock::time_point now, std::size_t segments) {
+  if (!paced()) return;
+  tat_ = std::max(tat_, now) + Cost(rate_, segments);
+}
+
+void Pacer::Refund(Clock::time_point now, std::size_t segments) {
+  if (!paced()) return;
+  tat_ = std::max(now, tat_ - Cost(rate_, segments));
+}
+
+void Pacer::MarkFull(Clock::time_point now) {
+  if (!paced()) return;
+  tat_ = std::max(tat_, now + tolerance_);
+}
+
+double Pacer::BacklogSeconds(Clock::time_point now) const {
+  if (!paced() || tat_ <= now) return 0.0;
+  return std::chrono::duration<double>(tat_ - now).count();
+}
+
+double DefaultSenderRate(std::string_view from, std::string_view messaging_service_sid) {
+  if (from.empty()) {
+    (void)messaging_service_sid;
+    return 0.0;  // a Messaging Service: the pool and its rates are Twilio's business
+  }
+  if (StartsWithNoCase(from, "whatsapp:")) return 80.0;  // Meta's default business throughput
+  if (AllDigits(from) && from.size() >= 3 && from.size() <= 8) return 100.0;  // short code
+  if (from.size() > 2 && from[0] == '+' && from[1] == '1' && from.size() == 12) {
+    std::string_view npa = from.substr(2, 3);
+    static constexpr std::string_view kTollFree[] = {"800", "833", "844", "855",
+                                                     "866", "877", "888"};
+    for (auto tf : kTollFree) {
+      if (npa == tf) return 3.0;
+    }
+    return 1.0;  // US/CA long code
+  }
+  return 10.0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classification, backoff, window
+
+OutcomeClass ClassifyOutcome(const Error& error) noexcept {
+  switch (error.category) {
+    case ErrorCategory::kNone:
+      return OutcomeClass::kSuccess;
+    case ErrorCategory::kInvalidArgument:
+      return OutcomeClass::kPermanent;
+    case ErrorCategory::kCancelled:
+      return error.NeverSent() ? OutcomeClass::kRetryable : OutcomeClass::kCancelled;
+    case ErrorCategory::kTransport:
+    case ErrorCategory::kTimeout:
+    case ErrorCategory::kTls:
+      // Only a failure before the request left (resolve/connect/TLS handshake) is safe.
+      return error.NeverSent() ? OutcomeClass::kRetryable : OutcomeClass::kAmbiguous;
+    case ErrorCategory::kApi:
+      break;
+  }
+  const long status = error.http_status;
+  if (status == 429) return OutcomeClass::kRetryable;  // 20429: "never processed"
+  if (error.twilio_code == 21611) return OutcomeClass::kQueueFull;
+  if (status == 401 || status == 403) return OutcomeClass::kFatal;
+  if (status >= 500) return OutcomeClass::kAmbiguous;
+  return OutcomeClass::kPermanent;
+}
+
+milliseconds BackoffDelay(int attempt, milliseconds base, milliseconds cap,
+                          double random01) noexcept {
+  if (attempt < 0) attempt = 0;
+  double ceiling = static_cast<double>(base.count()) * std::pow(2.0, std::min(attempt, 30));
+  ceiling = std::min(ceiling, static_cast<double>(cap.count()));
+  random01 = std::clamp(random01, 0.0, 1.0);
+  return milliseconds(static_cast<milliseconds::rep>(ceiling * random01));
+}
+
+AdaptiveWindow::AdaptiveWindow(int max_window) : max_(std::max(1, max_window)), limit_(max_) {}
+
+void AdaptiveWindow::OnThrottled(std::uint64_t sequence) noexcept {
+  // Requests submitted before the last cut were already in flight when it happened: their 429s
+  // belong to the same overload and must not cut again.
+  if (sequence <= last_cut_) return;
+  limit_ = std::max(1, limit_ / 2);
+  last_cut_ = submitted_;
+  successes_ = 0;
+}
+
+void AdaptiveWindow::OnSuccess() noexcept {
+  if (limit_ >= max_) return;
+  if (++successes_ >= limit_) {
+    ++limit_;
+    successes_ = 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AddressSet
+
+std::uint64_t AddressSet::Key(std::string_view address) noexcept {
+  std::uint64_t tag = 0;
+  if (StartsWithNoCase(address, "whatsapp:")) {
+    tag = kWhatsAppTag;
+    address.remove_prefix(9);
+  }
+  if (address.size() >= 2 && address.size() <= 16 && address[0] == '+' &&
+      AllDigits(address.substr(1)) && address[1] != '0') {
+    std::uint64_t value = 0;
+    for (char c : address.substr(1)) value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    return value | tag;  // at most 15 digits < 2^50: exact
+  }
+  // Not an E.164 number (cannot happen after normalisation): FNV-1a, tagged apart.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (char c : address) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return (h >> 2) | kHashedTag | tag;
+}
+
+bool AddressSet::Insert(std::string_view address) {
+  std::uint64_t key = Key(address);
+  if (key == 0) key = 1;
+  if ((size_ + 1) * 2 > slots_.size()) Grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> 20) & mask;
+  while (slots_[i] != 0) {
+    if (slots_[i] == key) return false;
+    i = (i + 1) & mask;
+  }
+  slots_[i] = key;
+  ++size_;
+  return true;
+}
+
+void AddressSet::Grow() {
+  std::vector<std::uint64_t> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::uint64_t key : old) {
+    if (key == 0) continue;
+    std::size_t i = static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> 20) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = key;
+  }
+}
+
+double EstimateDuration(std::int64_t recipients, std::size_t segments, double rate) noexcept {
+  if (recipients <= 0 || rate <= 0) return 0.0;
+  return static_cast<double>(recipients) * static_cast<double>(std::max<std::size_t>(segments, 1)) /
+         rate;
+}
+
+const char* RecipientStatusName(RecipientStatus status) noexcept {
+  switch (status) {
+    case RecipientStatus::kSent:
+      return "sent";
+    case RecipientStatus::kFailed:
+      return "failed";
+    case RecipientStatus::kInvalid:
+      return "invalid";
+    case RecipientStatus::kDuplicate:
+      return "duplicate";
+    case RecipientStatus::kUnknown:
+      return "unknown";
+    case RecipientStatus::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------------------------------------
+// BulkJob
+
+struct BulkJob::Item {
+  std::string to;
+  std::string body;
+  std::size_t segments = 1;
+  int attempts = 0;
+  std::uint64_t sequence = 0;
+  bool lookup = false;          // next step is a reconciliation lookup, not a create
+  std::size_t lookups = 0;      // lookups done
+  std::int64_t first_sent_unix = 0;
+  Error last_error;
+};
+
+struct BulkJob::Event {
+  std::uint64_t id = 0;
+  bool is_list = false;
+  CreateOutcome create;
+  ListOutcome list;
+};
+
+struct BulkJob::Shared {
+  std::mutex mu;
+  std::condition_variable wake;         // coordinator: events or cancel
+  std::condition_variable finished_cv;  // waiters: done
+  std::vector<Event> events;
+  bool cancel = false;
+  bool done = false;
+  bool started = false;
+  BulkSummary summary;
+  std::vector<RecipientResult> results;
+};
+
+BulkJob::BulkJob(std::shared_ptr<BulkTransport> transport, BulkOptions options,
+                 RecipientProducer producer, ResultSink on_results, ProgressSink on_progress)
+    : transport_(std::move(transport)),
+      options_(std::move(options)),
+      producer_(std::move(producer)),
+      on_results_(std::move(on_results)),
+      on_progress_(std::move(on_progress)),
+      shared_(std::make_shared<Shared>()) {
+  if (!transport_) throw std::invalid_argument("transport: required");
+  if (!producer_) throw std::invalid_argument("recipients: required");
+  if (options_.from.empty() && options_.messaging_service_sid.empty()) {
+    throw std::invalid_argument("from_: a sender or messaging_service_sid is required");
+  }
+  if (!options_.messaging_service_sid.empty() &&
+      (options_.messaging_service_sid.size() != 34 ||
+       options_.messaging_service_sid.rfind("MG", 0) != 0)) {
+    throw std::invalid_argument("messaging_service_sid: must be 'MG' followed by 32 hex digits");
+  }
+  if (options_.window < 1 || options_.window > 10000) {
+    throw std::invalid_argument("window: must be between 1 and 10000");
+  }
+  if (!(options_.mps >= 0) || !std::isfinite(options_.mps)) {
+    throw std::invalid_argument("mps: must be a finite number >= 0");
+  }
+  if (options_.max_attempts < 1) throw std::invalid_argument("max_attempts: must be >= 1");
+  if (options_.media_urls.size() > 10) {
+    throw std::invalid_argument("media_url: Twilio accepts at most 10 media URLs");
+  }
+  if (options_.producer_chunk == 0) options_.producer_chunk = 1;
+  if (options_.whatsapp && !options_.from.empty() && !StartsWithNoCase(options_.from, "whatsapp:")) {
+    options_.from = "whatsapp:" + options_.from;
+  }
+  try {
+    segments_ = CountSegments(options_.body).num_segments;
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("body: not valid UTF-8");
+  }
+  rate_ = options_.mps > 0 ? options_.mps
+                           : DefaultSenderRate(options_.from, options_.messaging_service_sid);
+  estimated_seconds_ = EstimateDuration(options_.expected_recipients, segments_, rate_);
+}
+
+BulkJob::~BulkJob() {
+  Cancel();
+  Join();
+}
+
+void BulkJob::Start() {
+  {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->started) return;
+    shared_->started = true;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void BulkJob::Cancel() noexcept {
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->cancel = true;
+  }
+  shared_->wake.notify_all();
+}
+
+bool BulkJob::WaitFor(milliseconds timeout) {
+  std::unique_lock lock(shared_->mu);
+  return shared_->finished_cv.wait_for(lock, timeout, [&] { return shared_->done; });
+}
+
+void BulkJob::Join() {
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+bool BulkJob::done() const {
+  std::lock_guard lock(shared_->mu);
+  return shared_->done;
+}
+
+BulkSummary BulkJob::summary() const {
+  std::lock_guard lock(shared_->mu);
+  return shared_->summary;
+}
+
+std::vector<RecipientResult> BulkJob::results() const {
+  std::lock_guard lock(shared_->mu);
+  return shared_->results;
+}
+
+void BulkJob::Run() {
+  try {
+    RunLoop();
+  } catch (const std::exception& e) {
+    // Only a bug gets here (every step reports per recipient); end the job rather than hang.
+    std::lock_guard lock(shared_->mu);
+    shared_->summary.fatal_error = std::string("internal error: ") + e.what();
+  }
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->summary.done = true;
+    shared_->done = true;
+  }
+  shared_->finished_cv.notify_all();
+}
+
+void BulkJob::RunLoop() {
+  const auto start = Clock::now();
+  Pacer pacer(rate_, options_.mps > 0 ? std::chrono::duration<double>(0) : options_.max_backlog);
+  AdaptiveWindow window(options_.window);
+  AddressSet seen;
+  std::mt19937_64 rng(options_.seed != 0 ? options_.seed : std::random_device{}());
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+
+  std::unordered_map<std::uint64_t, Item> items;  // in flight or scheduled
+  std::deque<std::uint64_t> fresh;                // ready, never submitted
+  using Due = std::pair<Clock::time_point, std::uint64_t>;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> scheduled;  // retries and lookups
+  std::uint64_t next_id = 0;
+  std::int64_t in_flight = 0;
+  bool intake_open = true;
+  bool cancelling = false;
+  Error fatal;
+
+  BulkSummary local;
+  local.window = window.limit();
+  std::vector<RecipientResult> batch;
+  std::vector<Recipient> chunk;
+  auto last_progress = start;
+  const std::size_t fresh_cap =
+      std::max<std::size_t>(options_.producer_chunk, static_cast<std::size_t>(options_.window) * 2);
+  std::shared_ptr<Shared> shared = shared_;
+
+  auto finish = [&](Item&& item, RecipientStatus status, std::string sid, const Error* error) {
+    RecipientResult r;
+    r.to = std::move(item.to);
+    r.status = status;
+    r.message_sid = std::move(sid);
+    r.attempts = item.attempts;
+    if (error != nullptr && *error) {
+      r.error_code = error->twilio_code != 0 ? error->twilio_code
+                                             : static_cast<int>(error->http_status);
+      r.error = error->message;
+    }
+    switch (status) {
+      case RecipientStatus::kSent: ++local.sent; break;
+      case RecipientStatus::kFailed: ++local.failed; break;
+      case RecipientStatus::kInvalid: ++local.invalid; break;
+      case RecipientStatus::kDuplicate: ++local.duplicates; break;
+      case RecipientStatus::kUnknown: ++local.unknown; break;
+      case RecipientStatus::kCancelled: ++local.cancelled; break;
+    }
+    batch.push_back(std::move(r));
+  };
+
+  auto reject = [&](std::string to, RecipientStatus status, int code, std::string message) {
+    RecipientResult r;
+    r.to = std::move(to);
+    r.status = status;
+    r.error_code = code;
+    r.error = std::move(message);
+    if (status == RecipientStatus::kInvalid) ++local.invalid;
+    if (status == RecipientStatus::kDuplicate) ++local.duplicates;
+    batch.push_back(std::move(r));
+  };
+
+  auto schedule = [&](std::uint64_t id, Clock::time_point due) { scheduled.emplace(due, id); };
+
+  auto submit_create = [&](std::uint64_t id, Item& item) {
+    ++item.attempts;
+    if (item.attempts > 1) ++local.retries;
+    item.sequence = window.OnSubmit();
+    if (item.first_sent_unix == 0) item.first_sent_unix = UnixNow();
+    BulkMessage message;
+    message.to = item.to;
+    message.from = options_.from;
+    message.messaging_service_sid = options_.messaging_service_sid;
+    message.body = item.body;
+    message.media_urls = options_.media_urls;
+    message.status_callback = options_.status_callback;
+    ++in_flight;
+    transport_->CreateMessage(message, [shared, id](CreateOutcome outcome) {
+      {
+        std::lock_guard lock(shared->mu);
+        Event ev;
+        ev.id = id;
+        ev.create = std::move(outcome);
+        shared->events.push_back(std::move(ev));
+      }
+      shared->wake.notify_one();
+    });
+  };
+
+  auto submit_lookup = [&](std::uint64_t id, Item& item) {
+    ListQuery query;
+    query.to = item.to;
+    query.from = options_.from;
+    ++in_flight;
+    ++local.reconciled;
+    transport_->ListMessages(query, [shared, id](ListOutcome outcome) {
+      {
+        std::lock_guard lock(shared->mu);
+        Event ev;
+        ev.id = id;
+        ev.is_list = true;
+        ev.list = std::move(outcome);
+        shared->events.push_back(std::move(ev));
+      }
+      shared->wake.notify_one();
+    });
+  };
+
+  // Resend `item` later (blind retry), or give up when its attempts are spent.
+  auto retry_later = [&](std::uint64_t id, Item& item, milliseconds delay, RecipientStatus give_up) {
+    if (cancelling || fatal) {
+      Error e = fatal ? fatal : item.last_error;
+      finish(std::move(item), fatal ? RecipientStatus::kFailed : RecipientStatus::kCancelled, {},
+             &e);
+      items.erase(id);
+      return;
+    }
+    if (item.attempts >= options_.max_attempts) {
+      Error e = item.last_error;
+      finish(std::move(item), give_up, {}, &e);
+      items.erase(id);
+      return;
+    }
+    item.lookup = false;
+    schedule(id, Clock::now() + delay);
+  };
+
+  auto on_create = [&](std::uint64_t id, CreateOutcome& outcome) {
+    --in_flight;
+    auto it = items.find(id);
+    if (it == items.end()) return;
+    Item& item = it->second;
+    const auto now = Clock::now();
+    item.last_error = outcome.error;
+    switch (ClassifyOutcome(outcome.error)) {
+      case OutcomeClass::kSuccess:
+        window.OnSuccess();
+        finish(std::move(item), RecipientStatus::kSent, std::move(outcome.sid), nullptr);
+        items.erase(it);
+        return;
+      case OutcomeClass::kPermanent:
+        pacer.Refund(now, item.segments);
+        finish(std::move(item), RecipientStatus::kFailed, {}, &outcome.error);
+        items.erase(it);
+        return;
+      case OutcomeClass::kFatal:
+        if (!fatal) {
+          fatal = outcome.error;
+          intake_open = false;
+          std::lock_guard lock(shared->mu);
+          shared->summary.fatal_error = outcome.error.message;
+        }
+        finish(std::move(item), RecipientStatus::kFailed, {}, &outcome.error);
+        items.erase(it);
+        return;
+      case OutcomeClass::kQueueFull:
+        pacer.Refund(now, item.segments);
+        pacer.MarkFull(now);
+        retry_later(id, item, milliseconds(0), RecipientStatus::kFailed);
+        return;
+      case OutcomeClass::kRetryable: {
+        pacer.Refund(now, item.segments);
+        milliseconds delay =
+            BackoffDelay(item.attempts - 1, options_.backoff_base, options_.backoff_cap, uniform(rng));
+        if (outcome.error.http_status == 429) {
+          window.OnThrottled(item.sequence);
+          if (outcome.retry_after.count() >= 0) delay = outcome.retry_after;
+        }
+        retry_later(id, item, delay, RecipientStatus::kFailed);
+        return;
+      }
+      case OutcomeClass::kCancelled:
+        finish(std::move(item), RecipientStatus::kUnknown, {}, &outcome.error);
+        items.erase(it);
+        return;
+      case OutcomeClass::kAmbiguous:
+        break;
+    }
+    switch (options_.retry_policy) {
+      case RetryPolicy::kFail:
+        finish(std::move(item), RecipientStatus::kUnknown, {}, &outcome.error);
+        items.erase(it);
+        return;
+      case RetryPolicy::kRetry:
+        retry_later(
+            id, item,
+            BackoffDelay(item.attempts - 1, options_.backoff_base, options_.backoff_cap, uniform(rng)),
+            RecipientStatus::kUnknown);
+        return;
+      case RetryPolicy::kReconcile:
+        if (options_.reconcile_delays.empty()) {
+          finish(std::move(item), RecipientStatus::kUnknown, {}, &outcome.error);
+          items.erase(it);
+          return;
+        }
+        item.lookup = true;
+        item.lookups = 0;
+        schedule(id, now + options_.reconcile_delays.front());
+        return;
+    }
+  };
+
+  auto on_list = [&](std::uint64_t id, ListOutcome& outcome) {
+    --in_flight;
+    auto it = items.find(id);
+    if (it == items.end()) return;
+    Item& item = it->second;
+    ++item.lookups;
+    const bool more = item.lookups < options_.reconcile_delays.size();
+    if (outcome.error) {
+      if (more && !cancelling) {
+        schedule(id, Clock::now() + options_.reconcile_delays[item.lookups]);
+        return;
+      }
+      Error e = item.last_error;
+      e.message = "outcome unknown: " + item.last_error.message +
+                  "; the lookup failed: " + outcome.error.message;
+      finish(std::move(item), RecipientStatus::kUnknown, {}, &e);
+      items.erase(it);
+      return;
+    }
+    // Created by us: same To (and From), our body (a Messaging Service may append text), and
+    // created no earlier than a minute before our first attempt (clock skew margin).
+    for (ListedMessage& m : outcome.messages) {
+      if (m.to != item.to) continue;
+      if (!options_.from.empty() && m.from != options_.from) continue;
+      if (!options_.messaging_service_sid.empty() && !m.messaging_service_sid.empty() &&
+          m.messaging_service_sid != options_.messaging_service_sid) {
+        continue;
+      }
+      if (m.body.compare(0, item.body.size(), item.body) != 0) continue;
+      if (auto created = ParseRfc2822(m.date_created);
+          created && *created < item.first_sent_unix - 60) {
+        continue;
+      }
+      finish(std::move(item), RecipientStatus::kSent, std::move(m.sid), nullptr);
+      items.erase(it);
+      return;
+    }
+    if (more && !cancelling) {
+      schedule(id, Clock::now() + options_.reconcile_delays[item.lookups]);
+      return;
+    }
+    if (cancelling) {
+      Error e = item.last_error;
+      e.message = "outcome unknown: " + item.last_error.message +
+                  "; cancelled before it could be reconciled";
+      finish(std::move(item), RecipientStatus::kUnknown, {}, &e);
+      items.erase(it);
+      return;
+    }
+    // Not created: resending cannot duplicate it.
+    item.lookup = false;
+    retry_later(id, item, milliseconds(0), RecipientStatus::kUnknown);
+  };
+
+  auto intake = [&]() {
+    while (intake_open && fresh.size() < fresh_cap) {
+      chunk.clear();
+      bool more = true;
+      try {
+        more = producer_(chunk, options_.producer_chunk);
+      } catch (const std::exception& e) {
+        more = false;
+        std::lock_guard lock(shared->mu);
+        shared->summary.producer_error = e.what();
+      }
+      for (Recipient& r : chunk) {
+        ++local.total;
+        if (!r.error.empty()) {
+          reject(std::move(r.to), RecipientStatus::kInvalid, 21211, std::move(r.error));
+          continue;
+        }
+        std::string address = r.to;
+        if (options_.whatsapp && !StartsWithNoCase(address, "whatsapp:")) {
+          address = "whatsapp:" + address;
+        }
+        PhoneResult pr;
+        try {
+          pr = TryNormalizeAddress(address, options_.region, PhonePolicy::kStrict);
+        } catch (const std::invalid_argument& e) {
+          pr.reason = e.what();
+        }
+        if (!pr.ok()) {
+          reject(std::move(r.to), RecipientStatus::kInvalid, 21211,
+                 "invalid phone number '" + r.to + "': " + pr.reason);
+          continue;
+        }
+        if (!seen.Insert(pr.e164)) {
+          reject(std::move(pr.e164), RecipientStatus::kDuplicate, 0,
+                 "duplicate of an earlier recipient");
+          continue;
+        }
+        Item item;
+        item.to = std::move(pr.e164);
+        if (r.body) {
+          item.body = std::move(*r.body);
+          try {
+            item.segments = CountSegments(item.body).num_segments;
+          } catch (const std::invalid_argument&) {
+            reject(std::move(item.to), RecipientStatus::kInvalid, 0, "body: not valid UTF-8");
+            continue;
+          }
+        } else {
+          item.body = options_.body;
+          item.segments = segments_;
+        }
+        if (item.body.empty() && options_.media_urls.empty()) {
+          reject(std::move(item.to), RecipientStatus::kInvalid, 21602,
+                 "body: required when no media_url is given");
+          continue;
+        }
+        const std::uint64_t id = ++next_id;
+        items.emplace(id, std::move(item));
+        fresh.push_back(id);
+      }
+      if (!more) intake_open = false;
+      if (chunk.empty()) break;
+    }
+  };
+
+  auto publish = [&](bool final_call) {
+    const auto now = Clock::now();
+    local.in_flight = in_flight;
+    local.duration_seconds = std::chrono::duration<double>(now - start).count();
+    local.rate = local.duration_seconds > 0
+                     ? static_cast<double>(local.sent) / local.duration_seconds
+                     : 0.0;
+    local.backlog_seconds = pacer.BacklogSeconds(now);
+    local.window = window.limit();
+    local.was_cancelled = cancelling;
+    BulkSummary snapshot;
+    {
+      std::lock_guard lock(shared->mu);
+      std::string producer_error = std::move(shared->summary.producer_error);
+      std::string fatal_error = std::move(shared->summary.fatal_error);
+      shared->summary = local;
+      shared->summary.producer_error = std::move(producer_error);
+      shared->summary.fatal_error = std::move(fatal_error);
+      shared->summary.done = false;
+      if (options_.keep_results) {
+        shared->results.insert(shared->results.end(), batch.begin(), batch.end());
+      }
+      snapshot = shared->summary;
+    }
+    // User callbacks run with no lock held; one that throws never stops the job (the Python
+    // bindings report their exceptions themselves, this only guards against C++ ones).
+    try {
+      if (on_results_ && !batch.empty()) on_results_(batch);
+    } catch (const std::exception&) {
+    }
+    batch.clear();
+    if (on_progress_ && (final_call || now - last_progress >= options_.progress_interval)) {
+      last_progress = now;
+      snapshot.done = final_call;
+      try {
+        on_progress_(snapshot);
+      } catch (const std::exception&) {
+      }
+    }
+  };
+
+  std::vector<Event> events;
+  for (;;) {
+    {
+      std::lock_guard lock(shared->mu);
+      events.swap(shared->events);
+      if (shared->cancel && !cancelling) cancelling = true;
+    }
+    for (Event& ev : events) {
+      if (ev.is_list) {
+        on_list(ev.id, ev.list);
+      } else {
+        on_create(ev.id, ev.create);
+      }
+    }
+    events.clear();
+
+    if (cancelling || fatal) {
+      intake_open = false;
+      const RecipientStatus status = fatal ? RecipientStatus::kFailed : RecipientStatus::kCancelled;
+      Error not_sent = fatal;
+      if (!fatal) {
+        not_sent.category = ErrorCategory::kCancelled;
+        not_sent.message = "cancelled before it was sent";
+      }
+      for (std::uint64_t id : fresh) {
+        auto it = items.find(id);
+        finish(std::move(it->second), status, {}, &not_sent);
+        items.erase(it);
+      }
+      fresh.clear();
+      // Scheduled blind retries were not sent; scheduled lookups stay unknown.
+      while (!scheduled.empty()) {
+        auto id = scheduled.top().second;
+        scheduled.pop();
+        auto it = items.find(id);
+        if (it == items.end()) continue;
+        Error e = it->second.last_error;
+        if (it->second.lookup) {
+          e.message = "outcome unknown: " + e.message + "; cancelled before it could be reconciled";
+          finish(std::move(it->second), RecipientStatus::kUnknown, {}, &e);
+        } else if (fatal) {
+          finish(std::move(it->second), RecipientStatus::kFailed, {}, &fatal);
+        } else {
+          e.message = "cancelled before it was resent (last error: " + e.message + ")";
+          finish(std::move(it->second), RecipientStatus::kCancelled, {}, &e);
+        }
+        items.erase(it);
+      }
+    }
+
+    intake();
+
+    // Fill the window: due retries/lookups first, then fresh recipients, each through the pacer.
+    auto now = Clock::now();
+    Clock::time_point wake_at = now + options_.progress_interval;
+    while (in_flight < window.limit()) {
+      std::uint64_t id = 0;
+      bool from_schedule = false;
+      if (!scheduled.empty() && scheduled.top().first <= now) {
+        id = scheduled.top().second;
+        from_schedule = true;
+      } else if (!fresh.empty()) {
+        id = fresh.front();
+      } else {
+        break;
+      }
+      auto found = items.find(id);
+      if (found == items.end()) {  // finished while scheduled (cannot happen; be safe)
+        if (from_schedule) {
+          scheduled.pop();
+        } else {
+          fresh.pop_front();
+        }
+        continue;
+      }
+      Item& item = found->second;
+      if (item.lookup) {
+        scheduled.pop();
+        submit_lookup(id, item);
+        continue;
+      }
+      const auto allowed = pacer.NextAllowed(now, item.segments);
+      if (allowed > now) {
+        wake_at = std::min(wake_at, allowed);
+        break;
+      }
+      if (from_schedule) {
+        scheduled.pop();
+      } else {
+        fresh.pop_front();
+      }
+      pacer.Commit(now, item.segments);
+      submit_create(id, item);
+    }
+    if (!scheduled.empty()) wake_at = std::min(wake_at, scheduled.top().first);
+
+    const bool finished = !intake_open && fresh.empty() && scheduled.empty() && in_flight == 0;
+    publish(finished);
+    if (finished) break;
+
+    std::unique_lock lock(shared->mu);
+    if (!shared->events.empty() || (shared->cancel && !cancelling)) continue;
+    // Sleep until a completion, a cancel, the pacer or a scheduled retry/lookup is due.
+    shared->wake.wait_until(lock, wake_at, [&] {
+      return !shared->events.empty() || (shared->cancel && !cancelling);
+    });
+  }
+}
+
+}  // namespace twiliocore

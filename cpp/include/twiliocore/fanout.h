@@ -1,0 +1,366 @@
+#pragma once
+
+/// @file
+/// Bulk fan-out: one message to many recipients, as fast as Twilio allows and never twice.
+///
+/// A `BulkJob` pulls recipients from a producer (streaming: memory stays bounded however many
+/// there are), normalises them to E.164 and drops duplicates, then keeps a bounded window of
+/// create requests in flight through a `BulkTransport` (in production the shared HTTP engine,
+/// through `TwilioClient`). Sends are paced per sender in message segments per second, the unit
+/// Twilio queues and releases in. Retries never send twice: only outcomes Twilio guarantees were
+/// not processed are retried blindly (429, failures before the request left); an ambiguous
+/// outcome (timeout or reset after sending, 500/502/503/504) is reconciled by looking the
+/// message up before anything is resent.
+///
+/// The pure pieces (`Pacer`, `ClassifyOutcome`, `BackoffDelay`, `AdaptiveWindow`,
+/// `AddressSet`, `EstimateDuration`) are separate so they can be tested without a network.
+///
+/// Threads: each job runs one coordinator thread. Transport completions (on the engine thread)
+/// only enqueue an event and wake it; the producer, the result sink and the progress sink are
+/// called on the coordinator thread, never while a lock of the job is held.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "twiliocore/error.h"
+
+namespace twiliocore {
+
+class TwilioClient;
+
+// ---------------------------------------------------------------------------------------------
+// The two Twilio calls the fan-out makes.
+
+/// One create-message request of a bulk job (form fields of POST Messages.json).
+struct BulkMessage {
+  std::string to;                     ///< E.164 or `whatsapp:+E164`
+  std::string from;                   ///< sender; empty when a Messaging Service picks it
+  std::string messaging_service_sid;  ///< `MG...` or empty
+  std::string body;                   ///< may be empty when media is given
+  std::vector<std::string> media_urls;
+  std::string status_callback;
+};
+
+/// What came back from a create.
+struct CreateOutcome {
+  Error error;           ///< empty on success
+  std::string sid;       ///< `SM...` on success
+  std::string status;    ///< Twilio's status on success ("queued", "accepted")
+  /// `Retry-After` of a 429 answer; negative when the header was absent.
+  std::chrono::milliseconds retry_after{-1};
+};
+
+/// A message as listed by GET Messages.json (only what reconciliation needs).
+struct ListedMessage {
+  std::string sid;
+  std::string to;
+  std::string from;
+  std::string body;
+  std::string messaging_service_sid;
+  std::string status;
+  std::string date_created;  ///< RFC 2822, as Twilio writes it
+};
+
+/// What came back from a list.
+struct ListOutcome {
+  Error error;  ///< empty on success
+  std::vector<ListedMessage> messages;
+};
+
+/// Filters of a reconciliation lookup (GET Messages.json?To=&From=&PageSize=).
+struct ListQuery {
+  std::string to;
+  std::string from;  ///< empty when the job sends through a Messaging Service
+  int page_size = 50;
+};
+
+/// The transport a bulk job sends through. Implementations deliver each completion exactly once,
+/// from any thread (possibly synchronously from inside the call). Safe to call from any thread.
+class BulkTransport {
+ public:
+  using CreateCallback = std::function<void(CreateOutcome)>;
+  using ListCallback = std::function<void(ListOutcome)>;
+
+  virtual ~BulkTransport() = default;
+  /// Starts POST /Accounts/{sid}/Messages.json.
+  virtual void CreateMessage(const BulkMessage& message, CreateCallback done) = 0;
+  /// Starts GET /Accounts/{sid}/Messages.json with the query's filters.
+  virtual void ListMessages(const ListQuery& query, ListCallback done) = 0;
+};
+
+/// A transport over `client` (its shared HTTP engine). `client` must outlive the transport.
+[[nodiscard]] std::shared_ptr<BulkTransport> MakeClientTransport(TwilioClient& client);
+
+// ---------------------------------------------------------------------------------------------
+// Pure units.
+
+/// Paces one sender in message segments per second, modelling the sender's queue at Twilio.
+///
+/// Generic cell rate algorithm: `tat` is the time at which the queue Twilio holds for the sender
+/// would be empty if it drains at `rate`; a message of `s` segments may be submitted when the
+/// backlog after it, `tat - now + s/rate`, stays within `max_backlog`. With `max_backlog` near
+/// Twilio's 10-hour cap requests go as fast as they can until the queue nears the cap and are
+/// paced to the rate from then on; with `max_backlog` = 0 they are paced from the start.
+/// Not thread-safe (owned by one coordinator).
+class Pacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// @param segments_per_second  the sender's rate; <= 0 disables pacing altogether.
+  /// @param max_backlog          largest estimated queue at Twilio to allow.
+  Pacer(double segments_per_second, std::chrono::duration<double> max_backlog);
+
+  /// Earliest time a message of `segments` may be submitted (`now` when it may go at once).
+  [[nodiscard]] Clock::time_point NextAllowed(Clock::time_point now, std::size_t segments) const;
+  /// Records a submission of `segments` at `now`.
+  void Commit(Clock::time_point now, std::size_t segments);
+  /// Gives back the segments of a message Twilio did not queue (rejected or never sent).
+  void Refund(Clock::time_point now, std::size_t segments);
+  /// Twilio said the queue is full (21611): assume the backlog is at `max_backlog`.
+  void MarkFull(Clock::time_point now);
+  /// Estimated backlog at Twilio, in seconds.
+  [[nodiscard]] double BacklogSeconds(Clock::time_point now) const;
+  [[nodiscard]] double rate() const noexcept { return rate_; }
+  [[nodiscard]] bool paced() const noexcept { return rate_ > 0; }
+
+ private:
+  double rate_;
+  Clock::duration tolerance_;
+  Clock::time_point tat_{};
+};
+
+/// Twilio's default rate for a sender, in segments per second: 1 for a US/CA long code,
+/// 3 for US toll-free, 100 for a short code, 10 for other senders; 0 (unknown, not paced) for a
+/// Messaging Service, whose sender pool the client cannot see.
+[[nodiscard]] double DefaultSenderRate(std::string_view from, std::string_view messaging_service_sid);
+
+/// How an ambiguous outcome is handled.
+enum class RetryPolicy {
+  kReconcile,  ///< look the message up; resend only if it was not created (default)
+  kRetry,      ///< resend blindly (may send twice)
+  kFail,       ///< neither: report the recipient as `unknown`
+};
+
+/// What a create outcome means for the recipient.
+enum class OutcomeClass {
+  kSuccess,     ///< created
+  kPermanent,   ///< Twilio refused it (4xx other than 429): never retried
+  kRetryable,   ///< certainly not processed (429, resolve/connect/TLS failure): resend safely
+  kQueueFull,   ///< 21611: the sender's queue at Twilio is full; resend once it drains
+  kAmbiguous,   ///< may or may not have been created (timeout/reset after sending, 5xx)
+  kFatal,       ///< no later request can succeed (401/403 authentication): stop the job
+  kCancelled,   ///< the request was cancelled before an answer
+};
+
+/// Classifies a create outcome (pure). 500, 502, 503 and 504 are ambiguous: Twilio does not
+/// document that any 5xx answer means the message was not created.
+[[nodiscard]] OutcomeClass ClassifyOutcome(const Error& error) noexcept;
+
+/// Exponential backoff with full jitter: a uniform delay in [0, min(cap, base * 2^attempt)).
+/// `random01` in [0, 1). Pure.
+[[nodiscard]] std::chrono::milliseconds BackoffDelay(int attempt, std::chrono::milliseconds base,
+                                                     std::chrono::milliseconds cap,
+                                                     double random01) noexcept;
+
+/// The in-flight window: halves on a 429 (at most once per window's worth of requests, so a
+/// burst of 429s from one window counts once) and grows back by one per window of successes.
+/// Not thread-safe.
+class AdaptiveWindow {
+ public:
+  explicit AdaptiveWindow(int max_window);
+  [[nodiscard]] int limit() const noexcept { return limit_; }
+  [[nodiscard]] int max() const noexcept { return max_; }
+  /// Call at each submission; returns the request's sequence number.
+  std::uint64_t OnSubmit() noexcept { return ++submitted_; }
+  /// A request submitted as `sequence` was throttled (429).
+  void OnThrottled(std::uint64_t sequence) noexcept;
+  /// A request succeeded.
+  void OnSuccess() noexcept;
+
+ private:
+  int max_;
+  int limit_;
+  int successes_ = 0;
+  std::uint64_t submitted_ = 0;
+  std::uint64_t last_cut_ = 0;
+};
+
+/// A set of normalised addresses (`+E164`, `whatsapp:+E164`) stored as 64-bit keys, 8 bytes
+/// per slot: an E.164 number has at most 15 digits, so its value is its key (exact, no hashing
+/// collisions); the channel goes in the top bits. 1,000,000 numbers take 16 MiB.
+class AddressSet {
+ public:
+  /// Adds `address`; false when it was already present.
+  bool Insert(std::string_view address);
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// Bytes held by the table.
+  [[nodiscard]] std::size_t memory_bytes() const noexcept { return slots_.size() * sizeof(std::uint64_t); }
+  /// The key of an address (exposed for tests).
+  [[nodiscard]] static std::uint64_t Key(std::string_view address) noexcept;
+
+ private:
+  void Grow();
+  std::vector<std::uint64_t> slots_;  // 0 = empty
+  std::size_t size_ = 0;
+};
+
+/// Estimated time to send `recipients` messages of `segments` each at `rate` segments/s
+/// (0 when the rate is unknown). Pure.
+[[nodiscard]] double EstimateDuration(std::int64_t recipients, std::size_t segments, double rate) noexcept;
+
+// ---------------------------------------------------------------------------------------------
+// The job.
+
+/// One recipient as the producer yields it.
+struct Recipient {
+  std::string to;                   ///< any notation `ToE164` accepts, or `whatsapp:...`
+  std::optional<std::string> body;  ///< per-recipient body; the job's body when absent
+  std::string error;                ///< set by the producer for an unusable item (reported invalid)
+};
+
+/// Fills `out` with up to `max` recipients; returns false once exhausted (after filling any
+/// last ones). Called on the coordinator thread. An exception ends the intake (as if exhausted)
+/// and is reported through `BulkSummary::producer_error`.
+using RecipientProducer = std::function<bool(std::vector<Recipient>& out, std::size_t max)>;
+
+/// Final state of one recipient.
+enum class RecipientStatus { kSent, kFailed, kInvalid, kDuplicate, kUnknown, kCancelled };
+
+/// "sent", "failed", "invalid", "duplicate", "unknown", "cancelled".
+[[nodiscard]] const char* RecipientStatusName(RecipientStatus status) noexcept;
+
+/// The outcome for one recipient.
+struct RecipientResult {
+  std::string to;           ///< normalised address (the input as given when invalid)
+  RecipientStatus status = RecipientStatus::kFailed;
+  std::string message_sid;  ///< when sent (or found by reconciliation)
+  int error_code = 0;       ///< Twilio's code (or HTTP status) when not sent
+  std::string error;        ///< message when not sent
+  int attempts = 0;         ///< create requests made for this recipient
+};
+
+/// Counters of a job; a snapshot can be taken at any time.
+struct BulkSummary {
+  std::int64_t total = 0;       ///< recipients taken from the producer
+  std::int64_t sent = 0;
+  std::int64_t failed = 0;
+  std::int64_t invalid = 0;
+  std::int64_t duplicates = 0;
+  std::int64_t unknown = 0;
+  std::int64_t cancelled = 0;
+  std::int64_t retries = 0;     ///< resends (blind retries and resends after reconciliation)
+  std::int64_t reconciled = 0;  ///< ambiguous outcomes looked up
+  std::int64_t in_flight = 0;
+  double duration_seconds = 0;
+  double rate = 0;              ///< sent per second so far
+  double backlog_seconds = 0;   ///< estimated queue of the sender at Twilio
+  int window = 0;               ///< current in-flight limit
+  bool done = false;
+  bool was_cancelled = false;
+  std::string producer_error;   ///< what the producer threw, if it did
+  std::string fatal_error;      ///< why the job stopped early (e.g. authentication), if it did
+
+  [[nodiscard]] std::int64_t finished() const noexcept {
+    return sent + failed + invalid + duplicates + unknown + cancelled;
+  }
+};
+
+/// Settings of a bulk job.
+struct BulkOptions {
+  std::string from;                   ///< sender (E.164, short code, alphanumeric)
+  std::string messaging_service_sid;  ///< `MG...`; either this or `from`
+  std::string body;                   ///< default body
+  std::vector<std::string> media_urls;
+  std::string status_callback;
+  std::string region = "US";          ///< default region for national numbers
+  bool whatsapp = false;              ///< prefix `whatsapp:` to recipients and sender
+  int window = 64;                    ///< most create requests in flight
+  /// Segments per second to pace to from the start; 0 = the sender's default rate, applied only
+  /// once the estimated queue at Twilio nears `max_backlog`.
+  double mps = 0;
+  std::chrono::duration<double> max_backlog = std::chrono::hours(9) + std::chrono::minutes(30);
+  RetryPolicy retry_policy = RetryPolicy::kReconcile;
+  int max_attempts = 8;  ///< create requests per recipient, resends included
+  std::chrono::milliseconds backoff_base{250};
+  std::chrono::milliseconds backoff_cap{20000};
+  /// Waits before each reconciliation lookup (Twilio's list may lag a create briefly).
+  std::vector<std::chrono::milliseconds> reconcile_delays{std::chrono::milliseconds(500),
+                                                          std::chrono::milliseconds(2000),
+                                                          std::chrono::milliseconds(5000)};
+  std::chrono::milliseconds progress_interval{250};
+  bool keep_results = true;            ///< keep per-recipient results for `results()`
+  std::int64_t expected_recipients = -1;  ///< for the duration estimate, when known
+  std::uint64_t seed = 0;              ///< jitter seed; 0 = random
+  std::size_t producer_chunk = 512;    ///< recipients asked from the producer per call
+};
+
+/// Called on the coordinator thread with results in completion order, in batches.
+using ResultSink = std::function<void(const std::vector<RecipientResult>&)>;
+/// Called on the coordinator thread at most every `progress_interval`, and once at the end.
+using ProgressSink = std::function<void(const BulkSummary&)>;
+
+/// A running bulk send. Create, then `Start()`; every other member is safe from any thread.
+class BulkJob {
+ public:
+  /// @throws std::invalid_argument naming the field when `options` are unusable.
+  BulkJob(std::shared_ptr<BulkTransport> transport, BulkOptions options,
+          RecipientProducer producer, ResultSink on_results = {}, ProgressSink on_progress = {});
+  /// Cancels and joins.
+  ~BulkJob();
+  BulkJob(const BulkJob&) = delete;
+  BulkJob& operator=(const BulkJob&) = delete;
+
+  /// Starts the coordinator thread (once).
+  void Start();
+  /// Stops taking and sending recipients. Requests already sent are finished and reported
+  /// (cancelling them would make their outcome ambiguous); the rest are `cancelled`.
+  void Cancel() noexcept;
+  /// Waits up to `timeout` for the job to finish; true when it has.
+  bool WaitFor(std::chrono::milliseconds timeout);
+  /// Waits for the coordinator thread to end.
+  void Join();
+  [[nodiscard]] bool done() const;
+  [[nodiscard]] BulkSummary summary() const;
+  /// Per-recipient results so far (empty unless `keep_results`).
+  [[nodiscard]] std::vector<RecipientResult> results() const;
+  /// Estimated duration in seconds from the sender's rate, body segments and
+  /// `expected_recipients` (0 when either is unknown).
+  [[nodiscard]] double estimated_seconds() const noexcept { return estimated_seconds_; }
+  /// The pacing rate in segments per second (0 = not paced).
+  [[nodiscard]] double rate() const noexcept { return rate_; }
+  /// Segments of the default body.
+  [[nodiscard]] std::size_t segments() const noexcept { return segments_; }
+
+ private:
+  struct Item;
+  struct Event;
+  void Run();
+  void RunLoop();
+
+  std::shared_ptr<BulkTransport> transport_;
+  BulkOptions options_;
+  RecipientProducer producer_;
+  ResultSink on_results_;
+  ProgressSink on_progress_;
+  double rate_ = 0;
+  std::size_t segments_ = 1;
+  double estimated_seconds_ = 0;
+
+  // Shared between the coordinator and the transport's threads / callers.
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+  std::thread thread_;
+};
+
+}  // namespace twiliocore
