@@ -1,0 +1,1 @@
+"""Configuration, security and database plumbing of the service."""

@@ -1,0 +1,167 @@
+"""Service settings from the environment (and a ``.env`` file), with a secrets guard.
+
+Nothing here runs at import time: :func:`load_settings` builds a :class:`Settings`
+when the app is created, so tests and embedders pass their own.
+
+Secrets (``SECRET_KEY``, ``TWILIO_AUTH_TOKEN``, ``ADMIN_PASSWORD``) are
+:class:`pydantic.SecretStr`: their ``repr`` and ``str`` never show the value.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+__all__ = ["Settings", "load_settings", "resolve_secret_key"]
+
+logger = logging.getLogger("twiliocore_api")
+
+_DEFAULT_DB_URL = "sqlite:///./data/twiliocore.db"
+_SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment.
+
+    Attributes:
+        DATABASE_URL: SQLAlchemy URL; a SQLite file under ``./data/`` by default.
+        SECRET_KEY: signs JWTs and derives the key that encrypts stored credentials.
+            When unset, one is generated once and kept in a 0600 file beside the database.
+        TWILIO_ACCOUNT_SID: the Twilio account (``AC`` + 32 hex).
+        TWILIO_AUTH_TOKEN: its auth token.
+        TWILIO_PHONE_NUMBER: default SMS sender, E.164.
+        TWILIO_WHATSAPP_NUMBER: WhatsApp sender, E.164 without ``whatsapp:``.
+        TWILIO_API_BASE_URL: Twilio's API base URL (point it at an emulator); default Twilio's.
+        WEBHOOK_BASE_URL: the public URL at which Twilio reaches this service; status
+            callbacks go to ``{WEBHOOK_BASE_URL}/webhook/twilio/status`` and signatures are
+            checked against it. Defaults to the service's own address.
+        MESSAGING_USE_MOCK: force mock mode (the bundled emulator) even with credentials.
+        ADMIN_EMAIL: e-mail of the first admin, created at first start.
+        ADMIN_PASSWORD: its password; when unset a password is generated and printed once.
+        TRUST_PROXY_HEADERS: check signatures against ``X-Forwarded-Proto``/``-Host``
+            (only behind a proxy you control).
+        SEND_RATE_LIMIT: send requests per user per ``SEND_RATE_WINDOW_SECONDS``.
+        SEND_RATE_WINDOW_SECONDS: the rate-limit window.
+        MAX_BULK_RECIPIENTS: the most recipients one bulk request may carry.
+        ACCESS_TOKEN_EXPIRE_MINUTES: lifetime of login tokens.
+        DEFAULT_REGION: region for numbers written without ``+`` (e.g. ``"US"``).
+        SERVER_HOST: the address the service listens on (set by ``twiliocore serve``).
+        SERVER_PORT: the port it listens on.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    DATABASE_URL: str = _DEFAULT_DB_URL
+    SECRET_KEY: SecretStr | None = None
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: SecretStr | None = None
+    TWILIO_PHONE_NUMBER: str | None = None
+    TWILIO_WHATSAPP_NUMBER: str | None = None
+    TWILIO_API_BASE_URL: str | None = None
+    WEBHOOK_BASE_URL: str | None = None
+    MESSAGING_USE_MOCK: bool = False
+    ADMIN_EMAIL: str = "admin@example.com"
+    ADMIN_PASSWORD: SecretStr | None = None
+    TRUST_PROXY_HEADERS: bool = False
+    SEND_RATE_LIMIT: Annotated[int, Field(ge=1)] = 60
+    SEND_RATE_WINDOW_SECONDS: Annotated[float, Field(gt=0)] = 60.0
+    MAX_BULK_RECIPIENTS: Annotated[int, Field(ge=1)] = 10_000
+    ACCESS_TOKEN_EXPIRE_MINUTES: Annotated[int, Field(ge=1)] = 8 * 60
+    DEFAULT_REGION: str = "US"
+    SERVER_HOST: str = "127.0.0.1"
+    SERVER_PORT: int = 8000
+
+    @field_validator(
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_PHONE_NUMBER",
+        "TWILIO_WHATSAPP_NUMBER",
+        "TWILIO_API_BASE_URL",
+        "WEBHOOK_BASE_URL",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("SECRET_KEY", "TWILIO_AUTH_TOKEN", "ADMIN_PASSWORD", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("SECRET_KEY")
+    @classmethod
+    def _secret_key_strength(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("SECRET_KEY must be at least 16 characters (or unset to generate one)")
+        return value
+
+    @property
+    def env_credentials_configured(self) -> bool:
+        """True when the environment holds a Twilio account SID and auth token."""
+        return bool(self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN)
+
+    @property
+    def public_base_url(self) -> str:
+        """The URL Twilio (or the emulator) uses to reach the service, without trailing ``/``."""
+        if self.WEBHOOK_BASE_URL:
+            return self.WEBHOOK_BASE_URL.rstrip("/")
+        host = self.SERVER_HOST
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.SERVER_PORT}"
+
+    @property
+    def data_dir(self) -> Path:
+        """The directory of the SQLite database file (``./data`` for other databases)."""
+        url = make_url(self.DATABASE_URL)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).expanduser().resolve().parent
+        return Path("data").resolve()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with keyword overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """Return ``SECRET_KEY``, generating and storing one when it is unset.
+
+    The generated key is kept in ``secret_key`` (mode 0600) beside the SQLite database so
+    that tokens and encrypted settings survive restarts. The key itself is never logged.
+    """
+    if settings.SECRET_KEY is not None:
+        return settings.SECRET_KEY.get_secret_value()
+    path = settings.data_dir / _SECRET_FILE_NAME
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if len(key) >= 16:
+            logger.info("SECRET_KEY not set: using the generated key stored in %s", path)
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    os.chmod(path, 0o600)
+    logger.warning(
+        "SECRET_KEY not set: generated a new one and stored it in %s (mode 0600); "
+        "set SECRET_KEY in the environment to manage it yourself",
+        path,
+    )
+    return key

@@ -1,0 +1,123 @@
+"""FastAPI dependencies: database session, settings, messaging, current user, rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from twiliocore_api.core.config import Settings
+from twiliocore_api.core.ratelimit import RateLimiter
+from twiliocore_api.core.security import KeyRing
+from twiliocore_api.messaging import Messenger
+from twiliocore_api.models import User
+
+__all__ = [
+    "AdminUser",
+    "CurrentUser",
+    "KeyRingDep",
+    "MessengerDep",
+    "SendRateLimit",
+    "SessionDep",
+    "SettingsDep",
+    "access_token_for",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/auth/login")
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A database session for one request."""
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+def get_keyring(request: Request) -> KeyRing:
+    """The keys derived from ``SECRET_KEY``."""
+    return request.app.state.keyring  # type: ignore[no-any-return]
+
+
+def get_messenger(request: Request) -> Messenger:
+    """The messaging layer."""
+    return request.app.state.messenger  # type: ignore[no-any-return]
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
+MessengerDep = Annotated[Messenger, Depends(get_messenger)]
+
+
+def access_token_for(user: User, *, keyring: KeyRing, settings: Settings) -> str:
+    """Issue a login token for ``user``."""
+    expires = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+    return keyring.create_access_token(str(user.id), expires)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_current_user(
+    session: SessionDep,
+    keyring: KeyRingDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user of the bearer token; 401 without a valid one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("not authenticated: send 'Authorization: Bearer <access_token>'")
+    try:
+        claims = keyring.decode_access_token(credentials.credentials)
+        user_id = int(claims["sub"])
+    except (jwt.InvalidTokenError, KeyError, ValueError):
+        raise _unauthorized("invalid or expired access token") from None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise _unauthorized("invalid or expired access token")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_current_admin(user: CurrentUser) -> User:
+    """The current user if an admin; 403 otherwise."""
+    if not user.is_admin:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="admin role required")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_current_admin)]
+
+
+def send_rate_limit(request: Request, user: CurrentUser) -> User:
+    """Count a send against the user's rate limit; 429 with Retry-After past it."""
+    limiter: RateLimiter = request.app.state.send_limiter
+    retry_after = limiter.hit(user.id)
+    if retry_after is not None:
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=(
+                f"rate limit: at most {limiter.limit} send requests per "
+                f"{limiter.window:g} s; retry in {retry_after} s"
+            ),
+            headers={"Retry-After": str(retry_after)},
+        )
+    return user
+
+
+SendRateLimit = Annotated[User, Depends(send_rate_limit)]

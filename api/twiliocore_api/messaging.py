@@ -1,0 +1,757 @@
+"""The service's layer over twiliocore's public API: configuration, sends, bulk jobs, notify.
+
+:class:`Messenger` owns the effective Twilio configuration (stored settings win over the
+environment; with neither, or with ``MESSAGING_USE_MOCK``, the bundled emulator runs
+in-process: *mock mode*) and the :class:`twiliocore.SMSService` built from it, rebuilt
+when the settings change. Every send is written to the database before the request and
+updated after it, so a crash never leaves a sent message unrecorded.
+
+Workflow code calls :func:`notify_user` (or :meth:`Messenger.notify_user`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import twiliocore
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from twiliocore.phone import to_e164, to_e164_many
+
+from twiliocore_api import crud
+from twiliocore_api.core.config import Settings
+from twiliocore_api.core.security import DecryptionError, KeyRing
+from twiliocore_api.models import BulkJob, Message, User, utcnow
+
+__all__ = [
+    "INCOMING_PATH",
+    "STATUS_PATH",
+    "BulkPlan",
+    "EffectiveConfig",
+    "Messenger",
+    "MessengerUnavailable",
+    "notify_user",
+]
+
+logger = logging.getLogger("twiliocore_api")
+
+STATUS_PATH = "/webhook/twilio/status"
+INCOMING_PATH = "/webhook/twilio/incoming"
+_CREDENTIALS_CONTEXT = "sms_settings.auth_token"
+
+# Senders the bundled emulator owns by default (Twilio's test sender and WhatsApp sandbox).
+MOCK_PHONE_NUMBER = "+15005550006"
+MOCK_WHATSAPP_NUMBER = "+14155238886"
+
+_active: Messenger | None = None
+
+
+class MessengerUnavailable(RuntimeError):
+    """Raised when messaging is used outside a running service (no lifespan started)."""
+
+
+@dataclass(frozen=True)
+class EffectiveConfig:
+    """The Twilio configuration in force; the auth token is hidden from ``repr``."""
+
+    mode: str
+    source: str
+    account_sid: str | None
+    auth_token: str | None = field(repr=False)
+    phone_number: str | None
+    whatsapp_number: str | None
+    base_url: str | None
+    updated_at: Any = None
+
+    @property
+    def configured(self) -> bool:
+        """True when real (non-emulator) credentials are in force."""
+        return self.mode == "live" and bool(self.account_sid and self.auth_token)
+
+
+@dataclass
+class BulkPlan:
+    """A bulk request after normalisation: what will be sent, and what was rejected."""
+
+    total: int
+    recipients: list[str]
+    duplicates: int
+    invalid: list[dict[str, str]]
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _strip_channel(address: str | None) -> str | None:
+    if address and address.startswith("whatsapp:"):
+        return address[len("whatsapp:") :]
+    return address
+
+
+class Messenger:
+    """The messaging side of one running service.
+
+    Thread-safe: routes (in a thread pool), webhooks and bulk worker threads share it.
+
+    Args:
+        settings: the service settings.
+        session_factory: makes database sessions.
+        keyring: keys derived from ``SECRET_KEY`` (decrypts stored credentials).
+    """
+
+    def __init__(
+        self, settings: Settings, session_factory: sessionmaker[Session], keyring: KeyRing
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.keyring = keyring
+        self._lock = threading.RLock()
+        self._emulator: Any = None
+        self._config: EffectiveConfig | None = None
+        self._service: Any = None
+        self._workers: set[threading.Thread] = set()
+        self._health_cache: tuple[float, bool, str | None] | None = None
+
+    def __repr__(self) -> str:
+        config = self._config
+        return f"Messenger(mode={config.mode if config else None!r})"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Load the configuration (starting the emulator in mock mode) and register globally."""
+        global _active
+        self.reload()
+        self._mark_interrupted_jobs()
+        _active = self
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Wait briefly for bulk workers, then stop the emulator."""
+        global _active
+        if _active is self:
+            _active = None
+        for worker in list(self._workers):
+            worker.join(timeout)
+        with self._lock:
+            if self._emulator is not None:
+                self._emulator.stop()
+                self._emulator = None
+            self._service = None
+
+    def reload(self) -> EffectiveConfig:
+        """Rebuild the configuration and the SMSService (after the settings changed)."""
+        with self.session_factory() as session:
+            row = crud.get_sms_settings(session)
+            stored: EffectiveConfig | None = None
+            if row is not None:
+                try:
+                    token = self.keyring.decrypt(
+                        row.auth_token_encrypted, context=_CREDENTIALS_CONTEXT
+                    )
+                except DecryptionError as exc:
+                    logger.error("ignoring stored Twilio settings: %s", exc)
+                else:
+                    stored = EffectiveConfig(
+                        mode="live",
+                        source="database",
+                        account_sid=row.account_sid,
+                        auth_token=token,
+                        phone_number=row.phone_number,
+                        whatsapp_number=row.whatsapp_number,
+                        base_url=self.settings.TWILIO_API_BASE_URL,
+                        updated_at=row.updated_at,
+                    )
+        s = self.settings
+        if s.MESSAGING_USE_MOCK:
+            config = self._mock_config()
+        elif stored is not None:
+            config = stored
+        elif s.env_credentials_configured:
+            assert s.TWILIO_AUTH_TOKEN is not None
+            config = EffectiveConfig(
+                mode="live",
+                source="environment",
+                account_sid=s.TWILIO_ACCOUNT_SID,
+                auth_token=s.TWILIO_AUTH_TOKEN.get_secret_value(),
+                phone_number=s.TWILIO_PHONE_NUMBER,
+                whatsapp_number=s.TWILIO_WHATSAPP_NUMBER,
+                base_url=s.TWILIO_API_BASE_URL,
+            )
+        else:
+            config = self._mock_config()
+        service = twiliocore.SMSService(
+            config.account_sid,
+            config.auth_token,
+            config.phone_number,
+            config.whatsapp_number,
+            base_url=config.base_url,
+        )
+        with self._lock:
+            self._config = config
+            self._service = service
+            self._health_cache = None
+        return config
+
+    def _mock_config(self) -> EffectiveConfig:
+        from twiliocore.emulator import Emulator
+
+        s = self.settings
+        phone = s.TWILIO_PHONE_NUMBER or MOCK_PHONE_NUMBER
+        whatsapp = s.TWILIO_WHATSAPP_NUMBER or MOCK_WHATSAPP_NUMBER
+        with self._lock:
+            if self._emulator is None:
+                emulator = Emulator(
+                    "127.0.0.1",
+                    0,
+                    phone_numbers=[phone, f"whatsapp:{whatsapp}"],
+                    sms_url=self.settings.public_base_url + INCOMING_PATH,
+                )
+                emulator.start()
+                self._emulator = emulator
+                logger.warning(
+                    "MOCK MODE: %s; messages go to the bundled Twilio emulator at %s and "
+                    "never reach a phone. Configure TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN "
+                    "or POST /api/sms/settings for live mode.",
+                    "MESSAGING_USE_MOCK is set"
+                    if s.MESSAGING_USE_MOCK
+                    else "no Twilio credentials configured",
+                    emulator.url,
+                )
+            emulator = self._emulator
+        return EffectiveConfig(
+            mode="mock",
+            source="emulator",
+            account_sid=emulator.account_sid,
+            auth_token=emulator.auth_token,
+            phone_number=phone,
+            whatsapp_number=whatsapp,
+            base_url=emulator.url,
+        )
+
+    @property
+    def config(self) -> EffectiveConfig:
+        """The configuration in force."""
+        config = self._config
+        if config is None:
+            raise MessengerUnavailable("the messaging layer has not been started")
+        return config
+
+    @property
+    def emulator(self) -> Any:
+        """The in-process emulator (mock mode), or ``None``."""
+        return self._emulator
+
+    def _current(self) -> tuple[EffectiveConfig, Any]:
+        with self._lock:
+            if self._config is None or self._service is None:
+                raise MessengerUnavailable("the messaging layer has not been started")
+            return self._config, self._service
+
+    def validator(self) -> twiliocore.RequestValidator | None:
+        """A signature validator for the auth token in force (``None`` without one)."""
+        token = self.config.auth_token
+        return twiliocore.RequestValidator(token) if token else None
+
+    def client(self, *, timeout: float | None = None) -> Any:
+        """A :class:`twiliocore.Client` for the configuration in force."""
+        config = self.config
+        kwargs: dict[str, Any] = {"base_url": config.base_url}
+        if timeout is not None and _accepts(twiliocore.Client, "timeout"):
+            kwargs["timeout"] = timeout
+        return twiliocore.Client(config.account_sid, config.auth_token, **kwargs)
+
+    @property
+    def status_callback_url(self) -> str:
+        """Where Twilio posts status callbacks for our messages."""
+        return self.settings.public_base_url + STATUS_PATH
+
+    # ------------------------------------------------------------------ settings
+
+    def save_settings(
+        self,
+        session: Session,
+        *,
+        account_sid: str,
+        auth_token: str,
+        phone_number: str | None,
+        whatsapp_number: str | None,
+        user_id: int | None,
+    ) -> EffectiveConfig:
+        """Store credentials (the token encrypted) and put them in force at once."""
+        from twiliocore_api.models import SmsSettings
+
+        encrypted = self.keyring.encrypt(auth_token, context=_CREDENTIALS_CONTEXT)
+        row = crud.get_sms_settings(session)
+        if row is None:
+            row = SmsSettings(id=1, account_sid=account_sid, auth_token_encrypted=encrypted)
+            session.add(row)
+        row.account_sid = account_sid
+        row.auth_token_encrypted = encrypted
+        row.phone_number = phone_number
+        row.whatsapp_number = whatsapp_number
+        row.updated_by = user_id
+        row.updated_at = utcnow()
+        session.commit()
+        config = self.reload()
+        logger.info("Twilio settings updated (account %s, mode %s)", account_sid, config.mode)
+        return config
+
+    # ------------------------------------------------------------------ numbers
+
+    def normalize(self, number: str) -> str:
+        """A number in E.164 (``InvalidPhoneNumber`` when it is not one)."""
+        return to_e164(_strip_channel(number) or "", self.settings.DEFAULT_REGION)
+
+    def plan_bulk(self, numbers: Iterable[str]) -> BulkPlan:
+        """Normalise, validate and deduplicate bulk recipients."""
+        inputs = list(numbers)
+        results = to_e164_many(
+            [_strip_channel(n) or "" for n in inputs], self.settings.DEFAULT_REGION
+        )
+        seen: set[str] = set()
+        recipients: list[str] = []
+        invalid: list[dict[str, str]] = []
+        duplicates = 0
+        for raw, result in zip(inputs, results, strict=True):
+            if result.e164 is None:
+                invalid.append({"number": raw, "reason": result.reason or "invalid"})
+            elif result.e164 in seen:
+                duplicates += 1
+            else:
+                seen.add(result.e164)
+                recipients.append(result.e164)
+        return BulkPlan(len(inputs), recipients, duplicates, invalid)
+
+    # ------------------------------------------------------------------ single sends
+
+    def send(
+        self,
+        session: Session,
+        *,
+        user_id: int | None,
+        kind: str,
+        to_number: str,
+        body: str,
+        from_number: str | None = None,
+        media_url: str | None = None,
+    ) -> tuple[Message, dict[str, Any]]:
+        """Record, send and update one message; returns the row and the send result.
+
+        ``to_number`` must already be E.164. An opted-out recipient is recorded as
+        ``refused`` and nothing is sent.
+        """
+        config, service = self._current()
+        sender = from_number or (
+            config.whatsapp_number if kind == "whatsapp" else config.phone_number
+        )
+        message = crud.create_message(
+            session,
+            user_id=user_id,
+            type=kind,
+            direction="outbound-api",
+            to_number=to_number,
+            from_number=sender,
+            body=body,
+            media_url=media_url,
+            status="pending",
+        )
+        if crud.is_opted_out(session, phone_number=to_number):
+            message.status = "refused"
+            message.error_code = 21610
+            message.error = (
+                f"not sent: {to_number} has opted out (replied STOP); "
+                "they can opt back in by replying START"
+            )
+            session.commit()
+            return message, self._result(message, success=False)
+        try:
+            if kind == "whatsapp":
+                result = self._call(service.send_whatsapp, to_number, body, media_url=media_url)
+            else:
+                result = self._call(service.send_sms, to_number, body, from_number=from_number)
+        except Exception as exc:  # the library reports failures in the result; be safe
+            logger.exception("send failed unexpectedly (message id %s)", message.id)
+            result = {"success": False, "error": f"send failed: {type(exc).__name__}"}
+        self._record_result(session, message, result)
+        return message, self._result(message, success=bool(result.get("success")))
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if _accepts(fn, "status_callback"):
+            kwargs["status_callback"] = self.status_callback_url
+        return dict(fn(*args, **kwargs))
+
+    def _record_result(self, session: Session, message: Message, result: Mapping[str, Any]) -> None:
+        now = utcnow()
+        if result.get("success") and result.get("message_sid"):
+            message.message_sid = str(result["message_sid"])
+            message.sent_at = message.sent_at or now
+            message.num_segments = _int_or_none(result.get("num_segments"))
+            sender = _strip_channel(result.get("from"))
+            if sender:
+                message.from_number = sender
+            crud.apply_status(message, status=str(result.get("status") or "queued"))
+            session.flush()
+            crud.apply_pending_events(session, message=message)
+        else:
+            status = str(result.get("status") or "failed")
+            message.status = status if status in ("unknown", "invalid") else "failed"
+            message.error_code = _int_or_none(result.get("error_code"))
+            message.error = str(result.get("error") or crud.describe_error_code(message.error_code))
+        session.commit()
+
+    @staticmethod
+    def _result(message: Message, *, success: bool) -> dict[str, Any]:
+        return {
+            "success": success,
+            "message_sid": message.message_sid,
+            "status": message.status,
+            "to": message.to_number,
+            "from": message.from_number,
+            "type": message.type,
+            "num_segments": message.num_segments,
+            "error": message.error,
+            "error_code": message.error_code,
+        }
+
+    def refresh_status(self, session: Session, message: Message) -> None:
+        """Ask Twilio for a non-final outbound message's status and apply it (forward only)."""
+        if (
+            message.message_sid is None
+            or message.direction != "outbound-api"
+            or message.status in crud.FINAL_STATUSES
+            or message.status == "delivered"
+        ):
+            return
+        _config, service = self._current()
+        try:
+            result = dict(service.get_message_status(message.message_sid))
+        except Exception as exc:  # refreshing is best effort; the stored status stands
+            logger.warning("status refresh of %s failed: %s", message.message_sid, type(exc))
+            return
+        status = result.get("status")
+        if result.get("success", True) and status:
+            crud.apply_status(
+                message, status=str(status), error_code=_int_or_none(result.get("error_code"))
+            )
+            session.commit()
+
+    # ------------------------------------------------------------------ test connection
+
+    def test_connection(self) -> dict[str, Any]:
+        """Fetch the account from Twilio (or the emulator) and say how it went."""
+        config = self.config
+        out: dict[str, Any] = {"mode": config.mode, "account_sid": config.account_sid}
+        try:
+            account = self.client(timeout=10.0).api.accounts(config.account_sid).fetch()
+        except twiliocore.TwilioRestError as exc:
+            words = crud.describe_error_code(exc.code) or "Twilio refused the request"
+            return {**out, "success": False, "error": words, "error_code": exc.code}
+        except twiliocore.TwilioCoreError as exc:
+            return {**out, "success": False, "error": f"cannot reach Twilio: {exc}"}
+        return {
+            **out,
+            "success": True,
+            "friendly_name": getattr(account, "friendly_name", None),
+            "status": getattr(account, "status", None),
+        }
+
+    def twilio_reachable(self) -> tuple[bool, str | None]:
+        """Whether the account can be fetched (cached for 15 s)."""
+        import time
+
+        cached = self._health_cache
+        if cached is not None and time.monotonic() - cached[0] < 15.0:
+            return cached[1], cached[2]
+        result = self.test_connection()
+        ok = bool(result.get("success"))
+        error = None if ok else str(result.get("error"))
+        self._health_cache = (time.monotonic(), ok, error)
+        return ok, error
+
+    # ------------------------------------------------------------------ bulk
+
+    def start_bulk(
+        self,
+        session: Session,
+        *,
+        user_id: int | None,
+        kind: str,
+        plan: BulkPlan,
+        body: str,
+        media_url: str | None = None,
+    ) -> tuple[BulkJob, int]:
+        """Persist a bulk job with one pending message per recipient and start its worker.
+
+        Returns the job and how many recipients were refused (opted out).
+        """
+        config, _service = self._current()
+        sender = config.whatsapp_number if kind == "whatsapp" else config.phone_number
+        job = BulkJob(
+            id=str(uuid.uuid4()),
+            user_id=user_id,
+            type=kind,
+            body=body,
+            media_url=media_url,
+            status="queued",
+            total=plan.total,
+            accepted=len(plan.recipients),
+            duplicates=plan.duplicates,
+            invalid=plan.invalid,
+        )
+        session.add(job)
+        session.flush()
+        refused = 0
+        to_send: list[str] = []
+        for number in plan.recipients:
+            opted_out = crud.is_opted_out(session, phone_number=number)
+            session.add(
+                Message(
+                    user_id=user_id,
+                    bulk_job_id=job.id,
+                    type=kind,
+                    direction="outbound-api",
+                    to_number=number,
+                    from_number=sender,
+                    body=body,
+                    media_url=media_url,
+                    status="refused" if opted_out else "pending",
+                    error_code=21610 if opted_out else None,
+                    error=f"not sent: {number} has opted out (replied STOP)" if opted_out else None,
+                )
+            )
+            if opted_out:
+                refused += 1
+            else:
+                to_send.append(number)
+        if not to_send:
+            job.status = "completed"
+            job.finished_at = utcnow()
+        session.commit()
+        if to_send:
+            worker = threading.Thread(
+                target=self._run_bulk,
+                args=(job.id, kind, to_send, body, media_url),
+                name=f"bulk-{job.id[:8]}",
+                daemon=True,
+            )
+            with self._lock:
+                self._workers.add(worker)
+            worker.start()
+        return job, refused
+
+    def _run_bulk(
+        self, job_id: str, kind: str, numbers: list[str], body: str, media_url: str | None
+    ) -> None:
+        try:
+            with self.session_factory() as session:
+                session.execute(
+                    update(BulkJob)
+                    .where(BulkJob.id == job_id)
+                    .values(status="running", started_at=utcnow())
+                )
+                session.commit()
+            _config, service = self._current()
+
+            def on_result(result: Mapping[str, Any]) -> None:
+                try:
+                    self._record_bulk_result(job_id, result)
+                except Exception:
+                    logger.exception("recording a bulk result failed (job %s)", job_id)
+
+            summary = self._bulk_send(service, kind, numbers, body, media_url, on_result)
+            # Anything the callback did not report is settled from the summary.
+            for item in summary.get("results", []) if isinstance(summary, Mapping) else []:
+                self._record_bulk_result(job_id, item, only_pending=True)
+            self._finish_job(job_id, status="completed", error=None)
+        except Exception as exc:
+            logger.exception("bulk job %s failed", job_id)
+            self._finish_job(job_id, status="failed", error=f"{type(exc).__name__}")
+        finally:
+            with self._lock:
+                self._workers.discard(threading.current_thread())
+
+    def _bulk_send(
+        self,
+        service: Any,
+        kind: str,
+        numbers: list[str],
+        body: str,
+        media_url: str | None,
+        on_result: Callable[[Mapping[str, Any]], None],
+    ) -> Mapping[str, Any]:
+        method_name = "send_bulk_whatsapp" if kind == "whatsapp" else "send_bulk_sms"
+        bulk = getattr(service, method_name, None)
+        if bulk is not None:
+            kwargs: dict[str, Any] = {"on_result": on_result}
+            if _accepts(bulk, "status_callback"):
+                kwargs["status_callback"] = self.status_callback_url
+            if kind == "whatsapp":
+                return bulk(numbers, body, media_url, **kwargs) or {}
+            return bulk(numbers, body, **kwargs) or {}
+        # Without the engine's bulk fan-out: one send at a time.
+        for number in numbers:
+            if kind == "whatsapp":
+                result = self._call(service.send_whatsapp, number, body, media_url=media_url)
+            else:
+                result = self._call(service.send_sms, number, body)
+            on_result({**result, "to": number})
+        return {}
+
+    def _record_bulk_result(
+        self, job_id: str, result: Mapping[str, Any], *, only_pending: bool = False
+    ) -> None:
+        to = _strip_channel(str(result.get("to") or ""))
+        if not to:
+            return
+        if not to.startswith("+"):
+            try:
+                to = self.normalize(to)
+            except ValueError:
+                return
+        with self.session_factory() as session:
+            message = session.scalar(
+                select(Message).where(Message.bulk_job_id == job_id, Message.to_number == to)
+            )
+            if message is None or (only_pending and message.status != "pending"):
+                return
+            if message.status != "pending":
+                return
+            outcome = dict(result)
+            status = str(outcome.get("status") or "")
+            if "success" not in outcome:
+                outcome["success"] = bool(outcome.get("message_sid")) and status not in (
+                    "failed",
+                    "invalid",
+                    "unknown",
+                )
+            self._record_result(session, message, outcome)
+
+    def _finish_job(self, job_id: str, *, status: str, error: str | None) -> None:
+        with self.session_factory() as session:
+            session.execute(
+                update(Message)
+                .where(Message.bulk_job_id == job_id, Message.status == "pending")
+                .values(
+                    status="unknown",
+                    error="the outcome was not reported; check the message log at Twilio",
+                )
+            )
+            session.execute(
+                update(BulkJob)
+                .where(BulkJob.id == job_id)
+                .values(status=status, error=error, finished_at=utcnow())
+            )
+            session.commit()
+
+    def _mark_interrupted_jobs(self) -> None:
+        """Jobs left running by a previous process: their unreported recipients are unknown."""
+        with self.session_factory() as session:
+            job_ids = session.scalars(
+                select(BulkJob.id).where(BulkJob.status.in_(("queued", "running")))
+            ).all()
+        for job_id in job_ids:
+            logger.warning("bulk job %s was interrupted by a restart", job_id)
+            self._finish_job(job_id, status="interrupted", error="the service stopped")
+
+    @staticmethod
+    def job_counts(session: Session, job_id: str) -> dict[str, int]:
+        """Recipients of a job per status."""
+        rows = session.execute(
+            select(Message.status, func.count())
+            .where(Message.bulk_job_id == job_id)
+            .group_by(Message.status)
+        ).all()
+        return {status: int(count) for status, count in rows}
+
+    # ------------------------------------------------------------------ notifications
+
+    def notify_user(self, user_id: int, message: str) -> dict[str, Any]:
+        """Send ``message`` to a user by their preferences and record an in-app notification.
+
+        SMS goes out when ``sms_enabled``, WhatsApp when ``whatsapp_enabled``, both to the
+        user's ``phone_number``; without a number only the in-app notification is recorded.
+
+        Returns:
+            ``{"id", "user_id", "message", "channels": [{"channel", "success",
+            "message_sid", "status", "error"}], "created_at"}``.
+
+        Raises:
+            LookupError: no such user.
+        """
+        with self.session_factory() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise LookupError(f"user_id: no user {user_id}")
+            channels: list[dict[str, Any]] = []
+            wanted = [("sms", user.sms_enabled), ("whatsapp", user.whatsapp_enabled)]
+            for kind, enabled in wanted:
+                if not enabled:
+                    continue
+                if not user.phone_number:
+                    channels.append(
+                        {"channel": kind, "success": False, "error": "no phone_number set"}
+                    )
+                    continue
+                _row, result = self.send(
+                    session,
+                    user_id=user.id,
+                    kind=kind,
+                    to_number=user.phone_number,
+                    body=message,
+                )
+                channels.append(
+                    {
+                        "channel": kind,
+                        "success": result["success"],
+                        "message_sid": result["message_sid"],
+                        "status": result["status"],
+                        "error": result["error"],
+                    }
+                )
+            channels.append({"channel": "in_app", "success": True})
+            note = crud.create_notification(
+                session, user_id=user.id, message=message, channels=channels
+            )
+            return {
+                "id": note.id,
+                "user_id": user.id,
+                "message": note.message,
+                "channels": note.channels,
+                "created_at": note.created_at,
+            }
+
+
+def notify_user(user_id: int, message: str) -> dict[str, Any]:
+    """Notify a user through the running service, by their preferences (SMS, WhatsApp, in-app).
+
+    For workflow code running inside the service process (route handlers, background
+    tasks). From another process, ``POST /api/notifications`` does the same.
+
+    Raises:
+        MessengerUnavailable: the service is not running in this process.
+        LookupError: no such user.
+    """
+    messenger = _active
+    if messenger is None:
+        raise MessengerUnavailable("notify_user needs the running twiliocore service")
+    return messenger.notify_user(user_id, message)
+
+
+def _int_or_none(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None

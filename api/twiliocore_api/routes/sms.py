@@ -1,0 +1,363 @@
+"""SMS & WhatsApp: settings, sending (single and bulk), status, history and preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from twiliocore.errors import InvalidPhoneNumber
+
+from twiliocore_api import crud
+from twiliocore_api.core.errors import unprocessable
+from twiliocore_api.core.security import mask_secret
+from twiliocore_api.deps import (
+    AdminUser,
+    CurrentUser,
+    MessengerDep,
+    SendRateLimit,
+    SessionDep,
+    SettingsDep,
+)
+from twiliocore_api.messaging import EffectiveConfig, Messenger
+from twiliocore_api.models import BulkJob, Message, User
+from twiliocore_api.schemas import (
+    BulkAccepted,
+    BulkJobPublic,
+    BulkRecipientPublic,
+    BulkSendRequest,
+    InvalidRecipient,
+    MessagePublic,
+    MessagesPublic,
+    PreferencesPublic,
+    PreferencesUpdate,
+    SendResult,
+    SmsSendRequest,
+    SmsSettingsPublic,
+    SmsSettingsUpdate,
+    TestConnectionResult,
+    WhatsAppBulkSendRequest,
+    WhatsAppSendRequest,
+)
+
+router = APIRouter(prefix="/api/sms", tags=["SMS & WhatsApp"])
+
+
+def _e164(messenger: Messenger, field: str, number: str) -> str:
+    try:
+        return messenger.normalize(number)
+    except InvalidPhoneNumber as exc:
+        raise unprocessable(field, f"not a valid phone number: {exc.reason}") from None
+
+
+def _settings_public(config: EffectiveConfig) -> SmsSettingsPublic:
+    return SmsSettingsPublic(
+        account_sid=config.account_sid,
+        auth_token_masked=mask_secret(config.auth_token),
+        phone_number=config.phone_number,
+        whatsapp_number=config.whatsapp_number,
+        configured=config.configured,
+        mode="live" if config.mode == "live" else "mock",
+        source=config.source,  # type: ignore[arg-type]
+        updated_at=config.updated_at,
+    )
+
+
+def message_public(message: Message) -> MessagePublic:
+    """The API view of a stored message."""
+    return MessagePublic(
+        id=message.id,
+        message_sid=message.message_sid,
+        to=message.to_number,
+        from_=message.from_number,
+        type=message.type,
+        direction=message.direction,
+        body=message.body,
+        status=message.status,
+        num_segments=message.num_segments,
+        created_at=message.created_at,
+        sent_at=message.sent_at,
+        delivered_at=message.delivered_at,
+        error_code=message.error_code,
+        error=message.error,
+        bulk_job_id=message.bulk_job_id,
+    )
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+@router.get("/settings", response_model=SmsSettingsPublic)
+def read_settings(messenger: MessengerDep, _admin: AdminUser) -> SmsSettingsPublic:
+    """The Twilio settings in force (admin; the auth token masked)."""
+    return _settings_public(messenger.config)
+
+
+@router.post("/settings", response_model=SmsSettingsPublic)
+def update_settings(
+    body: SmsSettingsUpdate, session: SessionDep, messenger: MessengerDep, admin: AdminUser
+) -> SmsSettingsPublic:
+    """Store Twilio credentials (encrypted) and put them in force at once (admin)."""
+    phone = _e164(messenger, "phone_number", body.phone_number) if body.phone_number else None
+    whatsapp = (
+        _e164(messenger, "whatsapp_number", body.whatsapp_number) if body.whatsapp_number else None
+    )
+    config = messenger.save_settings(
+        session,
+        account_sid=body.account_sid,
+        auth_token=body.auth_token,
+        phone_number=phone,
+        whatsapp_number=whatsapp,
+        user_id=admin.id,
+    )
+    return _settings_public(config)
+
+
+@router.post("/test-connection", response_model=TestConnectionResult)
+def test_connection(messenger: MessengerDep, _admin: AdminUser) -> TestConnectionResult:
+    """Fetch the account from Twilio (or the emulator) with the settings in force (admin)."""
+    return TestConnectionResult(**messenger.test_connection())
+
+
+# ---------------------------------------------------------------------------- sending
+
+
+def _send_response(result: dict[str, object]) -> JSONResponse:
+    body = SendResult.model_validate(result).model_dump(mode="json", by_alias=True)
+    if result["success"]:
+        code = status.HTTP_201_CREATED
+    elif result.get("status") == "refused":
+        code = status.HTTP_409_CONFLICT
+    elif isinstance(result.get("error_code"), int) and int(result["error_code"]) >= 20000:  # type: ignore[call-overload]
+        code = status.HTTP_400_BAD_REQUEST
+    else:
+        code = status.HTTP_502_BAD_GATEWAY
+    return JSONResponse(status_code=code, content=body)
+
+
+_SEND_RESPONSES: dict[int | str, dict[str, object]] = {
+    201: {"model": SendResult, "description": "accepted by Twilio"},
+    400: {"model": SendResult, "description": "refused by Twilio (error_code says why)"},
+    409: {"model": SendResult, "description": "refused: the recipient opted out (STOP)"},
+    429: {"description": "rate limit reached (see Retry-After)"},
+    502: {"model": SendResult, "description": "Twilio could not be reached"},
+}
+
+
+@router.post("/send", response_model=SendResult, status_code=201, responses=_SEND_RESPONSES)
+def send_sms(
+    body: SmsSendRequest, session: SessionDep, messenger: MessengerDep, user: SendRateLimit
+) -> JSONResponse:
+    """Send one SMS; the message is recorded before it is sent."""
+    to = _e164(messenger, "to_number", body.to_number)
+    sender = _e164(messenger, "from_number", body.from_number) if body.from_number else None
+    _row, result = messenger.send(
+        session, user_id=user.id, kind="sms", to_number=to, body=body.message, from_number=sender
+    )
+    return _send_response(result)
+
+
+@router.post(
+    "/whatsapp/send", response_model=SendResult, status_code=201, responses=_SEND_RESPONSES
+)
+def send_whatsapp(
+    body: WhatsAppSendRequest, session: SessionDep, messenger: MessengerDep, user: SendRateLimit
+) -> JSONResponse:
+    """Send one WhatsApp message; the message is recorded before it is sent."""
+    to = _e164(messenger, "to_number", body.to_number)
+    _row, result = messenger.send(
+        session,
+        user_id=user.id,
+        kind="whatsapp",
+        to_number=to,
+        body=body.message,
+        media_url=body.media_url,
+    )
+    return _send_response(result)
+
+
+def _start_bulk(
+    kind: Literal["sms", "whatsapp"],
+    body: BulkSendRequest,
+    media_url: str | None,
+    session: SessionDep,
+    messenger: Messenger,
+    user: User,
+    max_recipients: int,
+) -> BulkAccepted:
+    if len(body.phone_numbers) > max_recipients:
+        raise unprocessable(
+            "phone_numbers",
+            f"{len(body.phone_numbers)} recipients is more than the maximum of {max_recipients}",
+        )
+    plan = messenger.plan_bulk(body.phone_numbers)
+    job, refused = messenger.start_bulk(
+        session, user_id=user.id, kind=kind, plan=plan, body=body.message, media_url=media_url
+    )
+    return BulkAccepted(
+        job_id=job.id,
+        status=job.status,
+        total=plan.total,
+        accepted=len(plan.recipients),
+        duplicates=plan.duplicates,
+        refused=refused,
+        invalid=[InvalidRecipient(**item) for item in plan.invalid],
+    )
+
+
+@router.post("/send-bulk", response_model=BulkAccepted, status_code=status.HTTP_202_ACCEPTED)
+def send_bulk_sms(
+    body: BulkSendRequest,
+    session: SessionDep,
+    messenger: MessengerDep,
+    settings: SettingsDep,
+    user: SendRateLimit,
+) -> BulkAccepted:
+    """Start a bulk SMS job; recipients are normalised and deduplicated first."""
+    return _start_bulk("sms", body, None, session, messenger, user, settings.MAX_BULK_RECIPIENTS)
+
+
+@router.post(
+    "/whatsapp/send-bulk", response_model=BulkAccepted, status_code=status.HTTP_202_ACCEPTED
+)
+def send_bulk_whatsapp(
+    body: WhatsAppBulkSendRequest,
+    session: SessionDep,
+    messenger: MessengerDep,
+    settings: SettingsDep,
+    user: SendRateLimit,
+) -> BulkAccepted:
+    """Start a bulk WhatsApp job; recipients are normalised and deduplicated first."""
+    return _start_bulk(
+        "whatsapp", body, body.media_url, session, messenger, user, settings.MAX_BULK_RECIPIENTS
+    )
+
+
+@router.get("/bulk/{job_id}", response_model=BulkJobPublic)
+def read_bulk_job(job_id: str, session: SessionDep, user: CurrentUser) -> BulkJobPublic:
+    """Progress and per-recipient results of a bulk job (yours; admins see all)."""
+    job = session.get(BulkJob, job_id)
+    if job is None or (not user.is_admin and job.user_id != user.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
+    counts = Messenger.job_counts(session, job.id)
+    rows = session.scalars(
+        select(Message).where(Message.bulk_job_id == job.id).order_by(Message.id)
+    ).all()
+    pending = counts.get("pending", 0)
+    return BulkJobPublic(
+        job_id=job.id,
+        type=job.type,
+        status=job.status,
+        total=job.total,
+        accepted=job.accepted,
+        duplicates=job.duplicates,
+        invalid=[InvalidRecipient(**item) for item in job.invalid],
+        done=sum(counts.values()) - pending,
+        pending=pending,
+        counts=counts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        error=job.error,
+        results=[
+            BulkRecipientPublic(
+                to=m.to_number,
+                status=m.status,
+                message_sid=m.message_sid,
+                error_code=m.error_code,
+                error=m.error,
+            )
+            for m in rows
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------- status & history
+
+
+@router.get("/message-status/{message_sid}", response_model=MessagePublic)
+def message_status(
+    message_sid: str, session: SessionDep, messenger: MessengerDep, user: CurrentUser
+) -> MessagePublic:
+    """A message's status from the database, refreshed from Twilio when not final."""
+    message = crud.get_message_by_sid(session, message_sid=message_sid)
+    if message is None or (not user.is_admin and message.user_id != user.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="message not found")
+    messenger.refresh_status(session, message)
+    return message_public(message)
+
+
+@router.get("/messages", response_model=MessagesPublic)
+def list_messages(
+    session: SessionDep,
+    messenger: MessengerDep,
+    user: CurrentUser,
+    type: Annotated[Literal["sms", "whatsapp"] | None, Query()] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=24)] = None,
+    to: Annotated[str | None, Query(max_length=64)] = None,
+    date_from: Annotated[datetime | None, Query()] = None,
+    date_to: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> MessagesPublic:
+    """Message history (yours; admins see all), newest first, with filters and paging."""
+    to_e164 = None
+    if to:
+        try:
+            to_e164 = messenger.normalize(to)
+        except InvalidPhoneNumber as exc:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=[
+                    {
+                        "loc": ["query", "to"],
+                        "field": "to",
+                        "msg": f"not a valid phone number: {exc.reason}",
+                        "type": "value_error",
+                    }
+                ],
+            ) from None
+    rows, count = crud.list_messages(
+        session,
+        user_id=None if user.is_admin else user.id,
+        type_=type,
+        status=status_,
+        to=to_e164,
+        date_from=date_from,
+        date_to=date_to,
+        limit=limit,
+        offset=offset,
+    )
+    return MessagesPublic(
+        data=[message_public(m) for m in rows], count=count, limit=limit, offset=offset
+    )
+
+
+# ---------------------------------------------------------------------------- preferences
+
+
+@router.get("/preferences", response_model=PreferencesPublic)
+def read_preferences(user: CurrentUser) -> User:
+    """Your messaging preferences."""
+    return user
+
+
+@router.put("/preferences", response_model=PreferencesPublic)
+def update_preferences(
+    body: PreferencesUpdate, session: SessionDep, messenger: MessengerDep, user: CurrentUser
+) -> User:
+    """Change your messaging preferences (omitted fields keep their value)."""
+    sent = body.model_fields_set
+    if "phone_number" in sent:
+        user.phone_number = (
+            _e164(messenger, "phone_number", body.phone_number) if body.phone_number else None
+        )
+    if "sms_enabled" in sent and body.sms_enabled is not None:
+        user.sms_enabled = body.sms_enabled
+    if "whatsapp_enabled" in sent and body.whatsapp_enabled is not None:
+        user.whatsapp_enabled = body.whatsapp_enabled
+    session.add(user)
+    session.commit()
+    return user

@@ -1,0 +1,134 @@
+"""Twilio's webhooks: status callbacks and incoming messages, signature-checked.
+
+The signature is checked against the public URL: ``WEBHOOK_BASE_URL`` + path (+ query),
+or, only when ``TRUST_PROXY_HEADERS`` is set, the scheme and host from
+``X-Forwarded-Proto``/``X-Forwarded-Host``. The request's own ``Host`` header is never
+trusted. A repeated ``I-Twilio-Idempotency-Token`` is acknowledged and not applied again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from starlette.datastructures import FormData
+
+from twiliocore_api import crud
+from twiliocore_api.core.config import Settings
+from twiliocore_api.deps import MessengerDep, SessionDep, SettingsDep
+from twiliocore_api.models import Message
+
+router = APIRouter(prefix="/webhook/twilio", tags=["Webhooks"])
+logger = logging.getLogger("twiliocore_api")
+
+_EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def public_url(request: Request, settings: Settings) -> str:
+    """The URL Twilio signed: the configured public base (or trusted proxy headers) + path."""
+    base = settings.public_base_url
+    if settings.TRUST_PROXY_HEADERS:
+        proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip()
+        host = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+        if proto in ("http", "https") and host:
+            base = f"{proto}://{host}"
+    url = base + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return url
+
+
+async def verified_form(
+    request: Request, settings: SettingsDep, messenger: MessengerDep
+) -> FormData:
+    """The webhook's form parameters, once its X-Twilio-Signature checks out (403 otherwise)."""
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="missing X-Twilio-Signature")
+    try:
+        form = await request.form()
+    except Exception:  # a malformed body is an unsigned body
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid webhook body") from None
+    params = {key: form.getlist(key) for key in form}
+    validator = messenger.validator()
+    if validator is None or not validator.validate(
+        public_url(request, settings), params, signature
+    ):
+        logger.warning("rejected a webhook with an invalid signature on %s", request.url.path)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid X-Twilio-Signature")
+    return form
+
+
+VerifiedForm = Annotated[FormData, Depends(verified_form)]
+
+
+def _text(form: FormData, key: str) -> str:
+    value = form.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.post("/status", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def status_callback(form: VerifiedForm, request: Request, session: SessionDep) -> Response:
+    """Apply a message status callback (forward only; duplicates acknowledged)."""
+    sid = _text(form, "MessageSid") or _text(form, "SmsSid")
+    new_status = (_text(form, "MessageStatus") or _text(form, "SmsStatus")).lower()
+    if not sid or not new_status:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, detail="MessageSid and MessageStatus needed"
+        )
+    token = request.headers.get("i-twilio-idempotency-token")
+    if token and not crud.claim_webhook_token(session, token=token, kind="status"):
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    crud.record_status_event(
+        session, message_sid=sid, status=new_status, error_code=_int(_text(form, "ErrorCode"))
+    )
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/incoming", response_class=Response)
+def incoming_message(form: VerifiedForm, request: Request, session: SessionDep) -> Response:
+    """Store an incoming SMS/WhatsApp message; STOP/START keywords opt out/in."""
+    twiml = Response(content=_EMPTY_TWIML, media_type="application/xml")
+    token = request.headers.get("i-twilio-idempotency-token")
+    if token and not crud.claim_webhook_token(session, token=token, kind="incoming"):
+        return twiml
+    sid = _text(form, "MessageSid") or _text(form, "SmsMessageSid") or None
+    if sid and crud.get_message_by_sid(session, message_sid=sid) is not None:
+        return twiml
+    sender = _text(form, "From")
+    kind = "whatsapp" if sender.startswith("whatsapp:") else "sms"
+    number = sender.split(":", 1)[1] if kind == "whatsapp" else sender
+    recipient = _text(form, "To")
+    recipient = recipient.split(":", 1)[1] if recipient.startswith("whatsapp:") else recipient
+    body = _text(form, "Body")
+    session.add(
+        Message(
+            message_sid=sid,
+            type=kind,
+            direction="inbound",
+            to_number=recipient,
+            from_number=number,
+            body=body,
+            media_url=_text(form, "MediaUrl0") or None,
+            status="received",
+            num_segments=_int(_text(form, "NumSegments")),
+        )
+    )
+    keyword = body.strip().upper()
+    if number and keyword in crud.OPT_OUT_KEYWORDS:
+        crud.set_opt_out(session, phone_number=number, opted_out=True, keyword=keyword)
+        logger.info("opt-out (%s) received from a %s sender", keyword, kind)
+    elif number and keyword in crud.OPT_IN_KEYWORDS:
+        crud.set_opt_out(session, phone_number=number, opted_out=False, keyword=keyword)
+        logger.info("opt-in (%s) received from a %s sender", keyword, kind)
+    session.commit()
+    return twiml

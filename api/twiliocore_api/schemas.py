@@ -1,0 +1,357 @@
+"""Request and response bodies (pydantic v2), with the constraints that turn bad input into 422.
+
+Naming follows ``XBase`` / ``XCreate`` / ``XUpdate`` / ``XPublic`` / ``XsPublic``. Phone
+numbers are normalised to E.164 by the routes (they need the configured default region);
+everything else is checked here, so a 422 names the field and the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+__all__ = [
+    "MAX_BODY_CHARS",
+    "BulkAccepted",
+    "BulkJobPublic",
+    "BulkRecipientPublic",
+    "BulkSendRequest",
+    "HealthPublic",
+    "InvalidRecipient",
+    "LoginRequest",
+    "MessagePublic",
+    "MessagesPublic",
+    "NotificationCreate",
+    "NotificationPublic",
+    "NotificationResult",
+    "NotificationsPublic",
+    "PreferencesPublic",
+    "PreferencesUpdate",
+    "SendResult",
+    "SmsSendRequest",
+    "SmsSettingsPublic",
+    "SmsSettingsUpdate",
+    "TestConnectionResult",
+    "Token",
+    "UserCreate",
+    "UserPublic",
+    "WhatsAppBulkSendRequest",
+    "WhatsAppSendRequest",
+]
+
+MAX_BODY_CHARS = 1600
+"""Twilio's limit on a message body (error 21617 beyond it)."""
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return value
+
+
+PhoneStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+MessageBody = Annotated[
+    str, Field(min_length=1, max_length=MAX_BODY_CHARS), AfterValidator(_not_blank)
+]
+MediaUrl = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------------- auth / users
+
+
+class LoginRequest(_Strict):
+    """Credentials for ``POST /api/auth/login``."""
+
+    email: Annotated[str, Field(min_length=3, max_length=320)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class Token(BaseModel):
+    """A bearer token."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+
+
+class UserBase(BaseModel):
+    """Fields shared by user bodies."""
+
+    email: EmailStr
+    role: Literal["admin", "user"] = "user"
+    phone_number: PhoneStr | None = None
+
+
+class UserCreate(UserBase, _Strict):
+    """Body of ``POST /api/users``."""
+
+    password: Annotated[str, Field(min_length=8, max_length=1024)]
+
+
+class UserPublic(BaseModel):
+    """A user as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    role: str
+    is_active: bool
+    phone_number: str | None
+    sms_enabled: bool
+    whatsapp_enabled: bool
+    created_at: datetime
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+class SmsSettingsUpdate(_Strict):
+    """Body of ``POST /api/sms/settings``."""
+
+    account_sid: Annotated[str, Field(pattern=r"^AC[0-9a-fA-F]{32}$")]
+    auth_token: Annotated[str, Field(min_length=8, max_length=256)]
+    phone_number: PhoneStr | None = None
+    whatsapp_number: PhoneStr | None = None
+
+    @field_validator("auth_token")
+    @classmethod
+    def _token_printable(cls, value: str) -> str:
+        if not value.isascii() or not value.isprintable() or " " in value:
+            raise ValueError("must be printable ASCII without spaces")
+        return value
+
+
+class SmsSettingsPublic(BaseModel):
+    """The effective Twilio settings, with the auth token masked."""
+
+    account_sid: str | None
+    auth_token_masked: str | None
+    phone_number: str | None
+    whatsapp_number: str | None
+    configured: bool
+    mode: Literal["live", "mock"]
+    source: Literal["database", "environment", "emulator"]
+    updated_at: datetime | None = None
+
+
+class TestConnectionResult(BaseModel):
+    """Outcome of ``POST /api/sms/test-connection``."""
+
+    success: bool
+    mode: Literal["live", "mock"]
+    account_sid: str | None = None
+    friendly_name: str | None = None
+    status: str | None = None
+    error: str | None = None
+    error_code: int | None = None
+
+
+# ---------------------------------------------------------------------------- sending
+
+
+class SmsSendRequest(_Strict):
+    """Body of ``POST /api/sms/send``."""
+
+    to_number: PhoneStr
+    message: MessageBody
+    from_number: PhoneStr | None = None
+
+
+class WhatsAppSendRequest(_Strict):
+    """Body of ``POST /api/sms/whatsapp/send``."""
+
+    to_number: PhoneStr
+    message: MessageBody
+    media_url: MediaUrl | None = None
+
+
+class BulkSendRequest(_Strict):
+    """Body of ``POST /api/sms/send-bulk``."""
+
+    phone_numbers: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1)]
+    message: MessageBody
+
+
+class WhatsAppBulkSendRequest(BulkSendRequest):
+    """Body of ``POST /api/sms/whatsapp/send-bulk``."""
+
+    media_url: MediaUrl | None = None
+
+
+class SendResult(BaseModel):
+    """Outcome of a single send: the shape of ``SMSService.send_sms``'s result."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    success: bool
+    message_sid: str | None
+    status: str
+    to: str
+    from_: str | None = Field(default=None, alias="from")
+    type: Literal["sms", "whatsapp"]
+    num_segments: int | None = None
+    error: str | None = None
+    error_code: int | None = None
+
+
+class InvalidRecipient(BaseModel):
+    """A bulk recipient rejected before sending."""
+
+    number: str
+    reason: str
+
+
+class BulkAccepted(BaseModel):
+    """Answer of the bulk routes (HTTP 202)."""
+
+    job_id: str
+    status: str
+    total: int
+    accepted: int
+    duplicates: int
+    refused: int
+    invalid: list[InvalidRecipient]
+
+
+class BulkRecipientPublic(BaseModel):
+    """One recipient's outcome in a bulk job."""
+
+    to: str
+    status: str
+    message_sid: str | None
+    error_code: int | None
+    error: str | None
+
+
+class BulkJobPublic(BaseModel):
+    """Progress and per-recipient results of a bulk job."""
+
+    job_id: str
+    type: str
+    status: str
+    total: int
+    accepted: int
+    duplicates: int
+    invalid: list[InvalidRecipient]
+    done: int
+    pending: int
+    counts: dict[str, int]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    results: list[BulkRecipientPublic]
+
+
+class MessagePublic(BaseModel):
+    """A message in the history."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: int
+    message_sid: str | None
+    to: str
+    from_: str | None = Field(alias="from")
+    type: str
+    direction: str
+    body: str
+    status: str
+    num_segments: int | None
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    error_code: int | None
+    error: str | None
+    bulk_job_id: str | None = None
+
+
+class MessagesPublic(BaseModel):
+    """A page of message history."""
+
+    data: list[MessagePublic]
+    count: int
+    limit: int
+    offset: int
+
+
+# ---------------------------------------------------------------------------- preferences
+
+
+class PreferencesPublic(BaseModel):
+    """The current user's messaging preferences."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    sms_enabled: bool
+    whatsapp_enabled: bool
+    phone_number: str | None
+
+
+class PreferencesUpdate(_Strict):
+    """Body of ``PUT /api/sms/preferences``; omitted fields keep their value."""
+
+    sms_enabled: bool | None = None
+    whatsapp_enabled: bool | None = None
+    phone_number: PhoneStr | None = None
+
+
+# ---------------------------------------------------------------------------- notifications
+
+
+class NotificationCreate(_Strict):
+    """Body of ``POST /api/notifications`` (admin): ``notify_user`` over HTTP."""
+
+    user_id: int
+    message: MessageBody
+
+
+class NotificationPublic(BaseModel):
+    """An in-app notification."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    message: str
+    channels: list[dict[str, Any]]
+    created_at: datetime
+
+
+class NotificationResult(NotificationPublic):
+    """What ``notify_user`` did."""
+
+    user_id: int
+
+
+class NotificationsPublic(BaseModel):
+    """The current user's notifications, newest first."""
+
+    data: list[NotificationPublic]
+    count: int
+
+
+# ---------------------------------------------------------------------------- health
+
+
+class HealthPublic(BaseModel):
+    """Answer of ``GET /api/health``."""
+
+    status: Literal["ok", "degraded"]
+    mode: Literal["live", "mock"]
+    database_reachable: bool
+    twilio_reachable: bool
+    twilio_error: str | None = None
+    version: str
