@@ -1,0 +1,328 @@
+"""Messages over real HTTP: create, validation codes, magic numbers, list, fetch, update, delete."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from twiliocore.segments import count_segments
+
+from .spec import (
+    MESSAGE,
+    MESSAGES_PATH,
+    assert_twilio_error,
+    component,
+    response_schema,
+    validate,
+)
+
+RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
+
+
+def wait_status(api: Any, sid: str, statuses: set[str], timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        data = api.fetch(sid)
+        if data["status"] in statuses:
+            return data
+        if time.monotonic() > deadline:
+            raise AssertionError(f"status stayed {data['status']}, wanted {statuses}")
+        time.sleep(0.02)
+
+
+def test_create_returns_201_with_every_field_of_the_spec(api):
+    response = api.send(Body="Your code is 123456")
+    assert response.status_code == 201
+    data = response.json()
+    schema = response_schema(MESSAGES_PATH, "post", "201")
+    validate(data, schema)
+    assert set(data) == set(component(MESSAGE)["properties"])
+    assert re.fullmatch(r"SM[0-9a-f]{32}", data["sid"])
+    assert data["account_sid"] == api.emulator.account_sid
+    assert data["status"] == "queued"
+    assert data["direction"] == "outbound-api"
+    assert data["num_segments"] == "1" and data["num_media"] == "0"
+    assert data["price"] is None
+    assert data["api_version"] == "2010-04-01"
+    assert RFC2822.match(data["date_created"]) and RFC2822.match(data["date_updated"])
+    assert data["uri"] == f"{api.account}/Messages/{data['sid']}.json"
+    assert data["subresource_uris"]["media"] == f"{api.account}/Messages/{data['sid']}/Media.json"
+    assert data["from"] == "+15005550006" and data["to"] == "+14155552671"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "a" * 160,
+        "a" * 161,
+        "é" * 70,  # é is GSM-7
+        "ё" * 70,  # Cyrillic: UCS-2
+        "ё" * 71,
+        "[]" * 80,  # extension characters count twice
+        "😀" * 35,
+        "x" * 1600,
+    ],
+)
+def test_num_segments_follows_gsm7_and_ucs2_rules(api, body):
+    data = api.send(Body=body).json()
+    assert data["num_segments"] == str(count_segments(body).num_segments)
+
+
+def test_segment_counts_match_twilio_examples(api):
+    assert api.send(Body="a" * 160).json()["num_segments"] == "1"
+    assert api.send(Body="a" * 161).json()["num_segments"] == "2"
+    assert api.send(Body="a" * 306).json()["num_segments"] == "2"
+    assert api.send(Body="a" * 307).json()["num_segments"] == "3"
+    assert api.send(Body="ё" * 70).json()["num_segments"] == "1"
+    assert api.send(Body="ё" * 71).json()["num_segments"] == "2"
+    assert api.send(Body="[" * 81).json()["num_segments"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"To": ""}, 21604),
+        ({"From": ""}, 21603),
+        ({"Body": "", "MediaUrl": ""}, 21602),
+        ({"To": "+1415555"}, 21211),
+        ({"To": "not a number"}, 21211),
+        ({"To": "+15558675310"}, 21211),  # not valid for its region
+        ({"To": "4155552671"}, 21211),  # not E.164
+        ({"From": "+1234"}, 21212),
+        ({"From": "not@valid!"}, 21212),
+        ({"From": "+14155550199"}, 21606),  # valid, but not the account's
+        ({"From": "MyBrand"}, 21659),  # alphanumeric ID not registered
+        ({"Body": "x" * 1601}, 21617),
+        ({"StatusCallback": "ftp://example.com/cb"}, 21609),
+        ({"StatusCallback": "https://bad_host.example.com/cb"}, 21609),
+        ({"StatusCallback": "not a url"}, 21609),
+        ({"To": "whatsapp:+14155552671"}, 21910),
+        ({"From": "whatsapp:+14155238886"}, 21910),
+        ({"From": "whatsapp:+14155550199", "To": "whatsapp:+14155552671"}, 63007),
+        ({"MediaUrl": "file:///etc/passwd"}, 21620),
+        ({"MessagingServiceSid": "MG123"}, 21701),
+        ({"ValidityPeriod": "0"}, 20001),
+        ({"ValidityPeriod": "abc"}, 20001),
+        ({"To": "+15005550006"}, 21266),
+    ],
+)
+def test_create_validation_errors(api, params, code):
+    response = api.send(**params)
+    assert_twilio_error(response, 400, code)
+    assert api.emulator.messages() == []
+
+
+@pytest.mark.parametrize(
+    ("to", "code"),
+    [
+        ("+15005550001", 21211),
+        ("+15005550002", 21612),
+        ("+15005550003", 21408),
+        ("+15005550004", 21610),
+        ("+15005550009", 21614),
+    ],
+)
+def test_magic_to_numbers(api, to, code):
+    assert_twilio_error(api.send(To=to), 400, code)
+
+
+@pytest.mark.parametrize(
+    ("from_", "code"),
+    [("+15005550001", 21212), ("+15005550007", 21606), ("+15005550008", 21611)],
+)
+def test_magic_from_numbers(api, from_, code):
+    assert_twilio_error(api.send(From=from_), 400, code)
+
+
+def test_magic_from_15005550006_delivers_to_any_other_valid_number(api):
+    data = api.send(To="+447400123456").json()
+    assert wait_status(api, data["sid"], {"delivered"})["status"] == "delivered"
+
+
+def test_message_moves_through_statuses_and_gets_a_price(api):
+    sid = api.send().json()["sid"]
+    data = wait_status(api, sid, {"delivered"})
+    validate(data, component(MESSAGE))
+    assert data["price"] is not None and data["price"].startswith("-")
+    assert data["price_unit"] == "USD"
+    assert RFC2822.match(data["date_sent"])
+    [record] = api.emulator.messages()
+    assert record["status_history"] == ["queued", "sending", "sent", "delivered"]
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "code"),
+    [("+15005550010", "undelivered", 30003), ("+15005550012", "failed", 30008)],
+)
+def test_failing_numbers_end_with_an_error_code(api, to, status, code):
+    sid = api.send(To=to).json()["sid"]
+    data = wait_status(api, sid, {status})
+    assert data["error_code"] == code
+    assert data["error_message"]
+    validate(data, component(MESSAGE))
+
+
+def test_whatsapp_message_is_delivered_then_read(api):
+    response = api.send(From="whatsapp:+14155238886", To="whatsapp:+14155552671", Body="hi")
+    assert response.status_code == 201
+    data = response.json()
+    assert data["to"] == "whatsapp:+14155552671" and data["num_segments"] == "1"
+    assert wait_status(api, data["sid"], {"read"})["status"] == "read"
+
+
+def test_media_message_gets_mm_sid_and_num_media(api):
+    data = api.send(
+        Body="", MediaUrl=["https://example.com/a.jpg", "https://example.com/b.png"]
+    ).json()
+    assert data["sid"].startswith("MM")
+    assert data["num_media"] == "2"
+    [record] = api.emulator.messages()
+    assert record["media_urls"] == ["https://example.com/a.jpg", "https://example.com/b.png"]
+
+
+def test_too_many_media_urls(api):
+    urls = [f"https://example.com/{i}.jpg" for i in range(11)]
+    assert_twilio_error(api.send(MediaUrl=urls), 400, 21623)
+
+
+def test_messaging_service_starts_accepted_and_picks_a_sender(api):
+    service = "MG" + "a" * 32
+    response = api.http.post(
+        api.messages, data={"To": "+14155552671", "MessagingServiceSid": service, "Body": "x"}
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert data["status"] == "accepted"
+    assert data["messaging_service_sid"] == service
+    assert data["from"] == "+15005550006"
+    assert wait_status(api, data["sid"], {"delivered"})["status"] == "delivered"
+
+
+def test_phone_numbers_setting_adds_senders(make_emulator, api_for):
+    api = api_for(make_emulator(phone_numbers=["+14155550100", "MyBrand", "12345"]))
+    for sender in ("+14155550100", "MyBrand", "12345", "+15005550006"):
+        assert api.send(From=sender).status_code == 201, sender
+
+
+def test_fetch_unknown_message_is_20404(api):
+    assert_twilio_error(api.http.get(api.message_url("SM" + "0" * 32)), 404, 20404)
+    assert_twilio_error(api.http.get(api.message_url("bogus")), 404, 20404)
+
+
+def test_list_pages_newest_first_with_paging_fields(api):
+    sids = [api.send(Body=f"m{i}").json()["sid"] for i in range(5)]
+    response = api.http.get(api.messages, params={"PageSize": 2})
+    assert response.status_code == 200
+    page = response.json()
+    validate(page, response_schema(MESSAGES_PATH, "get", "200"))
+    assert [m["sid"] for m in page["messages"]] == [sids[4], sids[3]]
+    assert (page["page"], page["page_size"], page["start"], page["end"]) == (0, 2, 0, 1)
+    assert page["previous_page_uri"] is None
+    seen = [m["sid"] for m in page["messages"]]
+    while page["next_page_uri"]:
+        page = api.http.get(page["next_page_uri"]).json()
+        seen += [m["sid"] for m in page["messages"]]
+    assert seen == list(reversed(sids))
+    assert page["page"] == 2 and page["start"] == 4
+    assert page["previous_page_uri"] is not None
+    first = api.http.get(page["first_page_uri"]).json()
+    assert [m["sid"] for m in first["messages"]] == [sids[4], sids[3]]
+    by_page = api.http.get(api.messages, params={"PageSize": 2, "Page": 1}).json()
+    assert [m["sid"] for m in by_page["messages"]] == [sids[2], sids[1]]
+
+
+def test_list_filters_to_from_and_date_sent(api):
+    a = api.send(To="+14155552671").json()["sid"]
+    b = api.send(To="+447400123456").json()["sid"]
+    wait_status(api, a, {"delivered"})
+    wait_status(api, b, {"delivered"})
+    only_b = api.http.get(api.messages, params={"To": "+447400123456"}).json()["messages"]
+    assert [m["sid"] for m in only_b] == [b]
+    assert api.http.get(api.messages, params={"From": "+15005550001"}).json()["messages"] == []
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert len(api.http.get(api.messages, params={"DateSent": today}).json()["messages"]) == 2
+    assert len(api.http.get(api.messages, params={"DateSent>": today}).json()["messages"]) == 2
+    before = api.http.get(api.messages, params={"DateSent<": "2008-01-02"}).json()
+    assert before["messages"] == []
+
+
+@pytest.mark.parametrize("params", [{"PageSize": "0"}, {"PageSize": "1001"}, {"Page": "x"}])
+def test_list_rejects_bad_paging(api, params):
+    assert_twilio_error(api.http.get(api.messages, params=params), 400, 20001)
+
+
+def test_redact_body(api):
+    sid = api.send(Body="secret").json()["sid"]
+    response = api.http.post(api.message_url(sid), data={"Body": ""})
+    assert response.status_code == 200
+    assert response.json()["body"] == ""
+    assert api.fetch(sid)["body"] == ""
+    assert_twilio_error(api.http.post(api.message_url(sid), data={"Body": "new"}), 400, 20001)
+
+
+def test_schedule_and_cancel(api):
+    send_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    params = {
+        "To": "+14155552671",
+        "MessagingServiceSid": "MG" + "b" * 32,
+        "Body": "later",
+        "ScheduleType": "fixed",
+        "SendAt": send_at,
+    }
+    data = api.http.post(api.messages, data=params).json()
+    assert data["status"] == "scheduled"
+    response = api.http.post(api.message_url(data["sid"]), data={"Status": "canceled"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "canceled"
+    sent = api.send().json()["sid"]
+    response = api.http.post(api.message_url(sent), data={"Status": "canceled"})
+    assert_twilio_error(response, 400, 20001)
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ({"ScheduleType": "sometime"}, 35126),
+        ({"SendAt": None}, 35111),
+        ({"MessagingServiceSid": None, "From": "+15005550006"}, 35118),
+        ({"SendAt": "2001-01-01T00:00:00Z"}, 35114),
+    ],
+)
+def test_schedule_validation(api, extra, code):
+    params = {
+        "To": "+14155552671",
+        "MessagingServiceSid": "MG" + "b" * 32,
+        "Body": "later",
+        "ScheduleType": "fixed",
+        "SendAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600)),
+    }
+    params.update(extra)
+    params = {k: v for k, v in params.items() if v is not None}
+    assert_twilio_error(api.http.post(api.messages, data=params), 400, code)
+
+
+def test_delete_after_delivery_and_not_before(make_emulator, api_for):
+    api = api_for(make_emulator(mps=0.05))
+    api.send()  # occupies the sender for 20 s
+    waiting = api.send().json()["sid"]
+    assert_twilio_error(api.http.delete(api.message_url(waiting)), 400, 20009)
+    api.emulator.reset()
+    api2 = api_for(make_emulator())
+    sid = api2.send().json()["sid"]
+    wait_status(api2, sid, {"delivered"})
+    response = api2.http.delete(api2.message_url(sid))
+    assert response.status_code == 204 and response.content == b""
+    assert_twilio_error(api2.http.get(api2.message_url(sid)), 404, 20404)
+
+
+def test_inspection_records_request_headers(api):
+    api.http.post(
+        api.messages,
+        data={"To": "+14155552671", "From": "+15005550006", "Body": "x"},
+        headers={"User-Agent": "twiliocore-test/1.0", "I-Twilio-Idempotency-Token": "tok-1"},
+    )
+    [record] = api.emulator.messages()
+    assert record["request_headers"]["user-agent"] == "twiliocore-test/1.0"
+    assert record["request_headers"]["i-twilio-idempotency-token"] == "tok-1"
