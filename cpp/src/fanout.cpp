@@ -13,6 +13,7 @@
 
 #include "twiliocore/phone.h"
 #include "twiliocore/segments.h"
+#include "twiliocore/twilio_client.h"
 
 namespace twiliocore {
 
@@ -79,6 +80,97 @@ std::int64_t UnixNow() {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The transport over TwilioClient
+
+namespace {
+
+std::string JsonString(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+class ClientTransport final : public BulkTransport {
+ public:
+  explicit ClientTransport(std::shared_ptr<const TwilioClient> client) : client_(std::move(client)) {}
+
+  void CreateMessage(const BulkMessage& message, CreateCallback done) override {
+    MessageCreate create;
+    create.to = message.to;
+    create.from = message.from;
+    create.messaging_service_sid = message.messaging_service_sid;
+    create.body = message.body;
+    create.media_urls = message.media_urls;
+    create.status_callback = message.status_callback;
+    try {
+      client_->CreateMessageAsync(create, [done](ApiResult&& result) {
+        CreateOutcome out;
+        out.error = std::move(result.error);
+        out.retry_after = result.retry_after;
+        if (!out.error) {
+          out.sid = JsonString(result.json, "sid");
+          out.status = JsonString(result.json, "status");
+        }
+        done(std::move(out));
+      });
+    } catch (const std::invalid_argument& e) {  // the form was refused before sending
+      CreateOutcome out;
+      out.error.category = ErrorCategory::kInvalidArgument;
+      out.error.message = e.what();
+      done(std::move(out));
+    }
+  }
+
+  void ListMessages(const ListQuery& query, ListCallback done) override {
+    MessageListQuery q;
+    q.to = query.to;
+    q.from = query.from;
+    q.page_size = query.page_size;
+    try {
+      client_->ListMessagesPageAsync(q, [done](ApiResult&& result) {
+        ListOutcome out;
+        out.error = std::move(result.error);
+        if (!out.error) {
+          auto it = result.json.find("messages");
+          if (it != result.json.end() && it->is_array()) {
+            for (const auto& m : *it) {
+              ListedMessage lm;
+              lm.sid = JsonString(m, "sid");
+              lm.to = JsonString(m, "to");
+              lm.from = JsonString(m, "from");
+              lm.body = JsonString(m, "body");
+              lm.messaging_service_sid = JsonString(m, "messaging_service_sid");
+              lm.status = JsonString(m, "status");
+              lm.date_created = JsonString(m, "date_created");
+              out.messages.push_back(std::move(lm));
+            }
+          } else {
+            out.error.category = ErrorCategory::kApi;
+            out.error.http_status = result.http_status;
+            out.error.message = "message list without a 'messages' array";
+          }
+        }
+        done(std::move(out));
+      });
+    } catch (const std::invalid_argument& e) {
+      ListOutcome out;
+      out.error.category = ErrorCategory::kInvalidArgument;
+      out.error.message = e.what();
+      done(std::move(out));
+    }
+  }
+
+ private:
+  std::shared_ptr<const TwilioClient> client_;
+};
+
+}  // namespace
+
+std::shared_ptr<BulkTransport> MakeClientTransport(std::shared_ptr<const TwilioClient> client) {
+  if (!client) throw std::invalid_argument("client: required");
+  return std::make_shared<ClientTransport>(std::move(client));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Pacer

@@ -99,8 +99,9 @@ class BulkTransport {
   virtual void ListMessages(const ListQuery& query, ListCallback done) = 0;
 };
 
-/// A transport over `client` (its shared HTTP engine). `client` must outlive the transport.
-[[nodiscard]] std::shared_ptr<BulkTransport> MakeClientTransport(TwilioClient& client);
+/// A transport over `client` and its shared HTTP engine (the client is kept alive).
+[[nodiscard]] std::shared_ptr<BulkTransport> MakeClientTransport(
+    std::shared_ptr<const TwilioClient> client);
 
 // ---------------------------------------------------------------------------------------------
 // Pure units.
