@@ -1,0 +1,236 @@
+"""Fixtures for the service tests: the service under uvicorn on a free port, driven over HTTP.
+
+``service`` is one session-wide service in mock mode (the emulator in-process, a temp
+SQLite database); ``start_service(**settings)`` starts another with its own settings and
+database for tests that need a different configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from twiliocore_api.core.config import Settings
+from twiliocore_api.main import create_app
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin-password-123"
+SECRET_KEY = "test-secret-key-0123456789abcdef"
+
+_CLEARED_ENV = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_PHONE_NUMBER",
+    "TWILIO_WHATSAPP_NUMBER",
+    "TWILIO_API_BASE_URL",
+    "WEBHOOK_BASE_URL",
+    "MESSAGING_USE_MOCK",
+    "ADMIN_EMAIL",
+    "ADMIN_PASSWORD",
+    "TRUST_PROXY_HEADERS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LogCapture(logging.Handler):
+    """Every log record of the process, formatted with its traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class Service:
+    """A running service."""
+
+    url: str
+    settings: Settings
+    server: uvicorn.Server
+    app: Any
+    thread: threading.Thread
+    responses: list[str] = field(default_factory=list)
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(
+            base_url=self.url,
+            headers=headers,
+            timeout=30.0,
+            trust_env=False,
+            event_hooks={"response": [self._keep]},
+            **kwargs,
+        )
+
+    def _keep(self, response: httpx.Response) -> None:
+        response.read()
+        self.responses.append(f"{response.status_code} {response.headers} {response.text}")
+
+    def login(self, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> str:
+        key = f"{email}\0{password}"
+        if key not in self._tokens:
+            with self.client() as client:
+                answer = client.post("/api/auth/login", json={"email": email, "password": password})
+            assert answer.status_code == 200, answer.text
+            self._tokens[key] = answer.json()["access_token"]
+        return self._tokens[key]
+
+    def admin(self) -> httpx.Client:
+        return self.client(self.login())
+
+    def new_user(self, email: str, password: str = "user-password-123", **extra: Any) -> str:
+        """Create a user (as admin) and return its token."""
+        with self.admin() as admin:
+            answer = admin.post(
+                "/api/users", json={"email": email, "password": password, "role": "user", **extra}
+            )
+            assert answer.status_code == 201, answer.text
+        return self.login(email, password)
+
+    @property
+    def messenger(self) -> Any:
+        return self.app.state.messenger
+
+    @property
+    def emulator(self) -> Any:
+        return self.messenger.emulator
+
+
+@contextlib.contextmanager
+def running_service(tmp_path: Path, **overrides: Any) -> Iterator[Service]:
+    """Start the service under uvicorn in a thread; stop and join it on exit."""
+    port = free_port()
+    values: dict[str, Any] = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
+        "SECRET_KEY": SECRET_KEY,
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "SERVER_HOST": "127.0.0.1",
+        "SERVER_PORT": port,
+    }
+    values.update(overrides)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in _CLEARED_ENV:
+            mp.delenv(name, raising=False)
+        settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"service-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            thread.join(10)
+            raise RuntimeError("the service did not start (see the log above)")
+        time.sleep(0.02)
+    service = Service(f"http://127.0.0.1:{port}", settings, server, app, thread)
+    try:
+        yield service
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        assert not thread.is_alive(), "the service did not stop"
+
+
+@pytest.fixture(scope="session")
+def log_capture() -> Iterator[LogCapture]:
+    handler = LogCapture()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory, log_capture: LogCapture) -> Iterator[Service]:
+    """The session-wide service in mock mode."""
+    with running_service(tmp_path_factory.mktemp("service"), SEND_RATE_LIMIT=10_000) as svc:
+        yield svc
+
+
+@pytest.fixture
+def start_service(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Start extra services with their own settings for one test."""
+    stack = contextlib.ExitStack()
+    count = iter(range(1_000))
+
+    def start(**overrides: Any) -> Service:
+        directory = tmp_path / f"svc{next(count)}"
+        directory.mkdir()
+        return stack.enter_context(running_service(directory, **overrides))
+
+    with stack:
+        yield start
+
+
+def _wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition"
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy (a deadline, not a timing check)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., Any]:
+    """``wait_for(predicate, timeout=..., what=...)``: poll until truthy, fail past the deadline."""
+    return _wait_for
+
+
+@pytest.fixture
+def run_service() -> Callable[..., contextlib.AbstractContextManager[Service]]:
+    """``with run_service(directory, **settings) as svc``: a service on that directory's DB."""
+    return running_service
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on."""
+    return free_port()

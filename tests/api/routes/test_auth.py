@@ -1,0 +1,109 @@
+"""Login and the 401/403 rules, over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin-password-123"
+
+
+def test_login_returns_bearer_token(service):
+    with service.client() as client:
+        answer = client.post(
+            "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["token_type"] == "bearer"
+    assert body["access_token"].count(".") == 2
+
+
+def test_login_is_case_insensitive_on_email(service):
+    with service.client() as client:
+        answer = client.post(
+            "/api/auth/login", json={"email": ADMIN_EMAIL.upper(), "password": ADMIN_PASSWORD}
+        )
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [(ADMIN_EMAIL, "wrong-password"), ("nobody@example.com", ADMIN_PASSWORD)],
+)
+def test_login_rejects_bad_credentials(service, email, password):
+    with service.client() as client:
+        answer = client.post("/api/auth/login", json={"email": email, "password": password})
+    assert answer.status_code == 401
+    assert "password" not in answer.text.lower().replace("e-mail or password", "")
+
+
+def test_login_body_is_validated(service):
+    with service.client() as client:
+        answer = client.post("/api/auth/login", json={"email": ADMIN_EMAIL})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["field"] == "password"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/users/me"),
+        ("POST", "/api/users"),
+        ("GET", "/api/sms/settings"),
+        ("POST", "/api/sms/settings"),
+        ("POST", "/api/sms/test-connection"),
+        ("POST", "/api/sms/send"),
+        ("POST", "/api/sms/whatsapp/send"),
+        ("POST", "/api/sms/send-bulk"),
+        ("POST", "/api/sms/whatsapp/send-bulk"),
+        ("GET", "/api/sms/bulk/00000000-0000-0000-0000-000000000000"),
+        ("GET", "/api/sms/message-status/SM00000000000000000000000000000000"),
+        ("GET", "/api/sms/messages"),
+        ("GET", "/api/sms/preferences"),
+        ("PUT", "/api/sms/preferences"),
+        ("GET", "/api/notifications"),
+        ("POST", "/api/notifications"),
+    ],
+)
+@pytest.mark.parametrize("token", [None, "not-a-jwt", "a.b.c"])
+def test_protected_routes_need_a_valid_token(service, method, path, token):
+    with service.client(token) as client:
+        answer = client.request(method, path, json={})
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_token_signed_with_another_key_is_rejected(service):
+    from datetime import timedelta
+
+    from twiliocore_api.core.security import KeyRing
+
+    forged = KeyRing("another-secret-key-0123456789").create_access_token("1", timedelta(hours=1))
+    with service.client(forged) as client:
+        assert client.get("/api/users/me").status_code == 401
+
+
+def test_expired_token_is_rejected(service):
+    from datetime import timedelta
+
+    expired = service.app.state.keyring.create_access_token("1", timedelta(seconds=-10))
+    with service.client(expired) as client:
+        assert client.get("/api/users/me").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/sms/settings"),
+        ("POST", "/api/sms/settings"),
+        ("POST", "/api/sms/test-connection"),
+        ("POST", "/api/users"),
+        ("POST", "/api/notifications"),
+    ],
+)
+def test_admin_routes_refuse_plain_users(service, method, path):
+    token = service.new_user(f"plain-{method.lower()}-{path.replace('/', '-')}@example.com")
+    with service.client(token) as client:
+        answer = client.request(method, path, json={})
+    assert answer.status_code == 403
