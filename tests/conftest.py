@@ -107,13 +107,15 @@ class ReceivedRequest:
 class WebhookReceiver:
     """A loopback HTTP server that records requests and answers as scripted.
 
-    ``answers`` is consumed one status per request (then ``default_status``);
-    ``response_body`` / ``content_type`` are sent with every answer.
+    ``answer`` (if set) decides each request's status; otherwise ``answers`` is consumed
+    one status per request (then ``default_status``); ``response_body`` / ``content_type``
+    are sent with every answer.
     """
 
     url: str = ""
     requests: list[ReceivedRequest] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
+    answer: Callable[[ReceivedRequest], int] | None = None
     default_status: int = 200
     response_body: bytes = b"<?xml version='1.0' encoding='UTF-8'?><Response/>"
     content_type: str = "text/xml"
@@ -150,18 +152,22 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
             body = self.rfile.read(length) if length else b""
             query = urlsplit(self.path).query
             params = parse_qsl(body.decode("utf-8") if body else query, keep_blank_values=True)
+            request = ReceivedRequest(
+                self.command,
+                self.path,
+                receiver.url.rstrip("/") + self.path,
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+                params,
+            )
             with receiver.arrived:
-                receiver.requests.append(
-                    ReceivedRequest(
-                        self.command,
-                        self.path,
-                        receiver.url.rstrip("/") + self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        body,
-                        params,
-                    )
-                )
-                status = receiver.answers.pop(0) if receiver.answers else receiver.default_status
+                receiver.requests.append(request)
+                if receiver.answer is not None:
+                    status = receiver.answer(request)
+                elif receiver.answers:
+                    status = receiver.answers.pop(0)
+                else:
+                    status = receiver.default_status
                 receiver.arrived.notify_all()
             self.send_response(status)
             self.send_header("Content-Type", receiver.content_type)

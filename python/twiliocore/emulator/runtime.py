@@ -68,6 +68,9 @@ class Runtime:
             timeout=config.callback_timeout,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Last status-callback task of each message: the next one waits for it, so a
+        # receiver sees a message's events in order (retries included).
+        self._last_callback: dict[str, asyncio.Task[Any]] = {}
 
     # Tasks ------------------------------------------------------------------------------
 
@@ -174,15 +177,30 @@ class Runtime:
         if snapshot is None or snapshot.status != status:
             return None
         if snapshot.status_callback:
-            self.spawn(
-                self.webhooks.deliver(
-                    "status",
-                    snapshot.status_callback,
-                    status_callback_params(snapshot, now),
-                    message_sid=sid,
+            previous = self._last_callback.get(sid)
+            task = self.spawn(self._callback(previous, snapshot.status_callback, snapshot, now))
+            self._last_callback[sid] = task
+            task.add_done_callback(
+                lambda t: (
+                    self._last_callback.pop(sid, None)
+                    if self._last_callback.get(sid) is t
+                    else None
                 )
             )
         return snapshot
+
+    async def _callback(
+        self,
+        previous: asyncio.Task[Any] | None,
+        url: str,
+        snapshot: MessageRecord,
+        now: float,
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        await self.webhooks.deliver(
+            "status", url, status_callback_params(snapshot, now), message_sid=snapshot.sid
+        )
 
 
 def _number_of(address: str) -> str:

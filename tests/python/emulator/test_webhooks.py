@@ -1,0 +1,140 @@
+"""Status callbacks: Twilio's parameters, signatures, idempotency tokens, retries."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from twiliocore import RequestValidator
+
+from .test_messages import wait_status
+
+
+def statuses(requests):
+    return [r.form["MessageStatus"] for r in requests]
+
+
+def assert_signed(emulator, request):
+    validator = RequestValidator(emulator.auth_token)
+    signature = request.headers["x-twilio-signature"]
+    assert validator.validate(request.url, request.params, signature), request.url
+    assert not RequestValidator("wrong-token").validate(request.url, request.params, signature)
+
+
+def test_each_transition_after_the_first_posts_a_signed_callback(api, webhook_receiver):
+    callback = webhook_receiver.url + "/status?tenant=a"
+    sid = api.send(StatusCallback=callback).json()["sid"]
+    requests = webhook_receiver.wait_for(lambda r: len(r) >= 3)
+    assert statuses(requests) == ["sending", "sent", "delivered"]  # none for "queued"
+    for request in requests:
+        assert request.method == "POST"
+        assert request.path == "/status?tenant=a"
+        assert request.headers["content-type"].startswith("application/x-www-form-urlencoded")
+        assert_signed(api.emulator, request)
+        form = request.form
+        assert form["MessageSid"] == form["SmsSid"] == sid
+        assert form["SmsStatus"] == form["MessageStatus"]
+        assert form["AccountSid"] == api.emulator.account_sid
+        assert form["From"] == "+15005550006" and form["To"] == "+14155552671"
+        assert form["ApiVersion"] == "2010-04-01"
+        assert "ErrorCode" not in form
+    assert "RawDlrDoneDate" in requests[-1].form
+    tokens = [r.headers["i-twilio-idempotency-token"] for r in requests]
+    assert len(set(tokens)) == 3  # one per event
+
+
+@pytest.mark.parametrize(
+    ("to", "final", "code"),
+    [("+15005550011", "undelivered", "30005"), ("+15005550012", "failed", "30008")],
+)
+def test_failure_callbacks_carry_error_code(api, webhook_receiver, to, final, code):
+    api.send(To=to, StatusCallback=webhook_receiver.url + "/cb")
+    requests = webhook_receiver.wait_for(lambda r: any(x.form["MessageStatus"] == final for x in r))
+    last = requests[-1]
+    assert last.form["MessageStatus"] == final
+    assert last.form["ErrorCode"] == code
+    assert_signed(api.emulator, last)
+
+
+def test_messaging_service_callbacks_include_the_service_and_queued(api, webhook_receiver):
+    service = "MG" + "c" * 32
+    api.http.post(
+        api.messages,
+        data={
+            "To": "+14155552671",
+            "MessagingServiceSid": service,
+            "Body": "x",
+            "StatusCallback": webhook_receiver.url + "/cb",
+        },
+    )
+    requests = webhook_receiver.wait_for(lambda r: len(r) >= 4)
+    assert statuses(requests) == ["queued", "sending", "sent", "delivered"]
+    assert all(r.form["MessagingServiceSid"] == service for r in requests)
+    for request in requests:
+        assert_signed(api.emulator, request)
+
+
+def test_whatsapp_callbacks_include_read_and_channel_fields(api, webhook_receiver):
+    api.send(
+        From="whatsapp:+14155238886",
+        To="whatsapp:+14155552671",
+        StatusCallback=webhook_receiver.url + "/wa",
+    )
+    requests = webhook_receiver.wait_for(lambda r: len(r) >= 4)
+    assert statuses(requests) == ["sending", "sent", "delivered", "read"]
+    assert requests[-1].form["ChannelPrefix"] == "whatsapp"
+    assert requests[-1].form["To"] == "whatsapp:+14155552671"
+    for request in requests:
+        assert_signed(api.emulator, request)
+
+
+def test_failed_deliveries_are_retried_with_the_same_idempotency_token(
+    api, webhook_receiver, emulator
+):
+    failures = [500, 503]  # the first two attempts of the "sending" event fail
+
+    def answer(request):
+        if request.form["MessageStatus"] == "sending" and failures:
+            return failures.pop(0)
+        return 200
+
+    webhook_receiver.answer = answer
+    sid = api.send(StatusCallback=webhook_receiver.url + "/flaky").json()["sid"]
+    requests = webhook_receiver.wait_for(lambda r: len(r) >= 5)  # 3 attempts + 2 events
+    first_event = [r for r in requests if r.form["MessageStatus"] == "sending"]
+    assert len(first_event) == 3
+    assert len({r.headers["i-twilio-idempotency-token"] for r in first_event}) == 1
+    assert len({r.headers["x-twilio-signature"] for r in first_event}) == 1
+    for request in requests:
+        assert_signed(api.emulator, request)
+    deadline = time.monotonic() + 10
+    while True:  # the log entry is written once the receiver's answer is read
+        log = [w for w in emulator.webhooks() if w["message_sid"] == sid]
+        sending = next(w for w in log if w["params"]["MessageStatus"] == "sending")
+        if len(sending["attempts"]) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert [a["status"] for a in sending["attempts"]] == [500, 503, 200]
+    assert sending["delivered"] is True
+
+
+def test_unreachable_callback_url_never_stops_the_emulator(make_emulator, api_for):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]  # closed again: nothing listens there
+    emulator = make_emulator(callback_attempts=2, callback_retry_delay=0.01)
+    api = api_for(emulator)
+    sid = api.send(StatusCallback=f"http://127.0.0.1:{dead_port}/cb").json()["sid"]
+    assert wait_status(api, sid, {"delivered"})["status"] == "delivered"
+    deadline = time.monotonic() + 10
+    while True:
+        log = emulator.webhooks()
+        if len(log) == 3 and all(len(w["attempts"]) == 2 for w in log):
+            break
+        assert time.monotonic() < deadline, log
+        time.sleep(0.02)
+    assert all(not w["delivered"] for w in log)
+    assert all(a["error"] for w in log for a in w["attempts"])
+    assert api.send().status_code == 201  # still serving
