@@ -69,7 +69,7 @@ struct PyState {
   py::object iterator;
   py::object on_result;
   py::object on_progress;
-  std::optional<py::error_already_set> producer_error;
+  py::object producer_error;  // the exception the iterable raised, re-raised by every wait()
   std::size_t index = 0;
 
   ~PyState() {
@@ -78,7 +78,7 @@ struct PyState {
       iterator.release();
       on_result.release();
       on_progress.release();
-      if (producer_error) new py::error_already_set(std::move(*producer_error));  // leak
+      producer_error.release();
     }
   }
 };
@@ -164,8 +164,9 @@ class PyBulkJob {
         PyObject* item = PyIter_Next(state->iterator.ptr());
         if (item == nullptr) {
           if (PyErr_Occurred() != nullptr) {
-            state->producer_error.emplace();  // fetches the error
-            throw std::runtime_error(py::str(state->producer_error->value()).cast<std::string>());
+            py::error_already_set error;  // fetches and clears it
+            state->producer_error = error.value();
+            throw std::runtime_error(py::str(error.value()).cast<std::string>());
           }
           return false;
         }
@@ -263,11 +264,19 @@ class PyBulkJob {
       job_->Join();
     }
     if (state_->producer_error) {
-      py::error_already_set e = std::move(*state_->producer_error);
-      state_->producer_error.reset();
-      throw e;
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(state_->producer_error.ptr())),
+                      state_->producer_error.ptr());
+      throw py::error_already_set();
     }
     return SummaryDict(job_->summary());
+  }
+
+  // Waits up to `timeout` seconds without raising; true when the job is done.
+  bool Join(double timeout) {
+    py::gil_scoped_release release;
+    bool finished = job_->WaitFor(milliseconds(static_cast<milliseconds::rep>(timeout * 1000)));
+    if (finished) job_->Join();
+    return finished;
   }
 
   void Cancel() { job_->Cancel(); }
@@ -345,6 +354,8 @@ void register_fanout(py::module_& m) {
            py::arg("on_progress") = py::none())
       .def("wait", &PyBulkJob::Wait, py::arg("timeout") = py::none(),
            R"pbdoc(Wait for the job; returns the summary dict. Ctrl-C cancels it.)pbdoc")
+      .def("join", &PyBulkJob::Join, py::arg("timeout"),
+           R"pbdoc(Wait up to timeout seconds without raising; True when done.)pbdoc")
       .def("cancel", &PyBulkJob::Cancel, R"pbdoc(Stop sending; safe from any thread.)pbdoc")
       .def_property_readonly("done", &PyBulkJob::Done)
       .def_property_readonly("summary", &PyBulkJob::Summary)

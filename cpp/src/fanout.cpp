@@ -468,6 +468,7 @@ bool BulkJob::WaitFor(milliseconds timeout) {
 }
 
 void BulkJob::Join() {
+  std::lock_guard lock(join_mu_);
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 

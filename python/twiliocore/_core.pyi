@@ -6,6 +6,8 @@ Hand-written; each unit appends its section. Use the public twiliocore API inste
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 __version__: str
 
@@ -83,3 +85,52 @@ def number_info(number: str, region: str, strict: bool) -> tuple[bool, str, str,
 
 def phone_metadata_version() -> str:
     """The libphonenumber release whose metadata is compiled in, e.g. '8.12.57'."""
+
+# --- fanout (bind_fanout.cpp) ---------------------------------------------------
+
+class BulkJob:
+    """A running bulk send (see twiliocore.bulk.BulkJob). Starts at construction."""
+
+    def __init__(
+        self,
+        client: object,  # a TwilioClient (bind_client.cpp)
+        recipients: Iterable[object],
+        *,
+        from_: str = "",
+        messaging_service_sid: str = "",
+        body: str = "",
+        media_urls: Sequence[str] = [],
+        status_callback: str = "",
+        region: str = "US",
+        whatsapp: bool = False,
+        window: int = 64,
+        mps: float = 0.0,
+        retry_policy: str = "reconcile",
+        max_attempts: int = 8,
+        keep_results: bool = True,
+        expected_recipients: int = -1,
+        progress_interval: float = 0.25,
+        reconcile_delays: Sequence[float] = [0.5, 2.0, 5.0],
+        backoff_base: float = 0.25,
+        seed: int = 0,
+        on_result: Callable[[dict[str, Any]], object] | None = None,
+        on_progress: Callable[[dict[str, Any]], object] | None = None,
+    ) -> None: ...
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        """Wait for the job; returns the summary dict. Ctrl-C cancels it."""
+    def join(self, timeout: float) -> bool:
+        """Wait up to timeout seconds without raising; True when done."""
+    def cancel(self) -> None:
+        """Stop sending; safe from any thread."""
+    @property
+    def done(self) -> bool: ...
+    @property
+    def summary(self) -> dict[str, Any]: ...
+    @property
+    def results(self) -> list[dict[str, Any]]: ...
+    @property
+    def estimated_seconds(self) -> float: ...
+    @property
+    def rate(self) -> float: ...
+    @property
+    def segments(self) -> int: ...

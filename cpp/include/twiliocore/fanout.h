@@ -361,6 +361,7 @@ class BulkJob {
   // Shared between the coordinator and the transport's threads / callers.
   struct Shared;
   std::shared_ptr<Shared> shared_;
+  std::mutex join_mu_;  // Join may be called from several threads at once
   std::thread thread_;
 };
 

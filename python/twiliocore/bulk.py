@@ -1,0 +1,287 @@
+"""Bulk fan-out: one message to many recipients, fast, paced, and never sent twice.
+
+The work runs in the C++ core on the client's shared HTTP engine; Python only feeds the
+recipients (streamed from any iterable, in chunks) and receives results. See ``docs/bulk.md``.
+
+Example::
+
+    from twiliocore import Client
+
+    client = Client()  # TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN
+    job = client.bulk_send(
+        ("+1415555%04d" % i for i in range(10_000)),
+        "Our office is closed on Monday.",
+        from_="+15005550006",
+        on_progress=lambda p: print(p["sent"], "sent"),
+    )
+    summary = job.wait()  # Ctrl-C cancels the job
+    print(summary["sent"], summary["failed"], summary["invalid"])
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sized
+from typing import Any, TypedDict, Union
+
+from twiliocore import _core
+
+__all__ = ["BulkJob", "BulkResult", "BulkSummary", "Recipients", "start_bulk_job"]
+
+_log = logging.getLogger("twiliocore.bulk")
+
+#: What ``recipients`` may hold: numbers, or (number, body) pairs for per-recipient bodies.
+Recipients = Iterable[Union[str, tuple[str, Union[str, None]]]]
+
+#: Above this estimated duration a job logs a warning (a sender's rate is the bottleneck).
+LONG_JOB_SECONDS = 3600.0
+
+RETRY_POLICIES = ("reconcile", "retry", "fail")
+
+
+class BulkResult(TypedDict):
+    """The outcome for one recipient.
+
+    ``status`` is ``"sent"``, ``"failed"`` (Twilio refused it, or retries were exhausted),
+    ``"invalid"`` (not a usable number; never sent), ``"duplicate"`` (an earlier recipient had
+    the same number), ``"unknown"`` (the outcome could not be decided; see docs/bulk.md) or
+    ``"cancelled"`` (not sent because the job was cancelled).
+    """
+
+    to: str
+    status: str
+    message_sid: str | None
+    error_code: int | None
+    error: str | None
+
+
+class BulkSummary(TypedDict, total=False):
+    """Counters of a bulk job (``results`` only in the summaries of ``send_bulk_*``)."""
+
+    total: int
+    sent: int
+    failed: int
+    invalid: int
+    duplicates: int
+    unknown: int
+    cancelled: int
+    retries: int
+    duration_seconds: float
+    rate: float
+    results: list[BulkResult]
+
+
+_SUMMARY_KEYS = (
+    "total",
+    "sent",
+    "failed",
+    "invalid",
+    "duplicates",
+    "unknown",
+    "cancelled",
+    "retries",
+    "duration_seconds",
+    "rate",
+)
+
+# Jobs still running, kept alive until they finish (a job the caller dropped keeps sending)
+# and cancelled at interpreter exit.
+_active: set[BulkJob] = set()
+_active_lock = threading.Lock()
+
+
+class BulkJob:
+    """A running bulk send, returned by ``Client.bulk_send``.
+
+    Usage::
+
+        job = client.bulk_send(numbers, "Hello", from_="+15005550006")
+        summary = job.wait(timeout=600)
+
+    Thread-safety: every method may be called from any thread; ``cancel()`` is meant to be
+    called from another thread (or a signal handler) while ``wait()`` blocks.
+
+    Attributes:
+        estimated_seconds: estimated duration from the sender's rate, the body's segments and
+            the number of recipients (0 when either is unknown, e.g. for a generator).
+        rate: the sender's pacing rate in message segments per second (0 = not paced).
+        segments: SMS segments of the job's body.
+    """
+
+    def __init__(self, core_job: _core.BulkJob) -> None:
+        self._job = core_job
+        self.estimated_seconds: float = core_job.estimated_seconds
+        self.rate: float = core_job.rate
+        self.segments: int = core_job.segments
+        with _active_lock:
+            _active.add(self)
+        threading.Thread(target=self._reap, name="twiliocore-bulk-reaper", daemon=True).start()
+
+    def _reap(self) -> None:
+        # Drops the keep-alive reference once the job is done (the C++ wait releases the GIL).
+        try:
+            while not self._job.join(1.0):
+                pass
+        finally:
+            with _active_lock:
+                _active.discard(self)
+
+    def wait(self, timeout: float | None = None) -> BulkSummary:
+        """Block until every recipient has a result; return the summary.
+
+        The GIL is released while waiting; Ctrl-C (``KeyboardInterrupt``) cancels the job,
+        waits briefly for requests already sent, and re-raises.
+
+        Args:
+            timeout: seconds to wait at most; ``None`` waits for the end.
+
+        Returns:
+            The summary counters (see :class:`BulkSummary`).
+
+        Raises:
+            TimeoutError: the job is still running after ``timeout`` (it keeps running).
+            Exception: whatever the recipients iterable raised (the job stopped taking
+                recipients at that point; ``summary`` shows what was done).
+        """
+        if timeout is not None and not timeout >= 0:
+            raise ValueError("timeout: must be >= 0 or None")
+        raw = self._job.wait(timeout)
+        return _summary(raw)
+
+    def cancel(self) -> None:
+        """Stop taking and sending recipients; requests already sent finish and are reported."""
+        self._job.cancel()
+
+    @property
+    def done(self) -> bool:
+        """True once every recipient has a result."""
+        return bool(self._job.done)
+
+    @property
+    def summary(self) -> BulkSummary:
+        """The counters so far."""
+        return _summary(self._job.summary)
+
+    @property
+    def results(self) -> list[BulkResult]:
+        """Per-recipient results so far, in completion order (empty with ``keep_results=False``)."""
+        return self._job.results  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        s = self._job.summary
+        state = "done" if s["done"] else "running"
+        return f"<BulkJob {state} total={s['total']} sent={s['sent']} failed={s['failed']}>"
+
+
+def _summary(raw: dict[str, Any]) -> BulkSummary:
+    return BulkSummary(**{k: raw[k] for k in _SUMMARY_KEYS})  # type: ignore[typeddict-item]
+
+
+def _check_callback(name: str, value: object) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{name}: expected a callable or None, got {type(value).__name__}")
+
+
+def start_bulk_job(
+    core_client: Any,
+    recipients: Recipients,
+    body: str | None = None,
+    *,
+    from_: str | None = None,
+    messaging_service_sid: str | None = None,
+    media_url: str | Iterable[str] | None = None,
+    status_callback: str | None = None,
+    window: int = 64,
+    mps: float | None = None,
+    retry_policy: str = "reconcile",
+    on_result: Callable[[BulkResult], object] | None = None,
+    on_progress: Callable[[dict[str, Any]], object] | None = None,
+    region: str = "US",
+    whatsapp: bool = False,
+    keep_results: bool = True,
+    max_attempts: int = 8,
+    progress_interval: float = 0.25,
+    reconcile_delays: Iterable[float] = (0.5, 2.0, 5.0),
+) -> BulkJob:
+    """Start a bulk send on ``core_client`` (a ``twiliocore._core.TwilioClient``).
+
+    This is the implementation behind ``Client.bulk_send`` and ``SMSService.send_bulk_*``;
+    see ``Client.bulk_send`` for the arguments.
+
+    Returns:
+        The running :class:`BulkJob`.
+
+    Raises:
+        ValueError: an argument is unusable (the message names it).
+        TypeError: ``recipients`` is not iterable, or a callback is not callable.
+    """
+    if isinstance(recipients, (str, bytes)):
+        raise TypeError("recipients: expected an iterable of numbers, got a single str")
+    if not isinstance(recipients, Iterable):
+        raise TypeError(f"recipients: expected an iterable, got {type(recipients).__name__}")
+    if body is not None and not isinstance(body, str):
+        raise TypeError(f"body: expected str or None, got {type(body).__name__}")
+    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 10000:
+        raise ValueError("window: must be an int between 1 and 10000")
+    if mps is not None and (isinstance(mps, bool) or not isinstance(mps, (int, float)) or mps <= 0):
+        raise ValueError("mps: must be a positive number of segments per second, or None")
+    if retry_policy not in RETRY_POLICIES:
+        raise ValueError(f"retry_policy: must be one of {', '.join(RETRY_POLICIES)}")
+    if not from_ and not messaging_service_sid:
+        raise ValueError("from_: a sender number (or messaging_service_sid) is required")
+    _check_callback("on_result", on_result)
+    _check_callback("on_progress", on_progress)
+    if media_url is None:
+        media: list[str] = []
+    elif isinstance(media_url, str):
+        media = [media_url]
+    else:
+        media = list(media_url)
+    expected = len(recipients) if isinstance(recipients, Sized) else -1
+    core_job = _core.BulkJob(
+        core_client,
+        recipients,
+        from_=from_ or "",
+        messaging_service_sid=messaging_service_sid or "",
+        body=body or "",
+        media_urls=media,
+        status_callback=status_callback or "",
+        region=region,
+        whatsapp=whatsapp,
+        window=window,
+        mps=float(mps or 0.0),
+        retry_policy=retry_policy,
+        max_attempts=max_attempts,
+        keep_results=keep_results,
+        expected_recipients=expected,
+        progress_interval=progress_interval,
+        reconcile_delays=list(reconcile_delays),
+        on_result=on_result,
+        on_progress=on_progress,
+    )
+    job = BulkJob(core_job)
+    if job.estimated_seconds > LONG_JOB_SECONDS:
+        _log.warning(
+            "bulk send of %d recipients x %d segment(s) at %.0f segment(s)/s will take about "
+            "%.1f hours; use a Messaging Service with more senders, or a higher-throughput "
+            "sender (toll-free, short code), to send faster",
+            expected,
+            job.segments,
+            job.rate,
+            job.estimated_seconds / 3600,
+        )
+    return job
+
+
+@atexit.register
+def _cancel_active_jobs() -> None:
+    # Before the interpreter finalizes: stop every job and wait (briefly) for requests already
+    # sent, so no coordinator thread touches Python during shutdown.
+    with _active_lock:
+        jobs = list(_active)
+    for job in jobs:
+        job.cancel()
+    for job in jobs:
+        job._job.join(10.0)
