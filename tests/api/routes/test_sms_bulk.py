@@ -1,0 +1,148 @@
+"""Bulk jobs: 202 with counts, progress to completion, per-recipient results, visibility."""
+
+from __future__ import annotations
+
+
+def _job(client, job_id):
+    answer = client.get(f"/api/sms/bulk/{job_id}")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _finished(client, job_id):
+    job = _job(client, job_id)
+    return job if job["status"] in ("completed", "failed") else None
+
+
+def test_bulk_sms_runs_to_completion(service, wait_for):
+    numbers = [
+        "+14155550101",
+        "(415) 555-0102",
+        "415.555.0101",  # duplicate of the first
+        "+15005550010",  # undelivered (30003)
+        "+15005550001",  # rejected by Twilio (21211)
+        "12",  # invalid
+        "not a number",  # invalid
+    ]
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": numbers, "message": "Sale!"}
+        )
+        assert answer.status_code == 202, answer.text
+        accepted = answer.json()
+        assert accepted["total"] == 7
+        assert accepted["accepted"] == 4
+        assert accepted["duplicates"] == 1
+        assert accepted["refused"] == 0
+        assert {i["number"] for i in accepted["invalid"]} == {"12", "not a number"}
+        assert all(i["reason"] for i in accepted["invalid"])
+        job = wait_for(lambda: _finished(client, accepted["job_id"]), what="the job to finish")
+        assert job["status"] == "completed"
+        assert job["pending"] == 0
+        assert job["done"] == 4
+        results = {r["to"]: r for r in job["results"]}
+        assert set(results) == {"+14155550101", "+14155550102", "+15005550010", "+15005550001"}
+        assert results["+15005550001"]["status"] == "failed"
+        assert results["+15005550001"]["error_code"] == 21211
+        for to in ("+14155550101", "+14155550102", "+15005550010"):
+            assert results[to]["message_sid"].startswith("SM")
+        # Callbacks finish the story per recipient.
+        job = wait_for(
+            lambda: (
+                (j := _job(client, accepted["job_id"]))["counts"].get("delivered") == 2
+                and j["counts"].get("undelivered") == 1
+                and j
+            ),
+            what="delivery of every recipient",
+        )
+        assert {r["to"]: r["status"] for r in job["results"]}["+15005550010"] == "undelivered"
+        # Each valid recipient was sent exactly once.
+        sent_to = [m["to"] for m in service.emulator.messages() if m["body"] == "Sale!"]
+        assert sorted(sent_to) == ["+14155550101", "+14155550102", "+15005550010"]
+        history = client.get("/api/sms/messages", params={"limit": 500}).json()["data"]
+        assert sum(1 for m in history if m["bulk_job_id"] == accepted["job_id"]) == 4
+
+
+def test_bulk_whatsapp(service, wait_for):
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/whatsapp/send-bulk",
+            json={
+                "phone_numbers": ["+447400123401", "+447400123402"],
+                "message": "WhatsApp bulk",
+                "media_url": "https://example.com/p.png",
+            },
+        )
+        assert answer.status_code == 202, answer.text
+        job = wait_for(lambda: _finished(client, answer.json()["job_id"]), what="the job")
+    assert job["type"] == "whatsapp"
+    assert all(r["message_sid"] for r in job["results"])
+    sent = [m for m in service.emulator.messages() if m["body"] == "WhatsApp bulk"]
+    assert sorted(m["to"] for m in sent) == ["whatsapp:+447400123401", "whatsapp:+447400123402"]
+
+
+def test_bulk_skips_opted_out_recipients(service, wait_for):
+    import httpx
+
+    number = "+14155550177"
+    httpx.post(
+        f"{service.emulator.url}/_emulator/inbound",
+        data={"From": number, "To": "+15005550006", "Body": "STOP"},
+        trust_env=False,
+        timeout=30,
+    ).raise_for_status()
+    with service.admin() as client:
+        wait_for(
+            lambda: any(
+                m["from"] == number
+                for m in client.get("/api/sms/messages", params={"limit": 500}).json()["data"]
+            ),
+            what="the STOP",
+        )
+        answer = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": [number, "+14155550178"], "message": "b"}
+        ).json()
+        assert answer["refused"] == 1
+        job = wait_for(lambda: _finished(client, answer["job_id"]), what="the job")
+    statuses = {r["to"]: r["status"] for r in job["results"]}
+    assert statuses[number] == "refused"
+    assert statuses["+14155550178"] != "refused"
+
+
+def test_bulk_validation(start_service):
+    svc = start_service(MAX_BULK_RECIPIENTS=3)
+    with svc.admin() as client:
+        too_many = client.post(
+            "/api/sms/send-bulk",
+            json={"phone_numbers": [f"+1415555010{i}" for i in range(4)], "message": "x"},
+        )
+        assert too_many.status_code == 422
+        detail = too_many.json()["detail"][0]
+        assert detail["field"] == "phone_numbers"
+        assert "maximum of 3" in detail["msg"]
+        empty = client.post("/api/sms/send-bulk", json={"phone_numbers": [], "message": "x"})
+        assert empty.status_code == 422
+        assert empty.json()["detail"][0]["field"] == "phone_numbers"
+        no_text = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": ["+14155550101"], "message": ""}
+        )
+        assert no_text.json()["detail"][0]["field"] == "message"
+        not_list = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": "+14155550101", "message": "x"}
+        )
+        assert not_list.status_code == 422
+
+
+def test_users_see_only_their_own_jobs(service, wait_for):
+    alice = service.new_user("alice-bulk@example.com")
+    bob = service.new_user("bob-bulk@example.com")
+    with service.client(alice) as client:
+        job_id = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": ["+14155550131"], "message": "mine"}
+        ).json()["job_id"]
+        assert client.get(f"/api/sms/bulk/{job_id}").status_code == 200
+    with service.client(bob) as client:
+        assert client.get(f"/api/sms/bulk/{job_id}").status_code == 404
+    with service.admin() as client:
+        assert client.get(f"/api/sms/bulk/{job_id}").status_code == 200
+        assert client.get("/api/sms/bulk/no-such-job").status_code == 404

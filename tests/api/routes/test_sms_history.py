@@ -1,0 +1,142 @@
+"""History, message status and preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+
+def test_history_filters_and_paging(start_service):
+    svc = start_service()
+    with svc.admin() as client:
+        for i in range(3):
+            assert (
+                client.post(
+                    "/api/sms/send", json={"to_number": f"+1415555020{i}", "message": f"sms {i}"}
+                ).status_code
+                == 201
+            )
+        assert (
+            client.post(
+                "/api/sms/whatsapp/send", json={"to_number": "+14155550209", "message": "wa"}
+            ).status_code
+            == 201
+        )
+        everything = client.get("/api/sms/messages").json()
+        assert everything["count"] == 4
+        record = everything["data"][0]
+        assert set(record) >= {
+            "message_sid",
+            "to",
+            "from",
+            "type",
+            "direction",
+            "body",
+            "status",
+            "sent_at",
+            "delivered_at",
+            "error_code",
+            "error",
+        }
+        assert record["body"] == "wa"  # newest first
+        assert client.get("/api/sms/messages", params={"type": "whatsapp"}).json()["count"] == 1
+        assert client.get("/api/sms/messages", params={"type": "sms"}).json()["count"] == 3
+        one = client.get("/api/sms/messages", params={"to": "(415) 555-0201"}).json()
+        assert [m["body"] for m in one["data"]] == ["sms 1"]
+        page = client.get("/api/sms/messages", params={"limit": 2, "offset": 1}).json()
+        assert (page["count"], page["limit"], page["offset"]) == (4, 2, 1)
+        assert [m["body"] for m in page["data"]] == ["sms 2", "sms 1"]
+        future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+        past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+        assert client.get("/api/sms/messages", params={"date_from": future}).json()["count"] == 0
+        assert (
+            client.get("/api/sms/messages", params={"date_from": past, "date_to": future}).json()[
+                "count"
+            ]
+            == 4
+        )
+        assert client.get("/api/sms/messages", params={"status": "no-such"}).json()["count"] == 0
+        for params, field in [
+            ({"type": "fax"}, "type"),
+            ({"limit": 0}, "limit"),
+            ({"offset": -1}, "offset"),
+            ({"date_from": "yesterday"}, "date_from"),
+            ({"to": "12"}, "to"),
+        ]:
+            bad = client.get("/api/sms/messages", params=params)
+            assert bad.status_code == 422, params
+            assert bad.json()["detail"][0]["field"] == field
+
+
+def test_users_see_only_their_own_messages(service):
+    alice = service.new_user("alice-history@example.com")
+    bob = service.new_user("bob-history@example.com")
+    with service.client(alice) as client:
+        sid = client.post(
+            "/api/sms/send", json={"to_number": "+14155550231", "message": "alice's"}
+        ).json()["message_sid"]
+        assert [m["body"] for m in client.get("/api/sms/messages").json()["data"]] == ["alice's"]
+        assert client.get(f"/api/sms/message-status/{sid}").status_code == 200
+    with service.client(bob) as client:
+        assert client.get("/api/sms/messages").json()["count"] == 0
+        assert client.get(f"/api/sms/message-status/{sid}").status_code == 404
+    with service.admin() as client:
+        assert client.get(f"/api/sms/message-status/{sid}").status_code == 200
+        assert client.get("/api/sms/message-status/SM" + "9" * 32).status_code == 404
+
+
+def test_message_status_refreshes_from_twilio_when_not_final(start_service, make_emulator):
+    # Callbacks cannot reach this service (WEBHOOK_BASE_URL points nowhere): only the
+    # refresh from Twilio can move the record.
+    twilio = make_emulator()
+    svc = start_service(
+        TWILIO_ACCOUNT_SID=twilio.account_sid,
+        TWILIO_AUTH_TOKEN=twilio.auth_token,
+        TWILIO_PHONE_NUMBER="+15005550006",
+        TWILIO_API_BASE_URL=twilio.url,
+        WEBHOOK_BASE_URL="http://127.0.0.1:9",
+    )
+    with svc.admin() as client:
+        sid = client.post(
+            "/api/sms/send", json={"to_number": "+14155552671", "message": "poll me"}
+        ).json()["message_sid"]
+        import time
+
+        deadline = time.monotonic() + 20
+        while twilio.message(sid).status != "delivered":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        record = client.get(f"/api/sms/message-status/{sid}").json()
+    assert record["status"] == "delivered"
+    assert record["delivered_at"] is not None
+
+
+def test_preferences(service):
+    token = service.new_user("prefs@example.com")
+    with service.client(token) as client:
+        assert client.get("/api/sms/preferences").json() == {
+            "sms_enabled": True,
+            "whatsapp_enabled": False,
+            "phone_number": None,
+        }
+        answer = client.put(
+            "/api/sms/preferences",
+            json={"whatsapp_enabled": True, "phone_number": "(415) 555-2671"},
+        )
+        assert answer.status_code == 200
+        assert answer.json() == {
+            "sms_enabled": True,
+            "whatsapp_enabled": True,
+            "phone_number": "+14155552671",
+        }
+        assert (
+            client.put("/api/sms/preferences", json={"sms_enabled": False}).json()["phone_number"]
+            == "+14155552671"
+        )
+        bad = client.put("/api/sms/preferences", json={"phone_number": "123"})
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["field"] == "phone_number"
+        bad = client.put("/api/sms/preferences", json={"sms_enabled": "perhaps"})
+        assert bad.json()["detail"][0]["field"] == "sms_enabled"
+        cleared = client.put("/api/sms/preferences", json={"phone_number": None}).json()
+        assert cleared["phone_number"] is None
+        assert client.get("/api/sms/preferences").json()["sms_enabled"] is False
