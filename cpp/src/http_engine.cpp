@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstring>
 #include <deque>
 #include <stdexcept>
 #include <thread>
@@ -102,6 +103,7 @@ struct Transfer {
   SlistHandle header_list;
   Response response;
   bool in_final_headers = true;
+  std::size_t body_sent = 0;  ///< bytes of a POST body handed to curl by OnReadBody
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -300,6 +302,20 @@ class EngineImpl {
     return size * count;
   }
 
+  // POST bodies are handed over through a read callback with no seek callback, so curl
+  // cannot rewind them: when a reused connection dies after the request went out and before
+  // any answer byte, libcurl would otherwise resend the request on a fresh connection
+  // (lib/transfer.c Curl_retry_request) -- for a Twilio create, a possible second message.
+  // It fails with CURLE_SEND_FAIL_REWIND instead, reported as an ambiguous outcome.
+  static std::size_t OnReadBody(char* buffer, std::size_t size, std::size_t count, void* user) {
+    auto* transfer = static_cast<Transfer*>(user);
+    const std::string& body = transfer->request.body;
+    const std::size_t n = std::min(size * count, body.size() - transfer->body_sent);
+    std::memcpy(buffer, body.data() + transfer->body_sent, n);
+    transfer->body_sent += n;
+    return n;
+  }
+
   static std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user) {
     auto* transfer = static_cast<Transfer*>(user);
     const std::string_view line(data, size * count);
@@ -368,7 +384,12 @@ class EngineImpl {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
       if (r.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-      if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH" || !r.body.empty()) {
+      if (r.method == "POST") {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, &EngineImpl::OnReadBody);
+        curl_easy_setopt(h, CURLOPT_READDATA, &t);
+      } else if (r.method == "PUT" || r.method == "PATCH" || !r.body.empty()) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.c_str());
       }
@@ -457,6 +478,9 @@ class EngineImpl {
         break;
       case CURLE_GOT_NOTHING:
         what = "server closed the connection without answering";
+        break;
+      case CURLE_SEND_FAIL_REWIND:  // see OnReadBody: the request went out, no answer came
+        what = "connection lost after the request was sent (not resent)";
         break;
       case CURLE_RECV_ERROR:
         what = "receive failed";

@@ -4,6 +4,11 @@
 #include "twiliocore/fanout.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_server.h"
+#include "twiliocore/http_engine.h"
+#include "twiliocore/twilio_client.h"
 
 #include <atomic>
 #include <chrono>
@@ -660,6 +665,72 @@ TEST(BulkJobTest, EstimatesDurationFromSenderRateAndSegments) {
   EXPECT_EQ(job.segments(), 2u);
   EXPECT_EQ(job.rate(), 1.0);
   EXPECT_EQ(job.estimated_seconds(), 20'000.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Over the real engine and client against a loopback server playing Twilio.
+
+TEST(ClientTransportTest, ReconcilesDroppedConnectionsAndRetriesThrottlingOverTheEngine) {
+  testing::TestServer server;
+  std::mutex mu;
+  std::map<std::string, int> posts;            // creates per To
+  std::vector<nlohmann::json> created;         // what "Twilio" created
+  server.SetHandler([&](const testing::RecordedRequest& req) {
+    testing::Reply reply;
+    reply.headers = {{"Content-Type", "application/json"}};
+    std::lock_guard lock(mu);
+    if (req.method == "POST") {
+      std::string to;
+      auto pos = req.body.find("To=");
+      if (pos != std::string::npos) to = req.body.substr(pos + 3, req.body.find('&', pos) - pos - 3);
+      const int n = ++posts[to];
+      if (to == "%2B14152000000" && n == 1) {  // throttled: never processed
+        reply.status = 429;
+        reply.headers.emplace_back("Retry-After", "0");
+        reply.body = R"({"code":20429,"message":"Too Many Requests","status":429})";
+        return reply;
+      }
+      nlohmann::json m = {{"sid", "SM" + std::to_string(1000 + created.size())},
+                          {"to", to == "%2B14152000001" ? "+14152000001" : "+14152000000"},
+                          {"from", "+15005550006"},
+                          {"body", "hi"},
+                          {"status", "queued"},
+                          {"date_created", "Thu, 24 Aug 2099 05:01:45 +0000"}};
+      created.push_back(m);
+      if (to == "%2B14152000001" && n == 1) {  // processed, then the connection dies
+        reply.close_without_answer = true;
+        return reply;
+      }
+      reply.status = 201;
+      reply.body = m.dump();
+      return reply;
+    }
+    nlohmann::json page = {{"messages", nlohmann::json::array()}};
+    for (const auto& m : created) {
+      if (req.target.find("To=%2B" + m["to"].get<std::string>().substr(1)) != std::string::npos) {
+        page["messages"].push_back(m);
+      }
+    }
+    reply.status = 200;
+    reply.body = page.dump();
+    return reply;
+  });
+  auto engine = std::make_shared<http::Engine>();
+  auto client = std::make_shared<TwilioClient>(
+      engine, Credentials{"AC0123456789abcdef0123456789abcdef", "", SecureString("token")},
+      server.url());
+  auto options = FastOptions();
+  options.body = "hi";
+  BulkJob job(MakeClientTransport(client), options, FromList({"+14152000000", "+14152000001"}));
+  job.Start();
+  ASSERT_TRUE(job.WaitFor(30s));
+  auto s = job.summary();
+  EXPECT_EQ(s.sent, 2);
+  EXPECT_EQ(s.retries, 1);      // the 429 only
+  EXPECT_EQ(s.reconciled, 1);   // the dropped connection
+  std::lock_guard lock(mu);
+  EXPECT_EQ(created.size(), 2u);  // each recipient created exactly once
+  engine->Shutdown();
 }
 
 }  // namespace
