@@ -92,12 +92,12 @@ class FaultConfig:
             for part in value.replace(";", ",").split(","):
                 if not part.strip():
                     continue
-                name, sep, number = part.partition("=")
+                name, sep, text = part.partition("=")
                 if not sep:
-                    name, sep, number = part.partition(":")
+                    name, sep, text = part.partition(":")
                 if not sep:
                     raise ValueError(f"faults: expected kind=probability, got {part.strip()!r}")
-                items.append((name.strip(), number.strip()))
+                items.append((name.strip(), text.strip()))
         else:
             items = list(value.items())
         names = {"429": "p429", "500": "p500", "503": "p503"}
@@ -112,15 +112,15 @@ class FaultConfig:
                     " slow_seconds)"
                 )
             try:
-                number = float(raw_number)  # type: ignore[arg-type]
+                amount = float(raw_number)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise ValueError(f"faults: {raw_name!r} must be a number") from None
             if attr == "slow_seconds":
-                if number < 0:
+                if amount < 0:
                     raise ValueError("faults: slow_seconds must not be negative")
-            elif not 0.0 <= number <= 1.0:
+            elif not 0.0 <= amount <= 1.0:
                 raise ValueError(f"faults: probability of {raw_name!r} must be within 0..1")
-            kwargs[attr] = number
+            kwargs[attr] = amount
         config = cls(**kwargs)
         if sum(config.probabilities().values()) > 1.0 + 1e-9:
             raise ValueError("faults: probabilities add up to more than 1")

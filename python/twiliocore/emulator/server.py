@@ -158,7 +158,7 @@ class Emulator:
             timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # uvicorn installs signal handlers only in the main thread; this one is not.
         self._server = server
         self._thread = threading.Thread(target=self._serve, name="twiliocore-emulator", daemon=True)
         self._thread.start()
