@@ -24,6 +24,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "in a source checkout, run `make build`."
     ) from exc
 
+from twiliocore.client import Client
 from twiliocore.errors import (
     Cancelled,
     ConfigurationError,
@@ -39,15 +40,19 @@ from twiliocore.errors import (
 )
 from twiliocore.phone import to_e164
 from twiliocore.request_validator import RequestValidator
+from twiliocore.sms import AsyncSMSService, SMSService
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "AsyncSMSService",
     "Cancelled",
+    "Client",
     "ConfigurationError",
     "ConnectTimeout",
     "InvalidPhoneNumber",
     "RequestValidator",
+    "SMSService",
     "SignatureError",
     "TLSError",
     "Timeout",

@@ -134,3 +134,186 @@ class BulkJob:
     def rate(self) -> float: ...
     @property
     def segments(self) -> int: ...
+
+# --- errors (bind_errors.cpp) ------------------------------------------------------
+
+class _test:
+    """Triggers for each exception-translator branch (tests only)."""
+
+    @staticmethod
+    def raise_api_error(
+        status: int, code: int, message: str, more_info: str = "", details: str = ""
+    ) -> None:
+        """Raise TwilioRestError through the translator."""
+    @staticmethod
+    def raise_transport_error(stage: str = "connect") -> None:
+        """Raise TransportError (stage: resolve, connect, tls, send, receive)."""
+    @staticmethod
+    def raise_timeout(stage: str = "receive") -> None:
+        """Raise Timeout, or ConnectTimeout for stage "connect"."""
+    @staticmethod
+    def raise_tls_error() -> None:
+        """Raise TLSError."""
+    @staticmethod
+    def raise_cancelled() -> None:
+        """Raise Cancelled."""
+    @staticmethod
+    def raise_invalid_phone_number(number: str, reason: str) -> None:
+        """Raise InvalidPhoneNumber(number, reason)."""
+    @staticmethod
+    def raise_invalid_argument(message: str) -> None:
+        """Raise ValueError(message)."""
+
+# --- http (bind_http.cpp) ----------------------------------------------------------
+
+class Response:
+    """An HTTP answer (any status)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """Response headers, names in lower case."""
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def elapsed(self) -> float:
+        """Seconds from submission to the last byte."""
+    def header(self, name: str) -> str | None:
+        """The first header named ``name`` (case-insensitive), or None."""
+
+class Engine:
+    """The libcurl multi event loop on one background thread. Thread-safe."""
+
+    def __init__(
+        self,
+        connect_timeout: float = 10.0,
+        timeout: float = 30.0,
+        ca_bundle: str = "",
+        insecure: bool = False,
+        proxy: str = "",
+        max_host_connections: int = 0,
+        user_agent: str = "",
+    ) -> None: ...
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]] = ...,
+        body: bytes | str | None = None,
+        username: str = "",
+        password: str = "",
+        timeout: float | None = None,
+    ) -> Response:
+        """Send and wait (GIL released, Ctrl-C cancels); transport errors raise."""
+    async def request_async(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]] = ...,
+        body: bytes | str | None = None,
+        username: str = "",
+        password: str = "",
+        timeout: float | None = None,
+    ) -> Response:
+        """Send; an asyncio future of the running loop (cancelling it cancels the transfer)."""
+    def stats(self) -> dict[str, int]:
+        """submitted, completed, failed, connections_opened, in_flight."""
+    def shutdown(self) -> None:
+        """Cancel in-flight requests and join the loop thread (idempotent)."""
+    @property
+    def running(self) -> bool: ...
+    @property
+    def user_agent(self) -> str: ...
+
+def default_user_agent() -> str:
+    """``twiliocore/<version> (<os> <arch>) libcurl/<version>``."""
+
+# --- client (bind_client.cpp) ------------------------------------------------------
+
+_Json = dict[str, Any]
+_Pairs = list[tuple[str, str]]
+
+class TwilioClient:
+    """Twilio's REST API on an Engine. Thread-safe; the auth token cannot be read back."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        account_sid: str,
+        auth_token: str,
+        base_url: str = "https://api.twilio.com",
+        username: str = "",
+    ) -> None: ...
+    @property
+    def account_sid(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def engine(self) -> Engine: ...
+    def create_message(
+        self,
+        to: str,
+        from_: str = "",
+        body: str = "",
+        media_urls: list[str] = ...,
+        status_callback: str = "",
+        messaging_service_sid: str = "",
+        validity_period: int | None = None,
+        extra: _Pairs = ...,
+    ) -> _Json:
+        """POST Messages.json; returns the Message resource."""
+    async def create_message_async(
+        self,
+        to: str,
+        from_: str = "",
+        body: str = "",
+        media_urls: list[str] = ...,
+        status_callback: str = "",
+        messaging_service_sid: str = "",
+        validity_period: int | None = None,
+        extra: _Pairs = ...,
+    ) -> _Json: ...
+    def fetch_message(self, sid: str) -> _Json:
+        """GET Messages/{sid}.json."""
+    async def fetch_message_async(self, sid: str) -> _Json: ...
+    def update_message(self, sid: str, params: _Pairs) -> _Json:
+        """POST Messages/{sid}.json (Body='' redacts, Status=canceled)."""
+    async def update_message_async(self, sid: str, params: _Pairs) -> _Json: ...
+    def delete_message(self, sid: str) -> None:
+        """DELETE Messages/{sid}.json (204)."""
+    async def delete_message_async(self, sid: str) -> None: ...
+    def list_messages_page(
+        self,
+        to: str = "",
+        from_: str = "",
+        date_sent: str = "",
+        date_sent_before: str = "",
+        date_sent_after: str = "",
+        page_size: int = 0,
+    ) -> _Json:
+        """GET Messages.json (first page); returns the page JSON."""
+    async def list_messages_page_async(
+        self,
+        to: str = "",
+        from_: str = "",
+        date_sent: str = "",
+        date_sent_before: str = "",
+        date_sent_after: str = "",
+        page_size: int = 0,
+    ) -> _Json: ...
+    def fetch_page(self, uri: str) -> _Json:
+        """GET a next_page_uri Twilio returned."""
+    async def fetch_page_async(self, uri: str) -> _Json: ...
+    def fetch_account(self, sid: str) -> _Json:
+        """GET Accounts/{sid}.json."""
+    async def fetch_account_async(self, sid: str) -> _Json: ...
+    def request(self, method: str, path: str, query: _Pairs = ..., form: _Pairs = ...) -> Any:
+        """Any API call: path relative to the base URL; query and form pairs."""
+    async def request_async(
+        self, method: str, path: str, query: _Pairs = ..., form: _Pairs = ...
+    ) -> Any: ...

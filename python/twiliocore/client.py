@@ -1,0 +1,655 @@
+"""A twilio-python compatible client on the C++ engine.
+
+twilio-python users switch by changing the import::
+
+    from twiliocore import Client
+
+    client = Client("ACxxxxxxxx...", "your_auth_token")
+    message = client.messages.create(to="+14155552671", from_="+15005550006", body="Hi")
+    print(message.sid, message.status)
+
+Every call has an awaitable twin with the ``_async`` suffix (``create_async``,
+``fetch_async``, ``list_async``, ``update_async``, ``delete_async``); both sit on the same
+libcurl engine (one background thread, keep-alive connections, HTTP/2 where offered).
+Completions resolve asyncio futures through ``loop.call_soon_threadsafe``; no thread per
+request.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import json
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+from twiliocore import _core
+from twiliocore.errors import ConfigurationError
+
+__all__ = ["AccountInstance", "Client", "MessageInstance"]
+
+DEFAULT_BASE_URL = "https://api.twilio.com"
+
+# Create parameters of POST /Messages.json (twilio_api_v2010.json), snake_case -> PascalCase,
+# beyond the ones create() names explicitly.
+_CREATE_PARAMS: dict[str, str] = {
+    "application_sid": "ApplicationSid",
+    "max_price": "MaxPrice",
+    "provide_feedback": "ProvideFeedback",
+    "attempt": "Attempt",
+    "force_delivery": "ForceDelivery",
+    "content_retention": "ContentRetention",
+    "address_retention": "AddressRetention",
+    "smart_encoded": "SmartEncoded",
+    "persistent_action": "PersistentAction",
+    "traffic_type": "TrafficType",
+    "shorten_urls": "ShortenUrls",
+    "schedule_type": "ScheduleType",
+    "send_at": "SendAt",
+    "send_as_mms": "SendAsMms",
+    "content_variables": "ContentVariables",
+    "risk_check": "RiskCheck",
+    "fallback_from": "FallbackFrom",
+    "content_sid": "ContentSid",
+}
+
+
+def serialize(value: Any) -> list[str]:
+    """Serialise a parameter value as twilio-python does; a list gives repeated keys.
+
+    Booleans become ``"true"``/``"false"``, datetimes ``%Y-%m-%dT%H:%M:%SZ``, dates
+    ``YYYY-MM-DD``, dicts JSON; ``None`` is dropped (empty list).
+    """
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [item for element in value for item in serialize(element)]
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, _dt.datetime):
+        return [value.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    if isinstance(value, _dt.date):
+        return [value.isoformat()]
+    if isinstance(value, dict):
+        return [json.dumps(value)]
+    return [str(value)]
+
+
+def _date_param(value: _dt.date | str | None, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"{name}: expected date, datetime or str, got {type(value).__name__}")
+
+
+def _rfc2822(value: Any) -> _dt.datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value or None
+
+
+class MessageInstance:
+    """A Message resource, with twilio-python's attribute names.
+
+    Attributes mirror the JSON fields (``sid``, ``status``, ``to``, ``from_``, ``body``,
+    ``num_segments``, ``num_media``, ``direction``, ``error_code``, ``error_message``,
+    ``date_created``/``date_sent``/``date_updated`` as aware datetimes, ``price``,
+    ``price_unit``, ``uri``, ``account_sid``, ``messaging_service_sid``, ``api_version``,
+    ``subresource_uris``). As in twilio-python, ``num_segments``, ``num_media`` and
+    ``price`` stay strings.
+    """
+
+    def __init__(self, client: Client, payload: Mapping[str, Any]) -> None:
+        self._client = client
+        self._properties: dict[str, Any] = dict(payload)
+        self.sid: str | None = payload.get("sid")
+        self.account_sid: str | None = payload.get("account_sid")
+        self.api_version: str | None = payload.get("api_version")
+        self.body: str | None = payload.get("body")
+        self.direction: str | None = payload.get("direction")
+        self.error_code: int | None = _int_or_none(payload.get("error_code"))
+        self.error_message: str | None = payload.get("error_message")
+        self.from_: str | None = payload.get("from")
+        self.to: str | None = payload.get("to")
+        self.messaging_service_sid: str | None = payload.get("messaging_service_sid")
+        self.num_media: str | None = payload.get("num_media")
+        self.num_segments: str | None = payload.get("num_segments")
+        self.price: str | None = payload.get("price")
+        self.price_unit: str | None = payload.get("price_unit")
+        self.status: str | None = payload.get("status")
+        self.subresource_uris: dict[str, str] | None = payload.get("subresource_uris")
+        self.uri: str | None = payload.get("uri")
+        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
+        self.date_sent: _dt.datetime | None = _rfc2822(payload.get("date_sent"))
+        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resource's JSON fields as Twilio sent them."""
+        return dict(self._properties)
+
+    def fetch(self) -> MessageInstance:
+        """Fetch the current state of this message."""
+        return self._context().fetch()
+
+    async def fetch_async(self) -> MessageInstance:
+        """Awaitable :meth:`fetch`."""
+        return await self._context().fetch_async()
+
+    def update(self, **kwargs: Any) -> MessageInstance:
+        """Update this message (``body=""`` redacts, ``status="canceled"`` cancels)."""
+        return self._context().update(**kwargs)
+
+    async def update_async(self, **kwargs: Any) -> MessageInstance:
+        """Awaitable :meth:`update`."""
+        return await self._context().update_async(**kwargs)
+
+    def delete(self) -> bool:
+        """Delete this message; True on success."""
+        return self._context().delete()
+
+    async def delete_async(self) -> bool:
+        """Awaitable :meth:`delete`."""
+        return await self._context().delete_async()
+
+    def _context(self) -> MessageContext:
+        if not self.sid:
+            raise ValueError("sid: this message has no sid")
+        return MessageContext(self._client, self.sid)
+
+    def __repr__(self) -> str:
+        return f"<twiliocore.MessageInstance sid={self.sid} status={self.status}>"
+
+
+class AccountInstance:
+    """An Account resource (``sid``, ``friendly_name``, ``status``, ``type``, dates, ...).
+
+    The account's auth token, which Twilio includes in the JSON, is dropped and never kept.
+    """
+
+    def __init__(self, payload: Mapping[str, Any]) -> None:
+        self._properties = {k: v for k, v in payload.items() if k != "auth_token"}
+        self.sid: str | None = payload.get("sid")
+        self.friendly_name: str | None = payload.get("friendly_name")
+        self.status: str | None = payload.get("status")
+        self.type: str | None = payload.get("type")
+        self.owner_account_sid: str | None = payload.get("owner_account_sid")
+        self.uri: str | None = payload.get("uri")
+        self.subresource_uris: dict[str, str] | None = payload.get("subresource_uris")
+        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
+        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resource's JSON fields (without the auth token)."""
+        return dict(self._properties)
+
+    def __repr__(self) -> str:
+        return f"<twiliocore.AccountInstance sid={self.sid} status={self.status}>"
+
+
+class MessageContext:
+    """One message by sid: ``client.messages(sid).fetch() / .update() / .delete()``."""
+
+    def __init__(self, client: Client, sid: str) -> None:
+        if not isinstance(sid, str) or not sid:
+            raise ValueError("sid: must be a non-empty str")
+        self._client = client
+        self.sid = sid
+
+    def fetch(self) -> MessageInstance:
+        """GET the message."""
+        return MessageInstance(self._client, self._client._core.fetch_message(self.sid))
+
+    async def fetch_async(self) -> MessageInstance:
+        """Awaitable :meth:`fetch`."""
+        payload = await self._client._core.fetch_message_async(self.sid)
+        return MessageInstance(self._client, payload)
+
+    @staticmethod
+    def _update_params(body: str | None, status: str | None) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = []
+        if body is not None:
+            params.append(("Body", body))
+        if status is not None:
+            if status != "canceled":
+                raise ValueError(f"status: only 'canceled' can be set, got {status!r}")
+            params.append(("Status", status))
+        if not params:
+            raise ValueError("update: give body='' (redact) or status='canceled'")
+        return params
+
+    def update(self, body: str | None = None, status: str | None = None) -> MessageInstance:
+        """POST the message: ``body=""`` redacts it, ``status="canceled"`` cancels it."""
+        params = self._update_params(body, status)
+        return MessageInstance(self._client, self._client._core.update_message(self.sid, params))
+
+    async def update_async(
+        self, body: str | None = None, status: str | None = None
+    ) -> MessageInstance:
+        """Awaitable :meth:`update`."""
+        params = self._update_params(body, status)
+        payload = await self._client._core.update_message_async(self.sid, params)
+        return MessageInstance(self._client, payload)
+
+    def delete(self) -> bool:
+        """DELETE the message (Twilio answers 204); True on success."""
+        self._client._core.delete_message(self.sid)
+        return True
+
+    async def delete_async(self) -> bool:
+        """Awaitable :meth:`delete`."""
+        await self._client._core.delete_message_async(self.sid)
+        return True
+
+
+class MessageList:
+    """``client.messages``: create, list and stream messages; call with a sid for one."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __call__(self, sid: str) -> MessageContext:
+        """The message ``sid``."""
+        return MessageContext(self._client, sid)
+
+    def get(self, sid: str) -> MessageContext:
+        """The message ``sid`` (twilio-python's spelling)."""
+        return MessageContext(self._client, sid)
+
+    @staticmethod
+    def _create_args(
+        to: str,
+        from_: str | None,
+        body: str | None,
+        media_url: str | list[str] | None,
+        status_callback: str | None,
+        messaging_service_sid: str | None,
+        validity_period: int | None,
+        kwargs: dict[str, Any],
+    ) -> dict[str, Any]:
+        if not isinstance(to, str) or not to:
+            raise ValueError("to: is required")
+        extra: list[tuple[str, str]] = []
+        for name, value in kwargs.items():
+            twilio_name = _CREATE_PARAMS.get(name)
+            if twilio_name is None:
+                raise TypeError(f"create() got an unexpected keyword argument {name!r}")
+            extra.extend((twilio_name, item) for item in serialize(value))
+        media = [media_url] if isinstance(media_url, str) else list(media_url or [])
+        if validity_period is not None and (
+            isinstance(validity_period, bool) or not isinstance(validity_period, int)
+        ):
+            raise TypeError("validity_period: expected int seconds")
+        return {
+            "to": to,
+            "from_": from_ or "",
+            "body": body or "",
+            "media_urls": [str(m) for m in media],
+            "status_callback": status_callback or "",
+            "messaging_service_sid": messaging_service_sid or "",
+            "validity_period": validity_period,
+            "extra": extra,
+        }
+
+    def create(
+        self,
+        to: str,
+        from_: str | None = None,
+        body: str | None = None,
+        media_url: str | list[str] | None = None,
+        status_callback: str | None = None,
+        messaging_service_sid: str | None = None,
+        validity_period: int | None = None,
+        **kwargs: Any,
+    ) -> MessageInstance:
+        """Send a message (POST Messages.json).
+
+        Args:
+            to: recipient, E.164 or ``whatsapp:+E164``.
+            from_: sender; may be omitted with ``messaging_service_sid``.
+            body: text, up to 1,600 characters.
+            media_url: one URL or a list (at most 10).
+            status_callback: URL Twilio posts status changes to.
+            messaging_service_sid: ``MG...`` Messaging Service.
+            validity_period: seconds the message may wait in Twilio's queue (1..36000).
+            **kwargs: any other create parameter in snake_case (``content_sid``,
+                ``send_at``, ``schedule_type``, ``smart_encoded``, ...), serialised as
+                twilio-python does.
+
+        Returns:
+            The created message.
+
+        Raises:
+            ValueError: a required field is missing or out of range (the message names it).
+            TwilioRestError: Twilio rejected the request.
+            TransportError: the request failed below HTTP.
+        """
+        args = self._create_args(
+            to,
+            from_,
+            body,
+            media_url,
+            status_callback,
+            messaging_service_sid,
+            validity_period,
+            kwargs,
+        )
+        return MessageInstance(self._client, self._client._core.create_message(**args))
+
+    async def create_async(
+        self,
+        to: str,
+        from_: str | None = None,
+        body: str | None = None,
+        media_url: str | list[str] | None = None,
+        status_callback: str | None = None,
+        messaging_service_sid: str | None = None,
+        validity_period: int | None = None,
+        **kwargs: Any,
+    ) -> MessageInstance:
+        """Awaitable :meth:`create`; cancelling the task cancels the request."""
+        args = self._create_args(
+            to,
+            from_,
+            body,
+            media_url,
+            status_callback,
+            messaging_service_sid,
+            validity_period,
+            kwargs,
+        )
+        payload = await self._client._core.create_message_async(**args)
+        return MessageInstance(self._client, payload)
+
+    @staticmethod
+    def _list_args(
+        to: str | None,
+        from_: str | None,
+        date_sent: _dt.date | str | None,
+        date_sent_before: _dt.date | str | None,
+        date_sent_after: _dt.date | str | None,
+        limit: int | None,
+        page_size: int | None,
+    ) -> dict[str, Any]:
+        if limit is not None and limit < 0:
+            raise ValueError("limit: must be >= 0")
+        if page_size is None:
+            page_size = min(limit, 1000) if limit else 0
+        if page_size < 0 or page_size > 1000:
+            raise ValueError(f"page_size: must be 1..1000, got {page_size}")
+        return {
+            "to": to or "",
+            "from_": from_ or "",
+            "date_sent": _date_param(date_sent, "date_sent"),
+            "date_sent_before": _date_param(date_sent_before, "date_sent_before"),
+            "date_sent_after": _date_param(date_sent_after, "date_sent_after"),
+            "page_size": page_size,
+        }
+
+    def stream(
+        self,
+        to: str | None = None,
+        from_: str | None = None,
+        date_sent: _dt.date | str | None = None,
+        date_sent_before: _dt.date | str | None = None,
+        date_sent_after: _dt.date | str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MessageInstance]:
+        """Yield messages lazily, one page request at a time (follows ``next_page_uri``).
+
+        Args:
+            to: only messages to this address.
+            from_: only messages from this address.
+            date_sent: only messages sent that day (date or ``YYYY-MM-DD``).
+            date_sent_before: only messages sent before that day.
+            date_sent_after: only messages sent after that day.
+            limit: stop after this many messages (None: all).
+            page_size: messages per request (1..1000; default min(limit, 1000) or 50).
+
+        Yields:
+            Each message, newest first as Twilio lists them.
+        """
+        args = self._list_args(
+            to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size
+        )
+        page = self._client._core.list_messages_page(**args)
+        count = 0
+        while True:
+            for payload in page.get("messages") or []:
+                if limit is not None and count >= limit:
+                    return
+                count += 1
+                yield MessageInstance(self._client, payload)
+            next_uri = page.get("next_page_uri")
+            if not next_uri or (limit is not None and count >= limit):
+                return
+            page = self._client._core.fetch_page(next_uri)
+
+    def list(
+        self,
+        to: str | None = None,
+        from_: str | None = None,
+        date_sent: _dt.date | str | None = None,
+        date_sent_before: _dt.date | str | None = None,
+        date_sent_after: _dt.date | str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> list[MessageInstance]:
+        """List messages eagerly; arguments as for :meth:`stream`."""
+        return list(
+            self.stream(to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size)
+        )
+
+    async def stream_async(
+        self,
+        to: str | None = None,
+        from_: str | None = None,
+        date_sent: _dt.date | str | None = None,
+        date_sent_before: _dt.date | str | None = None,
+        date_sent_after: _dt.date | str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MessageInstance]:
+        """Awaitable :meth:`stream` (an async iterator)."""
+        args = self._list_args(
+            to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size
+        )
+        page = await self._client._core.list_messages_page_async(**args)
+        count = 0
+        while True:
+            for payload in page.get("messages") or []:
+                if limit is not None and count >= limit:
+                    return
+                count += 1
+                yield MessageInstance(self._client, payload)
+            next_uri = page.get("next_page_uri")
+            if not next_uri or (limit is not None and count >= limit):
+                return
+            page = await self._client._core.fetch_page_async(next_uri)
+
+    async def list_async(
+        self,
+        to: str | None = None,
+        from_: str | None = None,
+        date_sent: _dt.date | str | None = None,
+        date_sent_before: _dt.date | str | None = None,
+        date_sent_after: _dt.date | str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> list[MessageInstance]:
+        """Awaitable :meth:`list`."""
+        return [
+            message
+            async for message in self.stream_async(
+                to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size
+            )
+        ]
+
+
+class AccountContext:
+    """One account by sid: ``client.api.accounts(sid).fetch()``."""
+
+    def __init__(self, client: Client, sid: str) -> None:
+        if not isinstance(sid, str) or not sid:
+            raise ValueError("sid: must be a non-empty str")
+        self._client = client
+        self.sid = sid
+
+    def fetch(self) -> AccountInstance:
+        """GET the account."""
+        return AccountInstance(self._client._core.fetch_account(self.sid))
+
+    async def fetch_async(self) -> AccountInstance:
+        """Awaitable :meth:`fetch`."""
+        return AccountInstance(await self._client._core.fetch_account_async(self.sid))
+
+
+class AccountList:
+    """``client.api.accounts``: call with a sid."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __call__(self, sid: str) -> AccountContext:
+        """The account ``sid``."""
+        return AccountContext(self._client, sid)
+
+    def get(self, sid: str) -> AccountContext:
+        """The account ``sid`` (twilio-python's spelling)."""
+        return AccountContext(self._client, sid)
+
+
+class Api:
+    """``client.api``: the 2010-04-01 API (``accounts``, ``account``, ``messages``)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self.accounts = AccountList(client)
+        self.messages = client.messages
+
+    @property
+    def account(self) -> AccountContext:
+        """The client's own account."""
+        return AccountContext(self._client, self._client.account_sid)
+
+
+class Client:
+    """Twilio's REST API with twilio-python's names, on twiliocore's C++ engine.
+
+    Usage::
+
+        client = Client()  # TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN
+        client.messages.create(to="+14155552671", from_="+15005550006", body="Hi")
+
+    Thread-safety: a Client can be shared between threads and between asyncio tasks; all
+    calls go through one engine (one background thread).
+
+    Args:
+        username: Account SID, or an API key SID (``SK...``) with ``account_sid`` given;
+            default ``TWILIO_ACCOUNT_SID``.
+        password: auth token or API key secret; default ``TWILIO_AUTH_TOKEN``.
+        account_sid: account addressed in paths; default ``username``.
+        base_url: API root; default ``TWILIO_API_BASE_URL`` or ``https://api.twilio.com``.
+        timeout: total seconds per request (0: none).
+        connect_timeout: seconds to establish a connection.
+        ca_bundle: PEM file of CA certificates to trust instead of the system store.
+        insecure: skip TLS verification (local testing only).
+        proxy: proxy URL.
+        engine: share an existing ``_core.Engine`` (its timeouts and TLS settings apply).
+
+    Raises:
+        ConfigurationError: credentials missing (the message names the variables).
+        ValueError: a malformed account sid or base URL.
+    """
+
+    def __init__(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        account_sid: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        ca_bundle: str | None = None,
+        insecure: bool = False,
+        proxy: str | None = None,
+        engine: _core.Engine | None = None,
+    ) -> None:
+        username = username or _env("TWILIO_ACCOUNT_SID")
+        password = password or _env("TWILIO_AUTH_TOKEN")
+        missing = [
+            name
+            for name, value in (("TWILIO_ACCOUNT_SID", username), ("TWILIO_AUTH_TOKEN", password))
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(
+                "missing Twilio credentials: set "
+                + " and ".join(missing)
+                + " or pass username/password to Client()"
+            )
+        assert username is not None and password is not None
+        self.username = username
+        self.account_sid = account_sid or username
+        self.base_url = (base_url or _env("TWILIO_API_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self._owns_engine = engine is None
+        if engine is None:
+            engine = _core.Engine(
+                connect_timeout=connect_timeout,
+                timeout=timeout,
+                ca_bundle=ca_bundle or "",
+                insecure=insecure,
+                proxy=proxy or "",
+            )
+        self.engine = engine
+        self._core = _core.TwilioClient(
+            engine,
+            self.account_sid,
+            password,
+            self.base_url,
+            username if username != self.account_sid else "",
+        )
+        self.messages = MessageList(self)
+        self.api = Api(self)
+
+    def close(self) -> None:
+        """Stop the client's own engine (a shared engine is left running). Idempotent."""
+        if self._owns_engine:
+            self.engine.shutdown()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<twiliocore.Client account_sid={self.account_sid} base_url={self.base_url}>"

@@ -1,0 +1,372 @@
+"""``SMSService`` and ``AsyncSMSService``: send SMS and WhatsApp messages from workflow code.
+
+Usage::
+
+    from twiliocore import SMSService
+
+    sms = SMSService()  # TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER
+    result = sms.send_sms("(415) 555-2671", "Your code is 123456")
+    if result["success"]:
+        print(result["message_sid"], result["status"])
+    else:
+        print(result["error"], result["error_code"])
+
+Sends never raise for a failed send: they return a dict (``success``, ``message_sid``,
+``status``, ``to``, ``from``, ``type``, ``num_segments``, ``error``, ``error_code``).
+Numbers are normalised to E.164 first; an invalid number fails before any request.
+Missing configuration raises :class:`~twiliocore.errors.ConfigurationError`.
+
+The two classes are twins: same constructor, same method names and arguments, same
+results; ``AsyncSMSService``'s methods are coroutines. Both sit on one C++ engine.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from twiliocore.client import Client, MessageInstance
+from twiliocore.errors import (
+    ConfigurationError,
+    InvalidPhoneNumber,
+    TransportError,
+    TwilioCoreError,
+    TwilioRestError,
+)
+from twiliocore.phone import normalize_address, to_e164
+
+__all__ = ["AsyncSMSService", "SMSService"]
+
+_WHATSAPP = "whatsapp:"
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+class _SMSServiceBase:
+    """Configuration, validation and result shaping shared by the sync and async services."""
+
+    def __init__(
+        self,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        phone_number: str | None = None,
+        whatsapp_number: str | None = None,
+        *,
+        base_url: str | None = None,
+        region: str = "US",
+        timeout: float = 30.0,
+        client: Client | None = None,
+    ) -> None:
+        self.region = region
+        self.phone_number = phone_number or _env("TWILIO_PHONE_NUMBER")
+        self.whatsapp_number = whatsapp_number or _env("TWILIO_WHATSAPP_NUMBER")
+        if client is None:
+            account_sid = account_sid or _env("TWILIO_ACCOUNT_SID")
+            auth_token = auth_token or _env("TWILIO_AUTH_TOKEN")
+            missing = [
+                name
+                for name, value in (
+                    ("TWILIO_ACCOUNT_SID", account_sid),
+                    ("TWILIO_AUTH_TOKEN", auth_token),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigurationError(
+                    "missing Twilio configuration: set "
+                    + " and ".join(missing)
+                    + " (or pass account_sid=/auth_token=)"
+                )
+            client = Client(account_sid, auth_token, base_url=base_url, timeout=timeout)
+            self._owns_client = True
+        else:
+            self._owns_client = False
+        self.client = client
+
+    @property
+    def account_sid(self) -> str:
+        """The account messages are sent from."""
+        return self.client.account_sid
+
+    # --- validation ----------------------------------------------------------------------
+
+    def _sender(self, from_number: str | None, whatsapp: bool) -> str:
+        if whatsapp:
+            if not self.whatsapp_number:
+                raise ConfigurationError(
+                    "no WhatsApp sender: set TWILIO_WHATSAPP_NUMBER (or pass whatsapp_number=)"
+                )
+            number = self.whatsapp_number.removeprefix(_WHATSAPP)
+            return _WHATSAPP + to_e164(number, self.region, strict=False)
+        sender = from_number or self.phone_number
+        if not sender:
+            raise ConfigurationError("no SMS sender: pass from_number= or set TWILIO_PHONE_NUMBER")
+        try:
+            return normalize_address(sender, self.region, strict=False)
+        except InvalidPhoneNumber:
+            # Alphanumeric sender IDs and short codes are valid senders but not numbers.
+            return sender.strip()
+
+    def _prepare(
+        self,
+        to_number: str,
+        message: str,
+        from_number: str | None,
+        media_url: str | list[str] | None,
+        whatsapp: bool,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Return (result skeleton, create kwargs) or (failure result, None)."""
+        kind = "whatsapp" if whatsapp else "sms"
+        result: dict[str, Any] = {
+            "success": False,
+            "message_sid": None,
+            "status": None,
+            "to": to_number,
+            "from": None,
+            "type": kind,
+            "num_segments": None,
+            "error": None,
+            "error_code": None,
+        }
+        sender = self._sender(from_number, whatsapp)
+        result["from"] = sender
+        if not isinstance(message, str):
+            raise TypeError(f"message: expected str, got {type(message).__name__}")
+        if not isinstance(to_number, str):
+            raise TypeError(f"to_number: expected str, got {type(to_number).__name__}")
+        try:
+            number = to_e164(to_number.strip().removeprefix(_WHATSAPP), self.region)
+        except InvalidPhoneNumber as exc:
+            result["error"] = f"invalid phone number {to_number!r}: {exc.reason}"
+            return result, None
+        recipient = _WHATSAPP + number if whatsapp else number
+        result["to"] = recipient
+        kwargs: dict[str, Any] = {"to": recipient, "from_": sender, "body": message}
+        if media_url:
+            kwargs["media_url"] = media_url
+        return result, kwargs
+
+    @staticmethod
+    def _success(result: dict[str, Any], message: MessageInstance) -> dict[str, Any]:
+        result.update(
+            success=True,
+            message_sid=message.sid,
+            status=message.status,
+            to=message.to or result["to"],
+            num_segments=int(message.num_segments) if message.num_segments else None,
+        )
+        result["from"] = message.from_ or result["from"]
+        return result
+
+    @staticmethod
+    def _failure(result: dict[str, Any], exc: Exception) -> dict[str, Any]:
+        if isinstance(exc, TwilioRestError):
+            result["error"] = exc.msg or str(exc)
+            result["error_code"] = exc.code
+        else:
+            result["error"] = str(exc)
+        return result
+
+    @staticmethod
+    def _status(message: MessageInstance) -> dict[str, Any]:
+        return {
+            "success": True,
+            "message_sid": message.sid,
+            "status": message.status,
+            "to": message.to,
+            "from": message.from_,
+            "num_segments": int(message.num_segments) if message.num_segments else None,
+            "error_code": message.error_code,
+            "error_message": message.error_message,
+            "date_created": message.date_created,
+            "date_sent": message.date_sent,
+            "date_updated": message.date_updated,
+            "price": message.price,
+            "price_unit": message.price_unit,
+        }
+
+    @staticmethod
+    def _status_failure(message_sid: str, exc: Exception) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "success": False,
+            "message_sid": message_sid,
+            "status": None,
+            "error": str(exc),
+            "error_code": None,
+        }
+        if isinstance(exc, TwilioRestError):
+            result["error"] = exc.msg or str(exc)
+            result["error_code"] = exc.code
+        return result
+
+    def close(self) -> None:
+        """Stop the service's own client engine (idempotent)."""
+        if self._owns_client:
+            self.client.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"<twiliocore.{type(self).__name__} account_sid={self.client.account_sid} "
+            f"phone_number={self.phone_number} whatsapp_number={self.whatsapp_number}>"
+        )
+
+
+# Failures a send reports in its result instead of raising.
+_SEND_FAILURES = (TwilioRestError, TransportError, TwilioCoreError, ValueError)
+
+
+class SMSService(_SMSServiceBase):
+    """Send SMS and WhatsApp messages; failures come back as results, not exceptions.
+
+    Usage::
+
+        sms = SMSService()
+        sms.send_sms("+14155552671", "Hello")
+
+    Can be shared between threads.
+
+    Args:
+        account_sid: default ``TWILIO_ACCOUNT_SID``.
+        auth_token: default ``TWILIO_AUTH_TOKEN``.
+        phone_number: SMS sender; default ``TWILIO_PHONE_NUMBER``.
+        whatsapp_number: WhatsApp sender, E.164 without ``whatsapp:``; default
+            ``TWILIO_WHATSAPP_NUMBER``.
+        base_url: API root; default ``TWILIO_API_BASE_URL`` or Twilio's.
+        region: default region for numbers written without ``+``.
+        timeout: total seconds per request.
+        client: use this :class:`~twiliocore.Client` instead of building one.
+
+    Raises:
+        ConfigurationError: credentials missing (the message names the variables).
+    """
+
+    def send_sms(
+        self,
+        to_number: str,
+        message: str,
+        from_number: str | None = None,
+        media_url: str | list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Send an SMS (MMS with ``media_url``).
+
+        Args:
+            to_number: recipient in any common notation.
+            message: the text.
+            from_number: sender; default the configured phone number.
+            media_url: one URL or a list.
+
+        Returns:
+            The result dict (see the module docstring).
+
+        Raises:
+            ConfigurationError: no sender configured.
+        """
+        result, kwargs = self._prepare(to_number, message, from_number, media_url, False)
+        if kwargs is None:
+            return result
+        try:
+            return self._success(result, self.client.messages.create(**kwargs))
+        except _SEND_FAILURES as exc:
+            return self._failure(result, exc)
+
+    def send_whatsapp(
+        self, to_number: str, message: str, media_url: str | list[str] | None = None
+    ) -> dict[str, Any]:
+        """Send a WhatsApp message from the configured WhatsApp number.
+
+        Args:
+            to_number: recipient, with or without ``whatsapp:``.
+            message: the text.
+            media_url: one URL or a list.
+
+        Returns:
+            The result dict, ``type`` ``"whatsapp"``.
+
+        Raises:
+            ConfigurationError: no WhatsApp sender configured.
+        """
+        result, kwargs = self._prepare(to_number, message, None, media_url, True)
+        if kwargs is None:
+            return result
+        try:
+            return self._success(result, self.client.messages.create(**kwargs))
+        except _SEND_FAILURES as exc:
+            return self._failure(result, exc)
+
+    def get_message_status(self, message_sid: str) -> dict[str, Any]:
+        """Fetch a message's current status.
+
+        Args:
+            message_sid: the ``SM...``/``MM...`` sid a send returned.
+
+        Returns:
+            ``success``, ``message_sid``, ``status``, ``error_code``, ``error_message``,
+            dates and price; on failure ``success`` False with ``error``.
+        """
+        try:
+            return self._status(self.client.messages(message_sid).fetch())
+        except _SEND_FAILURES as exc:
+            return self._status_failure(message_sid, exc)
+
+    def __enter__(self) -> SMSService:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncSMSService(_SMSServiceBase):
+    """The awaitable twin of :class:`SMSService` (same arguments and results).
+
+    Usage::
+
+        sms = AsyncSMSService()
+        result = await sms.send_sms("+14155552671", "Hello")
+
+    Can be shared between tasks (and event loops); completions arrive through
+    ``loop.call_soon_threadsafe`` from the engine thread, no thread per request.
+    Cancelling a send cancels its request.
+    """
+
+    async def send_sms(
+        self,
+        to_number: str,
+        message: str,
+        from_number: str | None = None,
+        media_url: str | list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Awaitable :meth:`SMSService.send_sms`."""
+        result, kwargs = self._prepare(to_number, message, from_number, media_url, False)
+        if kwargs is None:
+            return result
+        try:
+            return self._success(result, await self.client.messages.create_async(**kwargs))
+        except _SEND_FAILURES as exc:
+            return self._failure(result, exc)
+
+    async def send_whatsapp(
+        self, to_number: str, message: str, media_url: str | list[str] | None = None
+    ) -> dict[str, Any]:
+        """Awaitable :meth:`SMSService.send_whatsapp`."""
+        result, kwargs = self._prepare(to_number, message, None, media_url, True)
+        if kwargs is None:
+            return result
+        try:
+            return self._success(result, await self.client.messages.create_async(**kwargs))
+        except _SEND_FAILURES as exc:
+            return self._failure(result, exc)
+
+    async def get_message_status(self, message_sid: str) -> dict[str, Any]:
+        """Awaitable :meth:`SMSService.get_message_status`."""
+        try:
+            return self._status(await self.client.messages(message_sid).fetch_async())
+        except _SEND_FAILURES as exc:
+            return self._status_failure(message_sid, exc)
+
+    async def __aenter__(self) -> AsyncSMSService:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
