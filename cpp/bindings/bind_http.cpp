@@ -23,6 +23,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bindings.h"
@@ -36,6 +37,7 @@ namespace twiliocore::bindings {
 namespace {
 
 std::atomic<bool> g_exiting{false};
+unsigned long g_main_thread = 0;  // PyThread ident of the main thread, set at import
 
 std::mutex& RegistryMutex() {
   static std::mutex mu;
@@ -200,6 +202,12 @@ http::Response WaitInterruptibly(http::Engine& engine, http::Pending& pending) {
     {
       py::gil_scoped_release release;
       ready = pending.WaitFor(100ms);
+      if (g_exiting.load() && PyThread_get_thread_ident() != g_main_thread) {
+        // A daemon thread at interpreter exit: taking the GIL back during finalization
+        // would end this thread with pthread_exit, whose unwinding through the noexcept
+        // destructor above aborts the process. Park until the process ends instead.
+        for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+      }
     }
     if (ready) return pending.Take();
     if (PyErr_CheckSignals() != 0) {
@@ -249,13 +257,22 @@ py::object SubmitAsync(const std::shared_ptr<http::Engine>& engine, http::Reques
       std::move(request), [state, to_python = std::move(to_python)](http::Response&& response) {
         ExitSafeGil gil;
         if (!gil) return;  // exiting: GilSafeObject leaks the loop and future on purpose
+        py::handle loop_handle = state->loop.get();
         try {
-          auto [ok, value] = to_python(std::move(response));
-          py::handle loop_handle = state->loop.get();
-          loop_handle.attr("call_soon_threadsafe")(Resolver(), state->future.get(), ok, value);
+          // A cancelled future (its transfer was cancelled for it) needs nothing, and its
+          // loop may be closed by now; done() is a plain read.
+          if (!state->future.get().attr("done")().cast<bool>()) {
+            auto [ok, value] = to_python(std::move(response));
+            loop_handle.attr("call_soon_threadsafe")(Resolver(), state->future.get(), ok, value);
+          }
         } catch (py::error_already_set& e) {
-          // The loop may be closed already (RuntimeError): nobody is waiting any more.
-          e.discard_as_unraisable("twiliocore: delivering an async result");
+          // A closed loop means nobody is waiting any more; anything else is reported.
+          bool closed = false;
+          try {
+            closed = loop_handle.attr("is_closed")().cast<bool>();
+          } catch (py::error_already_set&) {
+          }
+          if (!closed) e.discard_as_unraisable("twiliocore: delivering an async result");
         } catch (const std::exception& e) {
           PyErr_SetString(PyExc_RuntimeError, e.what());
           py::error_already_set err;
@@ -356,6 +373,7 @@ The libcurl multi event loop on one background thread. Thread-safe.
       });
 
   m.def("default_user_agent", &http::DefaultUserAgent);
+  g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   py::module_::import("atexit").attr("register")(py::cpp_function(&ShutdownEngines));
 }
 
