@@ -32,6 +32,12 @@ __all__ = ["incoming_params", "routes"]
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
+#: Twilio's default opt-out and opt-in keywords on long codes and toll-free numbers.
+OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
+
 
 def _country(number: str) -> str:
     try:
@@ -141,6 +147,7 @@ def routes(rt: Runtime) -> list[BaseRoute]:
             direction="inbound",
             num_segments=segments,
             media_urls=media,
+            media_types=form.getlist("MediaContentType"),
             date_created=now,
             date_updated=now,
             date_sent=now,
@@ -148,6 +155,11 @@ def routes(rt: Runtime) -> list[BaseRoute]:
             price_unit="USD",
         )
         message = rt.store.add_message(record)
+        keyword = body.strip().upper()
+        if not whatsapp and keyword in OPT_OUT_KEYWORDS:
+            rt.store.set_opt_out(from_, to, True)
+        elif not whatsapp and keyword in OPT_IN_KEYWORDS:
+            rt.store.set_opt_out(from_, to, False)
         params = incoming_params(
             record, form.getlist("MediaContentType"), form.get("ProfileName") or None
         )

@@ -93,9 +93,30 @@ def routes(rt: Runtime) -> list[BaseRoute]:
             return _delete(rt, request, sid)
         return JSONResponse(_find(rt, request, sid).to_json())
 
+    async def media_list(request: Request) -> Response:
+        record = _find(rt, request, request.path_params["MessageSid"])
+        return _media_page(request, record)
+
+    async def media_item(request: Request) -> Response:
+        record = _find(rt, request, request.path_params["MessageSid"])
+        sid = request.path_params["Sid"]
+        item = next((m for m in record.media_json() if m["sid"] == sid), None)
+        if item is None:
+            raise _not_found(request)
+        if request.method == "DELETE":
+            rt.store.remove_media(record.sid, sid)
+            return Response(status_code=204)
+        return JSONResponse(item)
+
     return [
         Route(f"{prefix}/Messages.json", messages, methods=["GET", "POST"]),
         Route(f"{prefix}/Messages/{{Sid}}.json", message, methods=["GET", "POST", "DELETE"]),
+        Route(f"{prefix}/Messages/{{MessageSid}}/Media.json", media_list, methods=["GET"]),
+        Route(
+            f"{prefix}/Messages/{{MessageSid}}/Media/{{Sid}}.json",
+            media_item,
+            methods=["GET", "DELETE"],
+        ),
     ]
 
 
@@ -258,6 +279,8 @@ async def _create(rt: Runtime, request: Request) -> Response:
         from_ = _pick_sender(rt, to_channel)
     if from_ == to:
         raise _bad(21266, "'To' and 'From' number cannot be the same")
+    if rt.store.opted_out(to, from_):
+        raise _bad(21610, "Attempt to send to unsubscribed recipient")
 
     whatsapp = to_channel == "whatsapp"
     segments = 1 if (whatsapp or media) else info.num_segments
@@ -300,6 +323,33 @@ async def _create(rt: Runtime, request: Request) -> Response:
 
 def _not_found(request: Request) -> TwilioError:
     return TwilioError(404, 20404, f"The requested resource {request.url.path} was not found")
+
+
+def _media_page(request: Request, record: MessageRecord) -> Response:
+    query = request.query_params
+    page_size = _query_int(query.get("PageSize"), "PageSize", 1, 1000, 50)
+    page = _query_int(query.get("Page"), "Page", 0, 10**9, 0)
+    items = record.media_json()
+    start = page * page_size
+    chunk = items[start : start + page_size]
+    base = f"/{API_VERSION}/Accounts/{record.account_sid}/Messages/{record.sid}/Media.json"
+
+    def page_uri(number: int) -> str:
+        return f"{base}?{urlencode({'PageSize': page_size, 'Page': number})}"
+
+    return JSONResponse(
+        {
+            "media_list": chunk,
+            "end": start + max(len(chunk) - 1, 0),
+            "first_page_uri": page_uri(0),
+            "next_page_uri": page_uri(page + 1) if start + page_size < len(items) else None,
+            "page": page,
+            "page_size": page_size,
+            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
+            "start": start,
+            "uri": f"{base}?{request.url.query}" if request.url.query else base,
+        }
+    )
 
 
 def _find(rt: Runtime, request: Request, sid: str) -> MessageRecord:

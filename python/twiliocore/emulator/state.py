@@ -6,6 +6,7 @@ used from the server's event loop and from test code in other threads at once.
 
 from __future__ import annotations
 
+import mimetypes
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +38,8 @@ class MessageRecord:
     direction: str
     num_segments: int
     media_urls: list[str] = field(default_factory=list)
+    media_types: list[str] = field(default_factory=list)
+    media_sids: list[str] = field(default_factory=list)
     messaging_service_sid: str | None = None
     status_callback: str | None = None
     date_created: float = field(default_factory=time.time)
@@ -83,6 +86,30 @@ class MessageRecord:
             "to": self.to,
             "uri": self.uri,
         }
+
+    def __post_init__(self) -> None:
+        while len(self.media_sids) < len(self.media_urls):
+            self.media_sids.append(new_sid("ME"))
+
+    def media_json(self) -> list[dict[str, Any]]:
+        """Return the ``api.v2010.account.message.media`` items of the message."""
+        items = []
+        for index, url in enumerate(self.media_urls):
+            sid = self.media_sids[index]
+            kind = self.media_types[index] if index < len(self.media_types) else None
+            items.append(
+                {
+                    "account_sid": self.account_sid,
+                    "content_type": kind or mimetypes.guess_type(url)[0] or "image/jpeg",
+                    "date_created": rfc2822(self.date_created),
+                    "date_updated": rfc2822(self.date_updated),
+                    "parent_sid": self.sid,
+                    "sid": sid,
+                    "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}"
+                    f"/Media/{sid}.json",
+                }
+            )
+        return items
 
     def to_inspection(self) -> dict[str, Any]:
         """Return the record as ``GET /_emulator/messages`` shows it (resource + extras)."""
@@ -146,6 +173,7 @@ class Store:
         self._messages: dict[str, MessageRecord] = {}
         self._numbers: dict[str, OwnedNumber] = {}
         self._webhooks: list[WebhookRecord] = []
+        self._opt_outs: set[tuple[str, str]] = set()
         self.reset()
 
     def reset(self) -> None:
@@ -153,6 +181,7 @@ class Store:
         with self._lock:
             self._messages.clear()
             self._webhooks.clear()
+            self._opt_outs.clear()
             self._numbers = {
                 n.address: OwnedNumber(n.address, n.sid, n.sms_url, n.sms_method)
                 for n in self._initial_numbers
@@ -226,6 +255,34 @@ class Store:
         with self._lock:
             return self._numbers.pop(address, None) is not None
 
+    def remove_media(self, sid: str, media_sid: str) -> bool:
+        """Delete one media item of a message; return False if there is none."""
+        with self._lock:
+            record = self._messages.get(sid)
+            if record is None or media_sid not in record.media_sids:
+                return False
+            index = record.media_sids.index(media_sid)
+            del record.media_urls[index]
+            del record.media_sids[index]
+            if index < len(record.media_types):
+                del record.media_types[index]
+            return True
+
+    # Opt-outs ---------------------------------------------------------------------------
+
+    def set_opt_out(self, recipient: str, sender: str, opted_out: bool) -> None:
+        """Record that ``recipient`` opted out of (or back in to) messages from ``sender``."""
+        with self._lock:
+            if opted_out:
+                self._opt_outs.add((recipient, sender))
+            else:
+                self._opt_outs.discard((recipient, sender))
+
+    def opted_out(self, recipient: str, sender: str) -> bool:
+        """True if ``recipient`` opted out of messages from ``sender``."""
+        with self._lock:
+            return (recipient, sender) in self._opt_outs
+
     # Webhooks ---------------------------------------------------------------------------
 
     def add_webhook(self, record: WebhookRecord) -> None:
@@ -248,6 +305,8 @@ class Store:
 def _copy(record: MessageRecord) -> MessageRecord:
     copy = MessageRecord(**{f: getattr(record, f) for f in record.__dataclass_fields__})
     copy.media_urls = list(record.media_urls)
+    copy.media_types = list(record.media_types)
+    copy.media_sids = list(record.media_sids)
     copy.request_headers = dict(record.request_headers)
     copy.status_history = list(record.status_history)
     return copy

@@ -13,17 +13,18 @@ webhook sender does), so the emulator needs no HTTP-client dependency.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import ssl
 import time
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 from twiliocore.emulator.state import Store, WebhookRecord
 from twiliocore.request_validator import RequestValidator
 
-__all__ = ["HttpAnswer", "WebhookSender", "http_request"]
+__all__ = ["HttpAnswer", "WebhookSender", "http_request", "redact_url"]
 
 logger = logging.getLogger("twiliocore.emulator.webhooks")
 
@@ -69,6 +70,10 @@ async def _request(method: str, url: str, headers: dict[str, str], body: bytes) 
         host = parts.netloc.rsplit("@", 1)[-1]
         lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
+        if parts.username is not None:
+            # Credentials in the webhook URL are sent as Basic auth, as Twilio does.
+            userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            lines.append("Authorization: Basic " + base64.b64encode(userinfo.encode()).decode())
         if body or method == "POST":
             lines.append(f"Content-Length: {len(body)}")
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
@@ -118,6 +123,15 @@ def _dechunk(data: bytes) -> bytes:
         out += rest[:size]
         data = rest[size + 2 :]
     return bytes(out)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any password in it replaced by ``***`` (for logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 class WebhookSender:
@@ -216,7 +230,7 @@ class WebhookSender:
             logger.info(
                 "%s webhook to %s failed (attempt %d/%d): %s",
                 kind,
-                url,
+                redact_url(url),
                 attempt,
                 self.attempts,
                 error or f"HTTP {answer.status if answer else '?'}",

@@ -326,3 +326,44 @@ def test_inspection_records_request_headers(api):
     [record] = api.emulator.messages()
     assert record["request_headers"]["user-agent"] == "twiliocore-test/1.0"
     assert record["request_headers"]["i-twilio-idempotency-token"] == "tok-1"
+
+
+def test_media_subresource_lists_fetches_and_deletes(api):
+    data = api.send(
+        Body="pics", MediaUrl=["https://example.com/a.png", "https://example.com/b"]
+    ).json()
+    media_uri = data["subresource_uris"]["media"]
+    page = api.http.get(media_uri)
+    assert page.status_code == 200
+    listing = page.json()
+    path = "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json"
+    validate(listing, response_schema(path, "get", "200"))
+    items = listing["media_list"]
+    assert [m["content_type"] for m in items] == ["image/png", "image/jpeg"]
+    assert all(re.fullmatch(r"ME[0-9a-f]{32}", m["sid"]) for m in items)
+    assert all(m["parent_sid"] == data["sid"] for m in items)
+    one = api.http.get(items[0]["uri"])
+    assert one.status_code == 200 and one.json() == items[0]
+    assert api.http.delete(items[0]["uri"]).status_code == 204
+    assert_twilio_error(api.http.get(items[0]["uri"]), 404, 20404)
+    assert [m["sid"] for m in api.http.get(media_uri).json()["media_list"]] == [items[1]["sid"]]
+
+
+def test_inbound_stop_opts_out_and_start_opts_back_in(make_emulator, api_for, webhook_receiver):
+    import httpx
+
+    emulator = make_emulator(sms_url=webhook_receiver.url + "/sms")
+    api = api_for(emulator)
+
+    def inbound(body):
+        response = httpx.post(
+            emulator.url + "/_emulator/inbound",
+            data={"From": "+14155552671", "To": "+15005550006", "Body": body},
+        )
+        assert response.status_code == 200
+
+    inbound("  stop ")
+    assert_twilio_error(api.send(To="+14155552671"), 400, 21610)
+    assert api.send(To="+447400123456").status_code == 201  # other recipients unaffected
+    inbound("START")
+    assert api.send(To="+14155552671").status_code == 201

@@ -138,3 +138,24 @@ def test_unreachable_callback_url_never_stops_the_emulator(make_emulator, api_fo
     assert all(not w["delivered"] for w in log)
     assert all(a["error"] for w in log for a in w["attempts"])
     assert api.send().status_code == 201  # still serving
+
+
+def test_credentials_in_the_callback_url_are_sent_as_basic_auth_and_not_logged(
+    api, webhook_receiver, caplog
+):
+    import base64
+
+    webhook_receiver.default_status = 500  # failures are logged
+    url = webhook_receiver.url.replace("http://", "http://hook:s3cret@") + "/cb"
+    api.send(StatusCallback=url)
+    requests = webhook_receiver.wait_for(lambda r: len(r) >= 2)
+    expected = "Basic " + base64.b64encode(b"hook:s3cret").decode()
+    assert requests[0].headers["authorization"] == expected
+    assert RequestValidator(api.emulator.auth_token).validate(
+        url, requests[0].params, requests[0].headers["x-twilio-signature"]
+    )
+    deadline = time.monotonic() + 10
+    while "webhook to" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "webhook to" in caplog.text
+    assert "s3cret" not in caplog.text
