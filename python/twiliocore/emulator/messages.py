@@ -286,14 +286,16 @@ async def _create(rt: Runtime, request: Request) -> Response:
     segments = 1 if (whatsapp or media) else info.num_segments
     if send_at is not None:
         status = "scheduled"
-        release_at = 0.0
+        release_at = None
     else:
         slot = rt.queues.enqueue(from_, segments, validity)
-        if slot is None:
+        if slot is None and not service_sid:
             raise _bad(
                 21611,
                 "This 'From' number has exceeded the maximum number of queued messages",
             )
+        # Through a Messaging Service, Twilio accepts the message and fails it later
+        # with 30001 (queue overflow) instead of answering 21611.
         release_at = slot
         status = "accepted" if service_sid else "queued"
 
@@ -314,7 +316,7 @@ async def _create(rt: Runtime, request: Request) -> Response:
         request_headers=headers,
     )
     data = rt.store.add_message(record)
-    rt.start_lifecycle(record.sid, release_at if send_at is None else None, send_at)
+    rt.start_lifecycle(record.sid, release_at, send_at)
     return JSONResponse(data, status_code=201)
 
 

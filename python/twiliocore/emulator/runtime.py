@@ -109,7 +109,8 @@ class Runtime:
         Args:
             sid: the message.
             release_at: ``time.monotonic()`` instant at which it leaves the sender's queue
-                (``None`` for a scheduled message: it joins the queue when it is due).
+                (``None`` for a scheduled message: it joins the queue when it is due; and
+                for an ``accepted`` message whose queue was full: it fails with 30001).
             send_at: Unix time of a scheduled message, else ``None``.
         """
         self.spawn(self._lifecycle(sid, release_at, send_at))
@@ -129,6 +130,9 @@ class Runtime:
                 return
         elif record.status == "accepted":
             await asyncio.sleep(delay)
+            if release_at is None:
+                await self._move(sid, {"accepted"}, "failed", error_code=30001)
+                return
             if await self._move(sid, {"accepted"}, "queued") is None:
                 return
         if release_at is not None:

@@ -210,8 +210,15 @@ class Emulator:
     # State ------------------------------------------------------------------------------
 
     def reset(self, timeout: float = 10.0) -> None:
-        """Clear all state (as ``POST /_emulator/reset``); safe from any thread."""
+        """Clear all state (as ``POST /_emulator/reset``); safe from any other thread.
+
+        Raises:
+            RuntimeError: if called from the emulator's own event-loop thread (use
+                ``await emulator.runtime.reset()`` there).
+        """
         loop = self._loop
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("reset() called from the emulator's own thread")
         if loop is not None and self._thread is not None and self._thread.is_alive():
             asyncio.run_coroutine_threadsafe(self.runtime.reset(), loop).result(timeout)
         else:

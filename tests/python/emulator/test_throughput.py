@@ -92,3 +92,16 @@ def test_requests_beyond_max_concurrent_get_429_and_are_not_processed(make_emula
         assert_twilio_error(response, 429, 20429)
         assert response.headers["Retry-After"] == "1"
     assert len(emulator.messages()) == len(created)
+
+
+def test_messaging_service_overflow_fails_later_with_30001(make_emulator, api_for):
+    api = api_for(make_emulator(mps=0.1, queue_cap_seconds=15))
+    params = {"To": "+14155552671", "MessagingServiceSid": "MG" + "d" * 32, "Body": "x"}
+    assert api.http.post(api.messages, data=params).status_code == 201
+    overflow = api.http.post(api.messages, data=params)
+    assert overflow.status_code == 201
+    assert overflow.json()["status"] == "accepted"
+    from .test_messages import wait_status
+
+    data = wait_status(api, overflow.json()["sid"], {"failed"})
+    assert data["error_code"] == 30001
