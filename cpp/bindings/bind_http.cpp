@@ -5,7 +5,7 @@
 //     .request(method, url, headers, body, username, password, timeout) -> Response
 //     .request_async(...) -> asyncio.Future[Response]
 //     .stats() -> dict;  .shutdown();  .running;  .user_agent
-//   Response: status, headers, body (bytes), url, method, elapsed, header(name)
+//   Response: status, headers, body (bytes), url, method, elapsed, http_version, header(name)
 //   default_user_agent() -> str
 //
 // Engines are created through MakeEngine: the last reference releases the GIL while the
@@ -81,6 +81,7 @@ struct PyResponse {
   std::string url;
   std::string method;
   double elapsed = 0;
+  int http_version = 0;
 
   [[nodiscard]] std::optional<std::string> Header(const std::string& name) const {
     std::string lower = name;
@@ -100,6 +101,7 @@ PyResponse ToPyResponse(http::Response&& r) {
   out.url = std::move(r.url);
   out.method = std::move(r.method);
   out.elapsed = static_cast<double>(r.total_time.count()) / 1e6;
+  out.http_version = r.http_version;
   return out;
 }
 
@@ -299,6 +301,7 @@ void register_http(py::module_& m) {
       .def_readonly("url", &PyResponse::url)
       .def_readonly("method", &PyResponse::method)
       .def_readonly("elapsed", &PyResponse::elapsed)
+      .def_readonly("http_version", &PyResponse::http_version)
       .def("header", &PyResponse::Header, py::arg("name"))
       .def("__repr__", [](const PyResponse& r) {
         return "<Response " + std::to_string(r.status) + " " + r.method + " " + r.url + ">";

@@ -422,6 +422,15 @@ class EngineImpl {
     curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &appconnect_us);
     curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
     t.response.new_connections = connects;
+    long version = 0;
+    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+    switch (version) {
+      case CURL_HTTP_VERSION_1_0: t.response.http_version = 10; break;
+      case CURL_HTTP_VERSION_1_1: t.response.http_version = 11; break;
+      case CURL_HTTP_VERSION_2_0: t.response.http_version = 20; break;
+      case CURL_HTTP_VERSION_3: t.response.http_version = 30; break;
+      default: t.response.http_version = 0; break;
+    }
     t.response.connect_time = std::chrono::microseconds(connect_us);
     t.response.total_time = std::chrono::microseconds(total_us);
     connections_ += static_cast<std::uint64_t>(std::max(0L, connects));

@@ -183,6 +183,9 @@ class Response:
     @property
     def elapsed(self) -> float:
         """Seconds from submission to the last byte."""
+    @property
+    def http_version(self) -> int:
+        """Protocol of the answer: 10, 11, 20 (HTTP/2) or 30."""
     def header(self, name: str) -> str | None:
         """The first header named ``name`` (case-insensitive), or None."""
 

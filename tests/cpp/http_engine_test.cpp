@@ -48,6 +48,7 @@ TEST_F(HttpEngineTest, GetRoundTrip) {
   EXPECT_EQ(response.Header("Retry-After"), "7");
   EXPECT_EQ(response.Header("content-type"), "text/plain");
   EXPECT_EQ(response.method, "GET");
+  EXPECT_EQ(response.http_version, 11);
   ASSERT_EQ(server_.Requests().size(), 1U);
   const std::string agent = server_.Requests()[0].Header("user-agent");
   EXPECT_EQ(agent.rfind("twiliocore/", 0), 0U) << agent;

@@ -58,6 +58,7 @@ struct Response {
   std::chrono::microseconds connect_time{0};  ///< time until the TCP connect completed
   std::chrono::microseconds total_time{0};    ///< time until the transfer ended
   long new_connections = 0;                   ///< connections this transfer had to open
+  int http_version = 0;  ///< protocol of the answer: 10, 11, 20 or 30; 0 when none
 
   /// The first header value named `name` (case-insensitive), or "" when absent.
   [[nodiscard]] std::string Header(std::string_view name) const;
