@@ -78,51 +78,61 @@ async def _request(method: str, url: str, headers: dict[str, str], body: bytes) 
             lines.append(f"Content-Length: {len(body)}")
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         await writer.drain()
-        raw = await reader.read(_MAX_ANSWER_BYTES)
-        while True:
-            more = await reader.read(_MAX_ANSWER_BYTES)
-            if not more or len(raw) > _MAX_ANSWER_BYTES:
-                break
-            raw += more
+        return await _read_answer(reader)
     finally:
         writer.close()
         try:
             await writer.wait_closed()
         except (OSError, ssl.SSLError):
             pass
-    return _parse_answer(raw)
 
 
-def _parse_answer(raw: bytes) -> HttpAnswer:
-    head, sep, payload = raw.partition(b"\r\n\r\n")
-    if not sep:
-        raise ValueError("incomplete HTTP answer")
-    lines = head.decode("latin-1").split("\r\n")
+async def _read_answer(reader: asyncio.StreamReader) -> HttpAnswer:
+    """Read one HTTP/1.1 answer: status, headers, and a body framed as the headers say.
+
+    Reading stops at the end of the body, so a receiver that keeps the connection open
+    despite ``Connection: close`` does not stall the delivery.
+    """
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        raise ValueError("connection closed before a complete HTTP answer") from None
+    except asyncio.LimitOverrunError:
+        raise ValueError("HTTP answer headers too large") from None
+    lines = head.decode("latin-1").rstrip("\r\n").split("\r\n")
     status_parts = lines[0].split(" ", 2)
     if len(status_parts) < 2 or not status_parts[0].startswith("HTTP/"):
         raise ValueError("malformed HTTP status line")
     status = int(status_parts[1])
-    header_map = {}
+    headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        header_map[name.strip().lower()] = value.strip()
-    if header_map.get("transfer-encoding", "").lower() == "chunked":
-        payload = _dechunk(payload)
-    elif "content-length" in header_map:
-        payload = payload[: int(header_map["content-length"])]
-    return HttpAnswer(status, payload, header_map.get("content-type", ""))
+        headers[name.strip().lower()] = value.strip()
+    if status in (204, 304) or 100 <= status < 200:
+        body = b""
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        body = await _read_chunks(reader)
+    elif "content-length" in headers:
+        length = int(headers["content-length"])
+        if length > _MAX_ANSWER_BYTES:
+            raise ValueError("HTTP answer body too large")
+        body = await reader.readexactly(length)
+    else:
+        body = await reader.read(_MAX_ANSWER_BYTES)
+    return HttpAnswer(status, body, headers.get("content-type", ""))
 
 
-def _dechunk(data: bytes) -> bytes:
+async def _read_chunks(reader: asyncio.StreamReader) -> bytes:
     out = bytearray()
-    while data:
-        size_line, _, rest = data.partition(b"\r\n")
-        size = int(size_line.split(b";")[0] or b"0", 16)
+    while True:
+        size_line = await reader.readline()
+        size = int(size_line.split(b";")[0].strip() or b"0", 16)
         if size == 0:
-            break
-        out += rest[:size]
-        data = rest[size + 2 :]
-    return bytes(out)
+            return bytes(out)
+        if len(out) + size > _MAX_ANSWER_BYTES:
+            raise ValueError("HTTP answer body too large")
+        out += await reader.readexactly(size)
+        await reader.readline()
 
 
 def redact_url(url: str) -> str:
@@ -212,7 +222,13 @@ class WebhookSender:
             answer = None
             try:
                 answer = await http_request(method.upper(), target, headers, body, self.timeout)
-            except (OSError, asyncio.TimeoutError, ValueError, ssl.SSLError) as exc:
+            except (
+                OSError,
+                asyncio.TimeoutError,
+                asyncio.IncompleteReadError,
+                ValueError,
+                ssl.SSLError,
+            ) as exc:
                 error = type(exc).__name__ + (f": {exc}" if str(exc) else "")
             ok = answer is not None and answer.status < 500
             self._store.record_attempt(

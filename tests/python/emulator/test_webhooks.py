@@ -159,3 +159,65 @@ def test_credentials_in_the_callback_url_are_sent_as_basic_auth_and_not_logged(
         time.sleep(0.02)
     assert "webhook to" in caplog.text
     assert "s3cret" not in caplog.text
+
+
+@pytest.fixture
+def raw_receiver():
+    """A receiver that ignores ``Connection: close`` and answers chunked, keeping the socket."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    held = []
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(
+                next(
+                    line.split(b":")[1]
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                )
+            )
+            while len(rest) < length:
+                rest += conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"5\r\n<Resp\r\n6\r\nonse/>\r\n0\r\n\r\n"
+            )
+            held.append(conn)  # never closed until teardown
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join(5)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_answers_are_read_by_their_framing_not_until_close(make_emulator, raw_receiver):
+    import httpx
+
+    emulator = make_emulator(callback_timeout=3.0)
+    result = httpx.post(
+        emulator.url + "/_emulator/inbound",
+        data={"From": "+447400123456", "To": "+15005550006", "Body": "x", "Url": raw_receiver},
+        timeout=20,
+    ).json()
+    assert [a["status"] for a in result["webhook"]["attempts"]] == [200]
+    assert result["response"]["body"] == "<Response/>"
