@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twiliocore.emulator import accounts, inbound, inspection, messages
-from twiliocore.emulator.responses import TwilioError, error_response
+from twiliocore.emulator.responses import TwilioError, error_response, new_sid
 from twiliocore.emulator.runtime import Runtime
 
 __all__ = ["PRODUCT_ROUTERS", "TwilioGate", "build_app"]
@@ -69,6 +69,8 @@ async def drop_connection(send: Send) -> None:
     server notices the disconnect, so it neither answers 500 nor logs an error. Under
     another server, raising is the fallback (the server then decides what to send).
     """
+    while hasattr(send, "inner"):
+        send = send.inner
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None or not hasattr(transport, "abort"):
         raise ConnectionAbortedError("emulator fault: connection dropped")
@@ -95,6 +97,7 @@ class TwilioGate:
         if scope["type"] != "http" or scope["path"].startswith(_CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
+        send = _with_request_id(send)
         if not self.rt.limiter.try_acquire():
             await _send_response(
                 error_response(429, 20429, "Too Many Requests", {"Retry-After": "1"}),
@@ -173,6 +176,25 @@ class TwilioGate:
 
 
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="Twilio API"'}
+
+
+def _with_request_id(send: Send) -> Send:
+    """Wrap ``send`` so the answer carries a ``Twilio-Request-Id: RQ...`` header.
+
+    The wrapper keeps the server's ``send`` as ``inner``, which :func:`drop_connection`
+    follows to reach the connection.
+    """
+    request_id = new_sid("RQ").encode("ascii")
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            headers.append((b"twilio-request-id", request_id))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    wrapped.inner = send  # type: ignore[attr-defined]
+    return wrapped
 
 
 async def _discard(message: Message) -> None:

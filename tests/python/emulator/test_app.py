@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import httpx
 import pytest
@@ -175,3 +176,12 @@ def test_start_stop_and_context_manager():
     with pytest.raises(httpx.ConnectError):
         httpx.get(emulator.url + "/_emulator/health")
     emulator.stop()  # idempotent
+
+
+def test_answers_carry_a_twilio_request_id(api):
+    ids = {
+        api.send().headers["Twilio-Request-Id"],
+        api.http.get(api.messages).headers["Twilio-Request-Id"],
+    }
+    assert len(ids) == 2 and all(re.fullmatch(r"RQ[0-9a-f]{32}", i) for i in ids)
+    assert "Twilio-Request-Id" in httpx.get(api.emulator.url + api.messages).headers  # 401 too
