@@ -186,6 +186,13 @@ std::shared_ptr<http::Engine> MakeEngine(http::EngineOptions options) {
   auto owned = std::make_unique<http::Engine>(std::move(options));
   std::shared_ptr<http::Engine> engine(owned.release(), [](http::Engine* raw) {
     std::unique_ptr<http::Engine> doomed(raw);
+    if (doomed->OnEngineThread()) {
+      // The last reference went away inside one of the engine's own callbacks (Python's
+      // cyclic GC can run there): the loop cannot join itself, so another thread does it
+      // once the callback has returned.
+      std::thread([doomed = std::move(doomed)]() mutable { doomed.reset(); }).detach();
+      return;
+    }
     if (Py_IsInitialized() != 0 && PyGILState_Check() != 0) {
       py::gil_scoped_release release;
       doomed.reset();

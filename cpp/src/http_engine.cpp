@@ -120,6 +120,7 @@ class EngineImpl {
                         options_.max_host_connections);
     }
     thread_ = std::thread([this] { Loop(); });
+    loop_thread_id_ = thread_.get_id();
   }
 
   ~EngineImpl() { Shutdown(); }
@@ -179,6 +180,8 @@ class EngineImpl {
   }
 
   bool running() const noexcept { return !stopping_.load(); }
+
+  bool OnEngineThread() const noexcept { return std::this_thread::get_id() == loop_thread_id_; }
 
   EngineStats Stats() const {
     EngineStats s;
@@ -570,6 +573,7 @@ class EngineImpl {
 
   std::mutex join_mutex_;  // serialises Shutdown's join
   std::thread thread_;
+  std::thread::id loop_thread_id_;  // set once in the constructor, read by OnEngineThread
 
   // Loop thread only.
   ActiveMap active_;
@@ -683,6 +687,8 @@ void Engine::Cancel(RequestId id) { impl_->Cancel(id); }
 void Engine::Shutdown() { impl_->Shutdown(); }
 
 bool Engine::running() const noexcept { return impl_->running(); }
+
+bool Engine::OnEngineThread() const noexcept { return impl_->OnEngineThread(); }
 
 EngineStats Engine::Stats() const { return impl_->Stats(); }
 

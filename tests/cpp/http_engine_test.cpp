@@ -250,12 +250,16 @@ TEST_F(HttpEngineTest, HttpsToPlainServerIsTls) {
 
 TEST_F(HttpEngineTest, CallbackMaySubmitFromEngineThread) {
   std::promise<long> second;
+  std::atomic<bool> on_engine_thread{false};
   engine_.Submit(Get("/first"), [&](Response&&) {
+    on_engine_thread = engine_.OnEngineThread();
     engine_.Submit(Get("/second"), [&](Response&& r) { second.set_value(r.status); });
   });
   auto f = second.get_future();
   ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(f.get(), 200);
+  EXPECT_TRUE(on_engine_thread.load());
+  EXPECT_FALSE(engine_.OnEngineThread());
 }
 
 TEST(HttpEngineHelpers, StripCredentials) {

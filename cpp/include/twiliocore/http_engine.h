@@ -159,6 +159,11 @@ class Engine {
   /// True until `Shutdown` began.
   [[nodiscard]] bool running() const noexcept;
 
+  /// True when called from this engine's loop thread (inside a callback). An owner that may
+  /// drop its last reference there (a garbage collector running inside a callback) must hand
+  /// the destruction to another thread.
+  [[nodiscard]] bool OnEngineThread() const noexcept;
+
   /// A snapshot of the counters.
   [[nodiscard]] EngineStats Stats() const;
 
