@@ -634,6 +634,25 @@ class Client:
         self.messages = MessageList(self)
         self.api = Api(self)
 
+    def bulk_send(self, recipients: Any, body: str | None = None, **kwargs: Any) -> Any:
+        """Send one message to many recipients on this client's engine (bulk fan-out).
+
+        A thin entry point to :func:`twiliocore.bulk.start_bulk_job`, which documents the
+        keyword arguments (``from_``, ``messaging_service_sid``, ``media_url``, ``window``,
+        ``mps``, ``retry_policy``, ``on_result``, ``on_progress``, ...).
+
+        Args:
+            recipients: any iterable of numbers (consumed lazily).
+            body: the text.
+            **kwargs: passed to :func:`~twiliocore.bulk.start_bulk_job`.
+
+        Returns:
+            The running :class:`twiliocore.bulk.BulkJob`.
+        """
+        from twiliocore.bulk import start_bulk_job
+
+        return start_bulk_job(self._core, recipients, body, **kwargs)
+
     def close(self) -> None:
         """Stop the client's own engine (a shared engine is left running). Idempotent."""
         if self._owns_engine:

@@ -214,3 +214,16 @@ def test_serialize_like_twilio_python() -> None:
     assert serialize({"1": "x"}) == ['{"1": "x"}']
     assert serialize(None) == []
     assert serialize(3) == ["3"]
+
+
+def test_bulk_send_runs_on_the_client_engine(client: Client, fresh_emulator: Any) -> None:
+    job = client.bulk_send(
+        ["+14155552671", "+14155552672", "(415) 555-2673"], "bulk", from_=SENDER, window=2
+    )
+    summary = job.wait(timeout=30)
+    assert summary["sent"] == 3
+    assert sorted(m["to"] for m in fresh_emulator.messages()) == [
+        "+14155552671",
+        "+14155552672",
+        "+14155552673",
+    ]
