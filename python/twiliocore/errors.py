@@ -70,7 +70,8 @@ class TransportError(TwilioCoreError):
 
     Attributes:
         url: the request URL without credentials.
-        stage: ``"resolve"``, ``"connect"``, ``"tls"``, ``"send"`` or ``"receive"``: where it failed.
+        stage: where it failed: ``"resolve"``, ``"connect"``, ``"tls"``, ``"send"`` or
+            ``"receive"``.
     """
 
     def __init__(self, message: str, *, url: str = "", stage: str = "") -> None:
@@ -135,7 +136,10 @@ class TwilioRestError(TwilioCoreError):
         self.more_info = more_info
 
     def __str__(self) -> str:
-        return f"HTTP {self.status} error: Unable to {self.method} {self.uri}: {self.msg} (code {self.code})"
+        return (
+            f"HTTP {self.status} error: Unable to {self.method} {self.uri}: "
+            f"{self.msg} (code {self.code})"
+        )
 
 
 TwilioRestException = TwilioRestError
