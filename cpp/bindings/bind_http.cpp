@@ -1,7 +1,7 @@
 // Bindings of the HTTP engine: glue only, plus the thread-crossing bridge (py_bridge.h).
 //
 //   Engine(connect_timeout: float, timeout: float, ca_bundle: str, insecure: bool,
-//          proxy: str, max_host_connections: int, user_agent: str)
+//          proxy: str, max_host_connections: int, user_agent: str, max_idle_connections: int)
 //     .request(method, url, headers, body, username, password, timeout) -> Response
 //     .request_async(...) -> asyncio.Future[Response]
 //     .stats() -> dict;  .shutdown();  .running;  .user_agent
@@ -319,7 +319,7 @@ The libcurl multi event loop on one background thread. Thread-safe.
 )pbdoc")
       .def(py::init([](double connect_timeout, double timeout, const std::string& ca_bundle,
                        bool insecure, const std::string& proxy, long max_host_connections,
-                       const std::string& user_agent) {
+                       const std::string& user_agent, long max_idle_connections) {
              http::EngineOptions options;
              options.connect_timeout = Millis(connect_timeout, "connect_timeout");
              options.total_timeout = Millis(timeout, "timeout");
@@ -328,11 +328,12 @@ The libcurl multi event loop on one background thread. Thread-safe.
              options.proxy = proxy;
              options.max_host_connections = max_host_connections;
              options.user_agent = user_agent;
+             options.max_idle_connections = max_idle_connections;
              return MakeEngine(std::move(options));
            }),
            py::arg("connect_timeout") = 10.0, py::arg("timeout") = 30.0, py::arg("ca_bundle") = "",
            py::arg("insecure") = false, py::arg("proxy") = "", py::arg("max_host_connections") = 0,
-           py::arg("user_agent") = "")
+           py::arg("user_agent") = "", py::arg("max_idle_connections") = 256)
       .def(
           "request",
           [](http::Engine& engine, const std::string& method, const std::string& url,

@@ -115,6 +115,9 @@ class EngineImpl {
     multi_.reset(curl_multi_init());
     if (!multi_) throw std::runtime_error("curl_multi_init failed");
     curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+    if (options_.max_idle_connections > 0) {
+      curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, options_.max_idle_connections);
+    }
     if (options_.max_host_connections > 0) {
       curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
                         options_.max_host_connections);
@@ -350,7 +353,7 @@ class EngineImpl {
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t.error_buffer);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, IsHttps(r.url) ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());

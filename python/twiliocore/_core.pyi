@@ -201,6 +201,7 @@ class Engine:
         proxy: str = "",
         max_host_connections: int = 0,
         user_agent: str = "",
+        max_idle_connections: int = 256,
     ) -> None: ...
     def request(
         self,

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <future>
 #include <memory>
 #include <string>
@@ -124,6 +126,33 @@ TEST_F(HttpEngineTest, HundredRequestsFromFourThreads) {
   EXPECT_EQ(ok.load(), kThreads * kPerThread);
   EXPECT_EQ(server_.Requests().size(), static_cast<std::size_t>(kThreads * kPerThread));
   EXPECT_EQ(engine_.Stats().in_flight, 0U);
+}
+
+TEST_F(HttpEngineTest, WarmConnectionsSurviveBetweenBursts) {
+  // Each burst holds every answer until all its requests arrived, so each burst needs
+  // kBurst connections at once; the second one must find them all in the idle cache.
+  constexpr int kBurst = 40;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  server_.SetHandler([&](const RecordedRequest&) {
+    std::unique_lock lock(mu);
+    const int target = (arrived / kBurst + 1) * kBurst;
+    ++arrived;
+    cv.notify_all();
+    cv.wait_for(lock, 5s, [&] { return arrived >= target; });
+    return Reply{};
+  });
+  auto burst = [this] {
+    std::vector<Pending> pendings;
+    for (int i = 0; i < kBurst; ++i) pendings.push_back(engine_.Start(Get("/burst")));
+    for (Pending& p : pendings) ASSERT_EQ(p.Take().status, 200);
+  };
+  burst();
+  EXPECT_EQ(server_.Connections(), kBurst);
+  burst();
+  EXPECT_EQ(server_.Connections(), kBurst);
+  EXPECT_EQ(engine_.Stats().connections_opened, static_cast<std::uint64_t>(kBurst));
 }
 
 TEST(HttpEngineErrors, ConnectionRefusedIsTransportConnect) {

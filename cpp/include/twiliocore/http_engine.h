@@ -79,6 +79,9 @@ struct EngineOptions {
   bool insecure = false;  ///< disables TLS verification: local testing only
   std::string proxy;      ///< proxy URL (CURLOPT_PROXY); empty: libcurl's environment default
   long max_host_connections = 0;  ///< CURLMOPT_MAX_HOST_CONNECTIONS; 0 = unlimited
+  /// Idle connections kept for reuse (CURLMOPT_MAXCONNECTS). libcurl's default (4x the
+  /// transfers in progress) shrinks between bursts and closes warm HTTP/1.1 connections.
+  long max_idle_connections = 256;
   std::string user_agent;         ///< empty: `DefaultUserAgent()`
 };
 
