@@ -505,7 +505,9 @@ void BulkJob::Run() {
 
 void BulkJob::RunLoop() {
   const auto start = Clock::now();
-  Pacer pacer(rate_, options_.mps > 0 ? std::chrono::duration<double>(0) : options_.max_backlog);
+  // A configured rate paces from the start; 50 ms of slack lets a window's worth go out in one
+  // pass of the loop at high rates without changing the rate held (at 1 segment/s it is none).
+  Pacer pacer(rate_, options_.mps > 0 ? std::chrono::duration<double>(0.05) : options_.max_backlog);
   AdaptiveWindow window(options_.window);
   AddressSet seen;
   std::mt19937_64 rng(options_.seed != 0 ? options_.seed : std::random_device{}());

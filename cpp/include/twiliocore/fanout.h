@@ -287,8 +287,8 @@ struct BulkOptions {
   std::string region = "US";          ///< default region for national numbers
   bool whatsapp = false;              ///< prefix `whatsapp:` to recipients and sender
   int window = 64;                    ///< most create requests in flight
-  /// Segments per second to pace to from the start; 0 = the sender's default rate, applied only
-  /// once the estimated queue at Twilio nears `max_backlog`.
+  /// Segments per second to pace to from the start (with 50 ms of slack); 0 = the sender's
+  /// default rate, applied only once the estimated queue at Twilio nears `max_backlog`.
   double mps = 0;
   std::chrono::duration<double> max_backlog = std::chrono::hours(9) + std::chrono::minutes(30);
   RetryPolicy retry_policy = RetryPolicy::kReconcile;
