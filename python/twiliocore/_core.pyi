@@ -6,6 +6,7 @@ Hand-written; each unit appends its section. Use the public twiliocore API inste
 from __future__ import annotations
 
 import enum
+import types
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -137,38 +138,21 @@ class BulkJob:
 
 # --- errors (bind_errors.cpp) ------------------------------------------------------
 
-class _test:
-    """Triggers for each exception-translator branch (tests only)."""
-
-    @staticmethod
-    def raise_api_error(
-        status: int, code: int, message: str, more_info: str = "", details: str = ""
-    ) -> None:
-        """Raise TwilioRestError through the translator."""
-    @staticmethod
-    def raise_transport_error(stage: str = "connect") -> None:
-        """Raise TransportError (stage: resolve, connect, tls, send, receive)."""
-    @staticmethod
-    def raise_timeout(stage: str = "receive") -> None:
-        """Raise Timeout, or ConnectTimeout for stage "connect"."""
-    @staticmethod
-    def raise_tls_error() -> None:
-        """Raise TLSError."""
-    @staticmethod
-    def raise_cancelled() -> None:
-        """Raise Cancelled."""
-    @staticmethod
-    def raise_invalid_phone_number(number: str, reason: str) -> None:
-        """Raise InvalidPhoneNumber(number, reason)."""
-    @staticmethod
-    def raise_invalid_argument(message: str) -> None:
-        """Raise ValueError(message)."""
+# The _test submodule holds one trigger per exception-translator branch (tests only):
+#   raise_api_error(status, code, message, more_info="", details="")  -> TwilioRestError
+#   raise_transport_error(stage="connect")                            -> TransportError
+#   raise_timeout(stage="receive")           -> Timeout (ConnectTimeout for "connect")
+#   raise_tls_error() -> TLSError;  raise_cancelled() -> Cancelled
+#   raise_invalid_phone_number(number, reason) -> InvalidPhoneNumber
+#   raise_invalid_argument(message) -> ValueError
+_test: types.ModuleType
 
 # --- http (bind_http.cpp) ----------------------------------------------------------
 
 class Response:
-    """An HTTP answer (any status)."""
+    """An HTTP answer (any status). Made by the engine; not constructible from Python."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
     @property
     def status(self) -> int: ...
     @property
