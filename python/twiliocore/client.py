@@ -631,8 +631,18 @@ class Client:
             self.base_url,
             username if username != self.account_sid else "",
         )
-        self.messages = MessageList(self)
-        self.api = Api(self)
+
+    # Built on access rather than stored: stored back-references would make every Client
+    # part of a reference cycle, keeping its engine thread alive until the cyclic GC runs.
+    @property
+    def messages(self) -> MessageList:
+        """The Messages resource: ``create``, ``list``, ``stream``; call with a sid."""
+        return MessageList(self)
+
+    @property
+    def api(self) -> Api:
+        """The 2010-04-01 API: ``accounts``, ``account``, ``messages``."""
+        return Api(self)
 
     def bulk_send(self, recipients: Any, body: str | None = None, **kwargs: Any) -> Any:
         """Send one message to many recipients on this client's engine (bulk fan-out).

@@ -227,3 +227,20 @@ def test_bulk_send_runs_on_the_client_engine(client: Client, fresh_emulator: Any
         "+14155552672",
         "+14155552673",
     ]
+
+
+def test_dropping_a_client_stops_its_engine_without_gc(fresh_emulator: Any) -> None:
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        c = Client(
+            fresh_emulator.account_sid, fresh_emulator.auth_token, base_url=fresh_emulator.url
+        )
+        c.messages.create(to=RECIPIENT, from_=SENDER, body="x")
+        engine_ref = weakref.ref(c.engine)
+        del c
+        assert engine_ref() is None  # freed by reference counting: no cycle keeps it
+    finally:
+        gc.enable()
