@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -121,6 +122,9 @@ class Messenger:
         self._config: EffectiveConfig | None = None
         self._service: Any = None
         self._workers: set[threading.Thread] = set()
+        self._jobs: dict[str, Any] = {}
+        self._retired: list[Any] = []
+        self._stopping = threading.Event()
         self._health_cache: tuple[float, bool, str | None] | None = None
 
     def __repr__(self) -> str:
@@ -141,13 +145,24 @@ class Messenger:
         global _active
         if _active is self:
             _active = None
+        self._stopping.set()
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel()
         for worker in list(self._workers):
             worker.join(timeout)
         with self._lock:
-            if self._emulator is not None:
-                self._emulator.stop()
-                self._emulator = None
+            services = [*self._retired, self._service]
+            self._retired.clear()
             self._service = None
+            emulator, self._emulator = self._emulator, None
+        for service in services:
+            close = getattr(service, "close", None)
+            if close is not None:
+                close()
+        if emulator is not None:
+            emulator.stop()
 
     def reload(self) -> EffectiveConfig:
         """Rebuild the configuration and the SMSService (after the settings changed)."""
@@ -198,6 +213,9 @@ class Messenger:
             base_url=config.base_url,
         )
         with self._lock:
+            if self._service is not None:
+                # Requests may still be in flight on it: close it when the service stops.
+                self._retired.append(self._service)
             self._config = config
             self._service = service
             self._health_cache = None
@@ -216,6 +234,7 @@ class Messenger:
                     0,
                     phone_numbers=[phone, f"whatsapp:{whatsapp}"],
                     sms_url=self.settings.public_base_url + INCOMING_PATH,
+                    mps=s.MOCK_EMULATOR_MPS,
                 )
                 emulator.start()
                 self._emulator = emulator
@@ -263,13 +282,15 @@ class Messenger:
         token = self.config.auth_token
         return twiliocore.RequestValidator(token) if token else None
 
-    def client(self, *, timeout: float | None = None) -> Any:
-        """A :class:`twiliocore.Client` for the configuration in force."""
-        config = self.config
-        kwargs: dict[str, Any] = {"base_url": config.base_url}
-        if timeout is not None and _accepts(twiliocore.Client, "timeout"):
-            kwargs["timeout"] = timeout
-        return twiliocore.Client(config.account_sid, config.auth_token, **kwargs)
+    def client(self) -> Any:
+        """The :class:`twiliocore.Client` of the configuration in force."""
+        config, service = self._current()
+        client = getattr(service, "client", None)
+        if client is None:
+            client = twiliocore.Client(
+                config.account_sid, config.auth_token, base_url=config.base_url
+            )
+        return client
 
     @property
     def status_callback_url(self) -> str:
@@ -376,22 +397,90 @@ class Messenger:
             session.commit()
             return message, self._result(message, success=False)
         try:
-            if kind == "whatsapp":
-                result = self._call(service.send_whatsapp, to_number, body, media_url=media_url)
-            else:
-                result = self._call(service.send_sms, to_number, body, from_number=from_number)
+            result = self._send_one(service, config, kind, to_number, body, from_number, media_url)
         except Exception as exc:  # the library reports failures in the result; be safe
             logger.exception("send failed unexpectedly (message id %s)", message.id)
             result = {"success": False, "error": f"send failed: {type(exc).__name__}"}
         self._record_result(session, message, result)
         return message, self._result(message, success=bool(result.get("success")))
 
-    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if _accepts(fn, "status_callback"):
-            kwargs["status_callback"] = self.status_callback_url
-        return dict(fn(*args, **kwargs))
+    def _send_one(
+        self,
+        service: Any,
+        config: EffectiveConfig,
+        kind: str,
+        to_number: str,
+        body: str,
+        from_number: str | None,
+        media_url: str | None,
+    ) -> dict[str, Any]:
+        """One send with our status callback URL, as an ``SMSService`` result dict."""
+        method = service.send_whatsapp if kind == "whatsapp" else service.send_sms
+        if _accepts(method, "status_callback"):
+            if kind == "whatsapp":
+                return dict(
+                    method(to_number, body, media_url, status_callback=self.status_callback_url)
+                )
+            return dict(
+                method(to_number, body, from_number, status_callback=self.status_callback_url)
+            )
+        # SMSService's sends take no StatusCallback: create through its Client (the same
+        # public API underneath) and shape the answer as SMSService does.
+        client = self.client()
+        sender = from_number or (
+            config.whatsapp_number if kind == "whatsapp" else config.phone_number
+        )
+        prefix = "whatsapp:" if kind == "whatsapp" else ""
+        to_address = prefix + to_number
+        from_address = prefix + (_strip_channel(sender) or "")
+        result: dict[str, Any] = {
+            "success": False,
+            "message_sid": None,
+            "status": "failed",
+            "to": to_address,
+            "from": from_address,
+            "type": kind,
+            "num_segments": None,
+            "error": None,
+            "error_code": None,
+        }
+        if not sender:
+            result["error"] = f"no {kind} sender configured"
+            return result
+        kwargs: dict[str, Any] = {
+            "to": to_address,
+            "from_": from_address,
+            "body": body,
+            "status_callback": self.status_callback_url,
+        }
+        if media_url:
+            kwargs["media_url"] = media_url
+        try:
+            created = client.messages.create(**kwargs)
+        except twiliocore.TwilioRestError as exc:
+            result.update(error=exc.msg or str(exc), error_code=exc.code)
+            return result
+        except twiliocore.TwilioCoreError as exc:
+            result["error"] = f"cannot reach Twilio: {exc}"
+            return result
+        result.update(
+            success=True,
+            message_sid=created.sid,
+            status=created.status or "queued",
+            to=created.to or to_address,
+            num_segments=_int_or_none(created.num_segments),
+        )
+        result["from"] = getattr(created, "from_", None) or from_address
+        return result
 
-    def _record_result(self, session: Session, message: Message, result: Mapping[str, Any]) -> None:
+    def _record_result(
+        self,
+        session: Session,
+        message: Message,
+        result: Mapping[str, Any],
+        *,
+        commit: bool = True,
+    ) -> None:
         now = utcnow()
         if result.get("success") and result.get("message_sid"):
             message.message_sid = str(result["message_sid"])
@@ -401,14 +490,29 @@ class Messenger:
             if sender:
                 message.from_number = sender
             crud.apply_status(message, status=str(result.get("status") or "queued"))
-            session.flush()
-            crud.apply_pending_events(session, message=message)
         else:
             status = str(result.get("status") or "failed")
-            message.status = status if status in ("unknown", "invalid") else "failed"
+            message.status = "unknown" if status == "unknown" else "failed"
             message.error_code = _int_or_none(result.get("error_code"))
             message.error = str(result.get("error") or crud.describe_error_code(message.error_code))
-        session.commit()
+        if commit:
+            session.commit()
+            self._catch_up(session, [message])
+
+    @staticmethod
+    def _catch_up(session: Session, messages: Iterable[Message]) -> None:
+        """Apply status callbacks that arrived before the SIDs were committed.
+
+        Runs in a transaction that starts after the SIDs were committed; the webhook does
+        the mirror check after committing its event, so one of the two always sees the other.
+        """
+        changed = False
+        for message in messages:
+            if message.message_sid is not None:
+                crud.apply_pending_events(session, message=message)
+                changed = True
+        if changed:
+            session.commit()
 
     @staticmethod
     def _result(message: Message, *, success: bool) -> dict[str, Any]:
@@ -453,7 +557,7 @@ class Messenger:
         config = self.config
         out: dict[str, Any] = {"mode": config.mode, "account_sid": config.account_sid}
         try:
-            account = self.client(timeout=10.0).api.accounts(config.account_sid).fetch()
+            account = self.client().api.accounts(config.account_sid).fetch()
         except twiliocore.TwilioRestError as exc:
             words = crud.describe_error_code(exc.code) or "Twilio refused the request"
             return {**out, "success": False, "error": words, "error_code": exc.code}
@@ -553,6 +657,19 @@ class Messenger:
     def _run_bulk(
         self, job_id: str, kind: str, numbers: list[str], body: str, media_url: str | None
     ) -> None:
+        # The engine reports each recipient through on_result (possibly on its own thread);
+        # that callback only queues the outcome, and a recorder thread writes the queue to
+        # the database in small transactions, so the engine is never held up by the disk.
+        outcomes: queue.SimpleQueue[Mapping[str, Any] | None] = queue.SimpleQueue()
+        recorder = threading.Thread(
+            target=self._record_bulk_results,
+            args=(job_id, outcomes),
+            name=f"bulk-recorder-{job_id[:8]}",
+            daemon=True,
+        )
+        recorder.start()
+        status: str = "completed"
+        error: str | None = None
         try:
             with self.session_factory() as session:
                 session.execute(
@@ -562,80 +679,128 @@ class Messenger:
                 )
                 session.commit()
             _config, service = self._current()
-
-            def on_result(result: Mapping[str, Any]) -> None:
-                try:
-                    self._record_bulk_result(job_id, result)
-                except Exception:
-                    logger.exception("recording a bulk result failed (job %s)", job_id)
-
-            summary = self._bulk_send(service, kind, numbers, body, media_url, on_result)
+            summary = self._bulk_send(job_id, service, kind, numbers, body, media_url, outcomes.put)
             # Anything the callback did not report is settled from the summary.
-            for item in summary.get("results", []) if isinstance(summary, Mapping) else []:
-                self._record_bulk_result(job_id, item, only_pending=True)
-            self._finish_job(job_id, status="completed", error=None)
+            for item in summary.get("results", None) or []:
+                outcomes.put(item)
         except Exception as exc:
             logger.exception("bulk job %s failed", job_id)
-            self._finish_job(job_id, status="failed", error=f"{type(exc).__name__}")
+            status, error = "failed", f"the bulk send failed: {type(exc).__name__}"
         finally:
+            outcomes.put(None)
+            recorder.join()
+            if self._stopping.is_set() and status == "completed":
+                status, error = "cancelled", "the service stopped before the job finished"
+            self._finish_job(job_id, status=status, error=error)
             with self._lock:
                 self._workers.discard(threading.current_thread())
 
+    def _record_bulk_results(
+        self, job_id: str, outcomes: queue.SimpleQueue[Mapping[str, Any] | None]
+    ) -> None:
+        done = False
+        while not done:
+            batch = [outcomes.get()]
+            while len(batch) < 500:
+                try:
+                    batch.append(outcomes.get_nowait())
+                except queue.Empty:
+                    break
+            if None in batch:
+                done = True
+            items = [item for item in batch if item is not None]
+            if not items:
+                continue
+            try:
+                with self.session_factory() as session:
+                    touched = [self._record_bulk_result(session, job_id, item) for item in items]
+                    session.commit()
+                    self._catch_up(session, [m for m in touched if m is not None])
+            except Exception:
+                logger.exception("recording bulk results failed (job %s)", job_id)
+
     def _bulk_send(
         self,
+        job_id: str,
         service: Any,
         kind: str,
         numbers: list[str],
         body: str,
         media_url: str | None,
-        on_result: Callable[[Mapping[str, Any]], None],
+        on_result: Callable[[Mapping[str, Any]], object],
     ) -> Mapping[str, Any]:
+        config = self.config
+        sender = config.whatsapp_number if kind == "whatsapp" else config.phone_number
+        client = getattr(service, "client", None)
+        if client is not None and hasattr(client, "bulk_send"):
+            # The engine's fan-out, as a job we can cancel when the service stops.
+            job = client.bulk_send(
+                numbers,
+                body,
+                from_=sender,
+                media_url=media_url,
+                whatsapp=kind == "whatsapp",
+                status_callback=self.status_callback_url,
+                region=self.settings.DEFAULT_REGION,
+                on_result=on_result,
+            )
+            with self._lock:
+                self._jobs[job_id] = job
+            try:
+                return job.wait()  # type: ignore[no-any-return]
+            finally:
+                with self._lock:
+                    self._jobs.pop(job_id, None)
         method_name = "send_bulk_whatsapp" if kind == "whatsapp" else "send_bulk_sms"
         bulk = getattr(service, method_name, None)
-        if bulk is not None:
-            kwargs: dict[str, Any] = {"on_result": on_result}
-            if _accepts(bulk, "status_callback"):
-                kwargs["status_callback"] = self.status_callback_url
+        if bulk is not None and _accepts(bulk, "status_callback"):
+            kwargs: dict[str, Any] = {
+                "on_result": on_result,
+                "status_callback": self.status_callback_url,
+            }
             if kind == "whatsapp":
-                return bulk(numbers, body, media_url, **kwargs) or {}
-            return bulk(numbers, body, **kwargs) or {}
-        # Without the engine's bulk fan-out: one send at a time.
+                return bulk(numbers, body, media_url, **kwargs) or {}  # type: ignore[no-any-return]
+            return bulk(numbers, body, **kwargs) or {}  # type: ignore[no-any-return]
+        # No fan-out available: one send at a time, with the same per-recipient reporting.
         for number in numbers:
-            if kind == "whatsapp":
-                result = self._call(service.send_whatsapp, number, body, media_url=media_url)
-            else:
-                result = self._call(service.send_sms, number, body)
+            if self._stopping.is_set():
+                on_result({"to": number, "status": "cancelled"})
+                continue
+            result = self._send_one(service, config, kind, number, body, None, media_url)
             on_result({**result, "to": number})
         return {}
 
     def _record_bulk_result(
-        self, job_id: str, result: Mapping[str, Any], *, only_pending: bool = False
-    ) -> None:
+        self, session: Session, job_id: str, result: Mapping[str, Any]
+    ) -> Message | None:
         to = _strip_channel(str(result.get("to") or ""))
         if not to:
-            return
+            return None
         if not to.startswith("+"):
             try:
                 to = self.normalize(to)
             except ValueError:
-                return
-        with self.session_factory() as session:
-            message = session.scalar(
-                select(Message).where(Message.bulk_job_id == job_id, Message.to_number == to)
-            )
-            if message is None or (only_pending and message.status != "pending"):
-                return
-            if message.status != "pending":
-                return
-            outcome = dict(result)
-            status = str(outcome.get("status") or "")
-            if "success" not in outcome:
-                outcome["success"] = bool(outcome.get("message_sid")) and status not in (
-                    "failed",
-                    "invalid",
-                    "unknown",
-                )
-            self._record_result(session, message, outcome)
+                return None
+        message = session.scalar(
+            select(Message).where(Message.bulk_job_id == job_id, Message.to_number == to)
+        )
+        if message is None or message.status != "pending":
+            return None
+        status = str(result.get("status") or "")
+        outcome = dict(result)
+        if status == "duplicate":
+            return None
+        if status == "sent" or (result.get("success") and result.get("message_sid")):
+            # Accepted by Twilio: its first status is `queued`; callbacks take it on.
+            outcome.update(success=True, status="queued")
+        elif status == "cancelled":
+            message.status = "canceled"
+            message.error = "not sent: the bulk job was cancelled"
+            return message
+        else:
+            outcome["success"] = False
+        self._record_result(session, message, outcome, commit=False)
+        return message
 
     def _finish_job(self, job_id: str, *, status: str, error: str | None) -> None:
         with self.session_factory() as session:

@@ -139,6 +139,7 @@ def running_service(tmp_path: Path, **overrides: Any) -> Iterator[Service]:
         "ADMIN_PASSWORD": ADMIN_PASSWORD,
         "SERVER_HOST": "127.0.0.1",
         "SERVER_PORT": port,
+        "MOCK_EMULATOR_MPS": 1000.0,
     }
     values.update(overrides)
     with pytest.MonkeyPatch.context() as mp:

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
         MAX_BULK_RECIPIENTS: the most recipients one bulk request may carry.
         ACCESS_TOKEN_EXPIRE_MINUTES: lifetime of login tokens.
         DEFAULT_REGION: region for numbers written without ``+`` (e.g. ``"US"``).
+        MOCK_EMULATOR_MPS: in mock mode, the emulator's rate per sender in segments per
+            second (default: Twilio's, 1/s for a long code, so messages queue as they would).
         SERVER_HOST: the address the service listens on (set by ``twiliocore serve``).
         SERVER_PORT: the port it listens on.
     """
@@ -77,6 +79,7 @@ class Settings(BaseSettings):
     MAX_BULK_RECIPIENTS: Annotated[int, Field(ge=1)] = 10_000
     ACCESS_TOKEN_EXPIRE_MINUTES: Annotated[int, Field(ge=1)] = 8 * 60
     DEFAULT_REGION: str = "US"
+    MOCK_EMULATOR_MPS: Annotated[float, Field(gt=0)] | None = None
     SERVER_HOST: str = "127.0.0.1"
     SERVER_PORT: int = 8000
 

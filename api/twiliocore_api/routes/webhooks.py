@@ -87,10 +87,17 @@ def status_callback(form: VerifiedForm, request: Request, session: SessionDep) -
     token = request.headers.get("i-twilio-idempotency-token")
     if token and not crud.claim_webhook_token(session, token=token, kind="status"):
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    crud.record_status_event(
+    message = crud.record_status_event(
         session, message_sid=sid, status=new_status, error_code=_int(_text(form, "ErrorCode"))
     )
     session.commit()
+    if message is None:
+        # The send's answer may be committing the SID right now: look again in a fresh
+        # transaction (the sender does the mirror check), so the event is never lost.
+        message = crud.get_message_by_sid(session, message_sid=sid)
+        if message is not None:
+            crud.apply_pending_events(session, message=message)
+            session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

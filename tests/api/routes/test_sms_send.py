@@ -35,6 +35,7 @@ def test_send_sms_is_delivered_through_status_callbacks(service, wait_for):
                 w["url"].endswith("/webhook/twilio/status")
                 and dict(w["params"]).get("MessageSid") == sid
                 and dict(w["params"]).get("MessageStatus") == "delivered"
+                and w["attempts"]
                 and w["attempts"][-1].get("status") == 204
                 for w in service.emulator.webhooks()
             ),
