@@ -1,0 +1,99 @@
+"""notify_user: by preferences (SMS, WhatsApp) plus in-app; GET /api/notifications."""
+
+from __future__ import annotations
+
+import pytest
+from twiliocore_api.messaging import MessengerUnavailable, notify_user
+
+
+def _user_id(service, token):
+    with service.client(token) as client:
+        return client.get("/api/users/me").json()["id"]
+
+
+def test_notify_over_http_follows_preferences(service, wait_for):
+    token = service.new_user("notify-http@example.com", phone_number="+14155550301")
+    with service.client(token) as client:
+        client.put("/api/sms/preferences", json={"whatsapp_enabled": True})
+    user_id = _user_id(service, token)
+    with service.admin() as admin:
+        answer = admin.post(
+            "/api/notifications", json={"user_id": user_id, "message": "Build 42 failed"}
+        )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    channels = {c["channel"]: c for c in body["channels"]}
+    assert set(channels) == {"sms", "whatsapp", "in_app"}
+    assert channels["sms"]["success"] is True
+    assert channels["sms"]["message_sid"].startswith("SM")
+    assert channels["whatsapp"]["success"] is True
+    emulated = {m["to"] for m in service.emulator.messages() if m["body"] == "Build 42 failed"}
+    assert emulated == {"+14155550301", "whatsapp:+14155550301"}
+    with service.client(token) as client:
+        listed = client.get("/api/notifications").json()
+        history = client.get("/api/sms/messages").json()
+    assert listed["count"] == 1
+    assert listed["data"][0]["message"] == "Build 42 failed"
+    assert {m["type"] for m in history["data"]} == {"sms", "whatsapp"}
+
+
+def test_notify_user_from_workflow_code(service):
+    token = service.new_user("notify-code@example.com", phone_number="+14155550302")
+    user_id = _user_id(service, token)
+    result = notify_user(user_id, "Your report is ready")
+    assert [c["channel"] for c in result["channels"]] == ["sms", "in_app"]
+    assert result["channels"][0]["success"] is True
+    with service.client(token) as client:
+        assert (
+            client.get("/api/notifications").json()["data"][0]["message"] == "Your report is ready"
+        )
+
+
+def test_notify_without_a_phone_number_is_in_app_only(service):
+    token = service.new_user("notify-nophone@example.com")
+    result = notify_user(_user_id(service, token), "hello")
+    assert result["channels"][0] == {
+        "channel": "sms",
+        "success": False,
+        "error": "no phone_number set",
+    }
+    assert result["channels"][-1] == {"channel": "in_app", "success": True}
+
+
+def test_notify_skips_disabled_channels(service):
+    token = service.new_user("notify-off@example.com", phone_number="+14155550303")
+    with service.client(token) as client:
+        client.put("/api/sms/preferences", json={"sms_enabled": False})
+    result = notify_user(_user_id(service, token), "quiet")
+    assert result["channels"] == [{"channel": "in_app", "success": True}]
+
+
+def test_notify_validation(service):
+    with service.admin() as admin:
+        missing = admin.post("/api/notifications", json={"user_id": 999999, "message": "x"})
+        assert missing.status_code == 422
+        assert missing.json()["detail"][0]["field"] == "user_id"
+        empty = admin.post("/api/notifications", json={"user_id": 1, "message": ""})
+        assert empty.json()["detail"][0]["field"] == "message"
+    with pytest.raises(LookupError):
+        notify_user(999999, "x")
+
+
+def test_users_see_only_their_notifications(service):
+    a = service.new_user("notify-a@example.com")
+    b = service.new_user("notify-b@example.com")
+    notify_user(_user_id(service, a), "for a")
+    with service.client(b) as client:
+        assert all(n["message"] != "for a" for n in client.get("/api/notifications").json()["data"])
+
+
+def test_notify_user_needs_a_running_service(tmp_path):
+    import twiliocore_api.messaging as messaging
+
+    saved = messaging._active
+    messaging._active = None
+    try:
+        with pytest.raises(MessengerUnavailable):
+            notify_user(1, "x")
+    finally:
+        messaging._active = saved
