@@ -391,6 +391,9 @@ struct BulkJob::Shared {
   std::condition_variable wake;         // coordinator: events or cancel
   std::condition_variable finished_cv;  // waiters: done
   std::vector<Event> events;
+  // Completions wake the coordinator only once this many are queued (it also wakes every
+  // millisecond while requests are in flight): one thread switch per batch, not per message.
+  std::size_t notify_at = 1;
   bool cancel = false;
   bool done = false;
   bool started = false;
@@ -587,6 +590,7 @@ void BulkJob::RunLoop() {
         ev.id = id;
         ev.create = std::move(outcome);
         shared->events.push_back(std::move(ev));
+        if (shared->events.size() < shared->notify_at) return;
       }
       shared->wake.notify_one();
     });
@@ -606,6 +610,7 @@ void BulkJob::RunLoop() {
         ev.is_list = true;
         ev.list = std::move(outcome);
         shared->events.push_back(std::move(ev));
+        if (shared->events.size() < shared->notify_at) return;
       }
       shared->wake.notify_one();
     });
@@ -966,10 +971,19 @@ void BulkJob::RunLoop() {
     if (finished) break;
 
     std::unique_lock lock(shared->mu);
-    if (!shared->events.empty() || (shared->cancel && !cancelling)) continue;
-    // Sleep until a completion, a cancel, the pacer or a scheduled retry/lookup is due.
+    if (shared->cancel && !cancelling) continue;
+    // Sleep until enough completions, a cancel, the pacer or a scheduled retry/lookup is due.
+    // With requests in flight, wake for a batch of an eighth of the window, or after 1 ms.
+    const std::size_t batch_size =
+        std::max<std::size_t>(1, static_cast<std::size_t>(window.limit()) / 8);
+    shared->notify_at =
+        std::min<std::size_t>(batch_size, static_cast<std::size_t>(std::max<std::int64_t>(1, in_flight)));
+    if (shared->events.size() >= shared->notify_at) continue;
+    if (in_flight > static_cast<std::int64_t>(shared->notify_at)) {
+      wake_at = std::min(wake_at, Clock::now() + milliseconds(1));
+    }
     shared->wake.wait_until(lock, wake_at, [&] {
-      return !shared->events.empty() || (shared->cancel && !cancelling);
+      return shared->events.size() >= shared->notify_at || (shared->cancel && !cancelling);
     });
   }
 }

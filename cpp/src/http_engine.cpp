@@ -23,7 +23,6 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <deque>
 #include <stdexcept>
 #include <thread>
@@ -103,7 +102,7 @@ struct Transfer {
   SlistHandle header_list;
   Response response;
   bool in_final_headers = true;
-  std::size_t body_sent = 0;  ///< bytes of a POST body handed to curl by OnReadBody
+  int attempts = 0;  ///< times curl started sending this request (see OnPreRequest)
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -141,9 +140,12 @@ class EngineImpl {
       if (!stopping_) {
         const RequestId id = ++next_id_;
         transfer->id = id;
+        // The loop takes the whole queue at once, so a non-empty queue already has a wakeup
+        // pending: one wakeup per batch of submissions, not per request.
+        const bool wake = queue_.empty();
         queue_.push_back(std::move(transfer));
         ++submitted_;
-        curl_multi_wakeup(multi_.get());
+        if (wake) curl_multi_wakeup(multi_.get());
         return id;
       }
     }
@@ -308,18 +310,18 @@ class EngineImpl {
     return size * count;
   }
 
-  // POST bodies are handed over through a read callback with no seek callback, so curl
-  // cannot rewind them: when a reused connection dies after the request went out and before
-  // any answer byte, libcurl would otherwise resend the request on a fresh connection
-  // (lib/transfer.c Curl_retry_request) -- for a Twilio create, a possible second message.
-  // It fails with CURLE_SEND_FAIL_REWIND instead, reported as an ambiguous outcome.
-  static std::size_t OnReadBody(char* buffer, std::size_t size, std::size_t count, void* user) {
+  // libcurl resends a request on a fresh connection when a reused one dies after the request
+  // went out and before any answer byte (lib/transfer.c Curl_retry_request) -- for a Twilio
+  // create, possibly a second message. The pre-request callback runs once per attempt: a
+  // second call means such a resend, and a POST is stopped there. The transfer then fails
+  // with CURLE_ABORTED_BY_CALLBACK, reported as an ambiguous outcome the caller reconciles.
+  static int OnPreRequest(void* user, char* /*conn_primary_ip*/, char* /*conn_local_ip*/,
+                          int /*conn_primary_port*/, int /*conn_local_port*/) {
     auto* transfer = static_cast<Transfer*>(user);
-    const std::string& body = transfer->request.body;
-    const std::size_t n = std::min(size * count, body.size() - transfer->body_sent);
-    std::memcpy(buffer, body.data() + transfer->body_sent, n);
-    transfer->body_sent += n;
-    return n;
+    if (++transfer->attempts > 1 && transfer->request.method == "POST") {
+      return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
   }
 
   static std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user) {
@@ -361,6 +363,8 @@ class EngineImpl {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &EngineImpl::OnHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, &EngineImpl::OnPreRequest);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
     const auto connect = r.connect_timeout.value_or(options_.connect_timeout);
     const auto total = r.total_timeout.value_or(options_.total_timeout);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
@@ -390,12 +394,7 @@ class EngineImpl {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
       if (r.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-      if (r.method == "POST") {
-        curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, &EngineImpl::OnReadBody);
-        curl_easy_setopt(h, CURLOPT_READDATA, &t);
-      } else if (r.method == "PUT" || r.method == "PATCH" || !r.body.empty()) {
+      if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH" || !r.body.empty()) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.c_str());
       }
@@ -494,8 +493,9 @@ class EngineImpl {
       case CURLE_GOT_NOTHING:
         what = "server closed the connection without answering";
         break;
-      case CURLE_SEND_FAIL_REWIND:  // see OnReadBody: the request went out, no answer came
-        what = "connection lost after the request was sent (not resent)";
+      case CURLE_ABORTED_BY_CALLBACK:  // see OnPreRequest: sent, no answer, not resent
+        what = t.attempts > 1 ? "connection lost after the request was sent (not resent)"
+                              : "aborted";
         break;
       case CURLE_RECV_ERROR:
         what = "receive failed";
