@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 
-SPEC_DIR = Path(__file__).resolve().parents[4] / "shared" / "twilio-openapi"
+SPEC_DIR = Path(__file__).resolve().parents[2] / "data" / "twilio-openapi"
 API_V2010 = SPEC_DIR / "twilio_api_v2010.json"
 
 
