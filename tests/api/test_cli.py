@@ -1,0 +1,85 @@
+"""``twiliocore serve`` (what ``make run`` runs) and the docs/service.md walkthrough."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_help():
+    out = subprocess.run(
+        [sys.executable, "-m", "twiliocore", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert "--host" in out and "--port" in out
+
+
+def test_serve_runs_in_mock_mode_and_sends(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "ADMIN_"))}
+    env.pop("DATABASE_URL", None)
+    env.pop("SECRET_KEY", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twiliocore", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("service ready" in line for line in list(output)):
+            assert process.poll() is None, "".join(output)
+            assert time.monotonic() < deadline, "".join(output)
+            time.sleep(0.05)
+        text = "".join(output)
+        assert "MOCK MODE" in text
+        password = re.search(r"generated password (\S+)", text).group(1)
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, trust_env=False, timeout=30) as client:
+            assert client.get("/api/health").json()["mode"] == "mock"
+            token = client.post(
+                "/api/auth/login", json={"email": "admin@example.com", "password": password}
+            ).json()["access_token"]
+            sent = client.post(
+                "/api/sms/send",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"to_number": "+14155552671", "message": "Hello from twiliocore"},
+            )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["message_sid"].startswith("SM")
+        assert (tmp_path / "data" / "twiliocore.db").exists()
+        assert (tmp_path / "data" / "secret_key").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+            reader.join(10)
+            process.stdout.close()
+    assert process.returncode == 0, "".join(output)
