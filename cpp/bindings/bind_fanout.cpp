@@ -254,9 +254,10 @@ class PyBulkJob {
         throw py::error_already_set();
       }
       if (deadline && std::chrono::steady_clock::now() >= *deadline) {
-        throw py::reinterpret_borrow<py::object>(PyExc_TimeoutError)(
-            "bulk job still running after the timeout (it keeps running; call cancel() to stop "
-            "it)");
+        PyErr_SetString(PyExc_TimeoutError,
+                        "bulk job still running after the timeout (it keeps running; call "
+                        "cancel() to stop it)");
+        throw py::error_already_set();
       }
     }
     {

@@ -131,6 +131,7 @@ class ClientTransport final : public BulkTransport {
       client_->ListMessagesPageAsync(q, [done](ApiResult&& result) {
         ListOutcome out;
         out.error = std::move(result.error);
+        out.retry_after = result.retry_after;
         if (!out.error) {
           auto it = result.json.find("messages");
           if (it != result.json.end() && it->is_array()) {
@@ -375,6 +376,7 @@ struct BulkJob::Item {
   std::uint64_t sequence = 0;
   bool lookup = false;          // next step is a reconciliation lookup, not a create
   std::size_t lookups = 0;      // lookups done
+  int lookup_throttles = 0;     // failed lookups asked again (not counted in `lookups`)
   std::int64_t first_sent_unix = 0;
   Error last_error;
 };
@@ -715,6 +717,18 @@ void BulkJob::RunLoop() {
     auto it = items.find(id);
     if (it == items.end()) return;
     Item& item = it->second;
+    // A lookup that failed (throttled, 5xx, transport) decided nothing: ask again after the
+    // backoff, without spending one of the reconciliation attempts. A list is safe to repeat.
+    if (outcome.error && !cancelling && item.lookup_throttles < options_.max_attempts) {
+      ++item.lookup_throttles;
+      milliseconds delay = BackoffDelay(item.lookup_throttles, options_.backoff_base,
+                                        options_.backoff_cap, uniform(rng));
+      if (outcome.error.http_status == 429 && outcome.retry_after.count() >= 0) {
+        delay = outcome.retry_after;
+      }
+      schedule(id, Clock::now() + delay);
+      return;
+    }
     ++item.lookups;
     const bool more = item.lookups < options_.reconcile_delays.size();
     if (outcome.error) {

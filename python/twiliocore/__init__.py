@@ -24,6 +24,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "in a source checkout, run `make build`."
     ) from exc
 
+from twiliocore.bulk import BulkJob
 from twiliocore.client import Client
 from twiliocore.errors import (
     Cancelled,
@@ -46,6 +47,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "AsyncSMSService",
+    "BulkJob",
     "Cancelled",
     "Client",
     "ConfigurationError",

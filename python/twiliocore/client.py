@@ -21,10 +21,11 @@ import datetime as _dt
 import email.utils
 import json
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 from twiliocore import _core
+from twiliocore.bulk import BulkJob, BulkResult, Recipients, start_bulk_job
 from twiliocore.errors import ConfigurationError
 
 __all__ = ["AccountInstance", "Client", "MessageInstance"]
@@ -644,24 +645,78 @@ class Client:
         """The 2010-04-01 API: ``accounts``, ``account``, ``messages``."""
         return Api(self)
 
-    def bulk_send(self, recipients: Any, body: str | None = None, **kwargs: Any) -> Any:
-        """Send one message to many recipients on this client's engine (bulk fan-out).
+    def bulk_send(
+        self,
+        recipients: Recipients,
+        body: str | None = None,
+        *,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        media_url: str | list[str] | None = None,
+        status_callback: str | None = None,
+        window: int = 64,
+        mps: float | None = None,
+        retry_policy: str = "reconcile",
+        on_result: Callable[[BulkResult], object] | None = None,
+        on_progress: Callable[[dict[str, Any]], object] | None = None,
+        region: str = "US",
+        whatsapp: bool = False,
+        keep_results: bool = True,
+    ) -> BulkJob:
+        """Send one message to many recipients (bulk fan-out in the C++ core); returns at once.
 
-        A thin entry point to :func:`twiliocore.bulk.start_bulk_job`, which documents the
-        keyword arguments (``from_``, ``messaging_service_sid``, ``media_url``, ``window``,
-        ``mps``, ``retry_policy``, ``on_result``, ``on_progress``, ...).
+        Numbers are normalised to E.164 and deduplicated; invalid ones are reported and never
+        sent. At most ``window`` requests are in flight. Sends are paced per sender in message
+        segments per second so the sender's queue at Twilio never passes its 10-hour cap (or
+        at ``mps`` from the start). Retries never send twice: 429s and failures before the
+        request left are retried; ambiguous outcomes are reconciled (see docs/bulk.md).
 
         Args:
-            recipients: any iterable of numbers (consumed lazily).
-            body: the text.
-            **kwargs: passed to :func:`~twiliocore.bulk.start_bulk_job`.
+            recipients: any iterable of numbers, or of ``(number, body)`` pairs for
+                per-recipient bodies; consumed lazily (a generator streams in bounded memory).
+            body: the text for recipients without their own.
+            from_: sender (E.164, short code or alphanumeric ID).
+            messaging_service_sid: ``MG...``: Twilio picks the sender from the service.
+            media_url: one URL or a list (at most 10).
+            status_callback: URL for Twilio's status callbacks.
+            window: most requests in flight (1..10000).
+            mps: message segments per second to pace to from the start; ``None``: the
+                sender's default rate (1 long code, 3 toll-free, 100 short code), applied
+                once the estimated queue at Twilio nears its cap.
+            retry_policy: ``"reconcile"`` (default), ``"retry"`` (may send twice) or
+                ``"fail"`` (ambiguous outcomes reported as ``unknown``).
+            on_result: called once per recipient with its result dict, in completion order
+                (on a background thread; exceptions are reported as unraisable).
+            on_progress: called at most every 0.25 s with the counters, and once at the end.
+            region: default region for numbers written without ``+``.
+            whatsapp: send over WhatsApp (``whatsapp:`` added to recipients and sender).
+            keep_results: keep per-recipient results for :attr:`BulkJob.results` (turn off
+                for very large jobs and use ``on_result``).
 
         Returns:
-            The running :class:`twiliocore.bulk.BulkJob`.
-        """
-        from twiliocore.bulk import start_bulk_job
+            The running :class:`~twiliocore.bulk.BulkJob`; ``wait()`` for the summary.
 
-        return start_bulk_job(self._core, recipients, body, **kwargs)
+        Raises:
+            ValueError: an unusable argument (the message names it).
+            TypeError: ``recipients`` is not iterable or a callback is not callable.
+        """
+        return start_bulk_job(
+            self._core,
+            recipients,
+            body,
+            from_=from_,
+            messaging_service_sid=messaging_service_sid,
+            media_url=media_url,
+            status_callback=status_callback,
+            window=window,
+            mps=mps,
+            retry_policy=retry_policy,
+            on_result=on_result,
+            on_progress=on_progress,
+            region=region,
+            whatsapp=whatsapp,
+            keep_results=keep_results,
+        )
 
     def close(self) -> None:
         """Stop the client's own engine (a shared engine is left running). Idempotent."""

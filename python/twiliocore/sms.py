@@ -22,9 +22,12 @@ results; ``AsyncSMSService``'s methods are coroutines. Both sit on one C++ engin
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from twiliocore.bulk import BulkJob, BulkResult
 from twiliocore.client import Client, MessageInstance
 from twiliocore.errors import (
     ConfigurationError,
@@ -201,6 +204,40 @@ class _SMSServiceBase:
             result["error_code"] = exc.code
         return result
 
+    def _start_bulk(
+        self,
+        phone_numbers: Iterable[str],
+        message: str,
+        *,
+        from_number: str | None,
+        media_url: str | list[str] | None,
+        whatsapp: bool,
+        on_result: Callable[[BulkResult], object] | None,
+        on_progress: Callable[[dict[str, Any]], object] | None,
+        window: int,
+        mps: float | None,
+        status_callback: str | None,
+        retry_policy: str,
+    ) -> BulkJob:
+        return self.client.bulk_send(
+            phone_numbers,
+            message,
+            from_=self._sender(from_number, whatsapp),
+            media_url=media_url,
+            status_callback=status_callback,
+            window=window,
+            mps=mps,
+            retry_policy=retry_policy,
+            on_result=on_result,
+            on_progress=on_progress,
+            region=self.region,
+            whatsapp=whatsapp,
+        )
+
+    @staticmethod
+    def _bulk_summary(job: BulkJob, summary: dict[str, Any]) -> dict[str, Any]:
+        return {**summary, "results": job.results}
+
     def close(self) -> None:
         """Stop the service's own client engine (idempotent)."""
         if self._owns_client:
@@ -310,6 +347,96 @@ class SMSService(_SMSServiceBase):
         except _SEND_FAILURES as exc:
             return self._status_failure(message_sid, exc)
 
+    def send_bulk_sms(
+        self,
+        phone_numbers: Iterable[str],
+        message: str,
+        *,
+        from_number: str | None = None,
+        on_result: Callable[[BulkResult], object] | None = None,
+        on_progress: Callable[[dict[str, Any]], object] | None = None,
+        window: int = 64,
+        mps: float | None = None,
+        status_callback: str | None = None,
+        retry_policy: str = "reconcile",
+    ) -> dict[str, Any]:
+        """Send one SMS to many numbers (bulk fan-out; see :meth:`Client.bulk_send`).
+
+        Blocks until every recipient has a result (Ctrl-C cancels the job).
+
+        Args:
+            phone_numbers: any iterable of numbers (streamed; duplicates and invalid numbers
+                are reported, never sent).
+            message: the text.
+            from_number: sender; default the configured phone number.
+            on_result: called once per recipient with its result as it completes.
+            on_progress: called with the counters at most every 0.25 s.
+            window: most requests in flight.
+            mps: segments per second to pace to; default the sender's rate near its cap.
+            status_callback: URL for Twilio's status callbacks.
+            retry_policy: ``"reconcile"``, ``"retry"`` or ``"fail"``.
+
+        Returns:
+            ``total``, ``sent``, ``failed``, ``invalid``, ``duplicates``, ``unknown``,
+            ``cancelled``, ``retries``, ``duration_seconds``, ``rate`` and ``results``
+            (``to``, ``status``, ``message_sid``, ``error_code``, ``error`` per recipient).
+
+        Raises:
+            ConfigurationError: no sender configured.
+            ValueError: an unusable argument.
+        """
+        job = self._start_bulk(
+            phone_numbers,
+            message,
+            from_number=from_number,
+            media_url=None,
+            whatsapp=False,
+            on_result=on_result,
+            on_progress=on_progress,
+            window=window,
+            mps=mps,
+            status_callback=status_callback,
+            retry_policy=retry_policy,
+        )
+        return self._bulk_summary(job, dict(job.wait()))
+
+    def send_bulk_whatsapp(
+        self,
+        phone_numbers: Iterable[str],
+        message: str,
+        media_url: str | list[str] | None = None,
+        *,
+        on_result: Callable[[BulkResult], object] | None = None,
+        on_progress: Callable[[dict[str, Any]], object] | None = None,
+        window: int = 64,
+        mps: float | None = None,
+        status_callback: str | None = None,
+        retry_policy: str = "reconcile",
+    ) -> dict[str, Any]:
+        """Send one WhatsApp message to many numbers from the configured WhatsApp sender.
+
+        Arguments and result as :meth:`send_bulk_sms` (plus ``media_url``); recipients may
+        be given with or without ``whatsapp:``.
+
+        Raises:
+            ConfigurationError: no WhatsApp sender configured.
+            ValueError: an unusable argument.
+        """
+        job = self._start_bulk(
+            phone_numbers,
+            message,
+            from_number=None,
+            media_url=media_url,
+            whatsapp=True,
+            on_result=on_result,
+            on_progress=on_progress,
+            window=window,
+            mps=mps,
+            status_callback=status_callback,
+            retry_policy=retry_policy,
+        )
+        return self._bulk_summary(job, dict(job.wait()))
+
     def __enter__(self) -> SMSService:
         return self
 
@@ -364,6 +491,80 @@ class AsyncSMSService(_SMSServiceBase):
             return self._status(await self.client.messages(message_sid).fetch_async())
         except _SEND_FAILURES as exc:
             return self._status_failure(message_sid, exc)
+
+    @staticmethod
+    async def _await_bulk(job: BulkJob) -> dict[str, Any]:
+        # The job runs on its own C++ thread; the task polls it, so no thread waits for it and
+        # cancelling the task cancels the job.
+        try:
+            while not job.done:
+                await asyncio.sleep(0.02)
+        except asyncio.CancelledError:
+            job.cancel()
+            raise
+        return _SMSServiceBase._bulk_summary(job, dict(job.wait()))
+
+    async def send_bulk_sms(
+        self,
+        phone_numbers: Iterable[str],
+        message: str,
+        *,
+        from_number: str | None = None,
+        on_result: Callable[[BulkResult], object] | None = None,
+        on_progress: Callable[[dict[str, Any]], object] | None = None,
+        window: int = 64,
+        mps: float | None = None,
+        status_callback: str | None = None,
+        retry_policy: str = "reconcile",
+    ) -> dict[str, Any]:
+        """Awaitable :meth:`SMSService.send_bulk_sms`; cancelling it cancels the job.
+
+        ``phone_numbers`` is read on the job's thread: pass a list (or a thread-safe
+        iterable), not an async generator. Callbacks run on that thread too.
+        """
+        job = self._start_bulk(
+            phone_numbers,
+            message,
+            from_number=from_number,
+            media_url=None,
+            whatsapp=False,
+            on_result=on_result,
+            on_progress=on_progress,
+            window=window,
+            mps=mps,
+            status_callback=status_callback,
+            retry_policy=retry_policy,
+        )
+        return await self._await_bulk(job)
+
+    async def send_bulk_whatsapp(
+        self,
+        phone_numbers: Iterable[str],
+        message: str,
+        media_url: str | list[str] | None = None,
+        *,
+        on_result: Callable[[BulkResult], object] | None = None,
+        on_progress: Callable[[dict[str, Any]], object] | None = None,
+        window: int = 64,
+        mps: float | None = None,
+        status_callback: str | None = None,
+        retry_policy: str = "reconcile",
+    ) -> dict[str, Any]:
+        """Awaitable :meth:`SMSService.send_bulk_whatsapp`; cancelling it cancels the job."""
+        job = self._start_bulk(
+            phone_numbers,
+            message,
+            from_number=None,
+            media_url=media_url,
+            whatsapp=True,
+            on_result=on_result,
+            on_progress=on_progress,
+            window=window,
+            mps=mps,
+            status_callback=status_callback,
+            retry_policy=retry_policy,
+        )
+        return await self._await_bulk(job)
 
     async def __aenter__(self) -> AsyncSMSService:
         return self

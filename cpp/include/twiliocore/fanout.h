@@ -76,6 +76,8 @@ struct ListedMessage {
 struct ListOutcome {
   Error error;  ///< empty on success
   std::vector<ListedMessage> messages;
+  /// `Retry-After` of a 429 answer; negative when the header was absent.
+  std::chrono::milliseconds retry_after{-1};
 };
 
 /// Filters of a reconciliation lookup (GET Messages.json?To=&From=&PageSize=).
