@@ -19,6 +19,7 @@ from bench._common import (
     Meter,
     recipient,
     report,
+    vm_hwm_kb,
 )
 
 
@@ -53,6 +54,7 @@ def main() -> None:
     client.bulk_send(
         (recipient(i) for i in range(c)), BODY, from_=FROM_NUMBER, window=c, mps=UNPACED
     ).wait()
+    rss_before = vm_hwm_kb()  # the interpreter, the libraries and the warm engine
     with Meter() as m:
         job = client.bulk_send(
             (recipient(i) for i in range(n)),
@@ -63,7 +65,14 @@ def main() -> None:
             keep_results=False,
         )
         summary = job.wait()
-    report(m, n, summary["sent"], failed=summary["failed"], retries=summary["retries"])
+    report(
+        m,
+        n,
+        summary["sent"],
+        failed=summary["failed"],
+        retries=summary["retries"],
+        rss_before_kb=rss_before,
+    )
 
 
 if __name__ == "__main__":
