@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -10,8 +11,17 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "service.md"
+
+
+def _walkthrough() -> str:
+    text = DOCS.read_text(encoding="utf-8")
+    block = text.split("<!-- walkthrough:start -->")[1].split("<!-- walkthrough:end -->")[0]
+    return block.strip().removeprefix("```sh").removesuffix("```")
 
 
 def _free_port() -> int:
@@ -70,6 +80,21 @@ def test_serve_runs_in_mock_mode_and_sends(tmp_path):
             )
         assert sent.status_code == 201, sent.text
         assert sent.json()["message_sid"].startswith("SM")
+        # The curl walkthrough of docs/service.md, exactly as written (but on this port).
+        walkthrough = _walkthrough().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        run = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", walkthrough],
+            env={**env, "PASSWORD": password},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        sent_line, history_line = [line for line in run.stdout.splitlines() if line.strip()]
+        assert json.loads(sent_line)["success"] is True
+        history = json.loads(history_line)["data"][0]
+        assert history["body"] == "Hello from twiliocore"
+        assert history["status"] == "delivered"
         assert (tmp_path / "data" / "twiliocore.db").exists()
         assert (tmp_path / "data" / "secret_key").exists()
     finally:
