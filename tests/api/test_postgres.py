@@ -1,0 +1,86 @@
+"""The service on PostgreSQL: migrations, sends, callbacks, webhooks, bulk, history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from twiliocore import RequestValidator
+from twiliocore_api.core.db import make_engine, run_migrations
+from twiliocore_api.models import Base
+
+
+def test_migrations_match_models_on_postgres(postgres_url):
+    engine = make_engine(postgres_url)
+    run_migrations(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_service_runs_on_postgres(postgres_url, start_service, wait_for):
+    svc = start_service(DATABASE_URL=postgres_url)
+    with svc.admin() as client:
+        health = client.get("/api/health").json()
+        assert health["database_reachable"] is True
+        sent = client.post(
+            "/api/sms/send", json={"to_number": "+14155552671", "message": "on postgres"}
+        )
+        assert sent.status_code == 201, sent.text
+        sid = sent.json()["message_sid"]
+        wait_for(
+            lambda: client.get(f"/api/sms/message-status/{sid}").json()["status"] == "delivered",
+            what="delivery",
+        )
+        # Idempotency: the same token twice, the second with another status.
+        params = {"MessageSid": sid, "MessageStatus": "read"}
+        url = svc.url + "/webhook/twilio/status"
+        signature = RequestValidator(svc.emulator.auth_token).compute_signature(url, params)
+        headers = {"X-Twilio-Signature": signature, "I-Twilio-Idempotency-Token": "pg-1"}
+        assert (
+            client.post("/webhook/twilio/status", data=params, headers=headers).status_code == 204
+        )
+        assert (
+            client.post("/webhook/twilio/status", data=params, headers=headers).status_code == 204
+        )
+        assert client.get(f"/api/sms/message-status/{sid}").json()["status"] == "read"
+        # Inbound STOP, then a refused send.
+        httpx.post(
+            f"{svc.emulator.url}/_emulator/inbound",
+            data={"From": "+14155550401", "To": "+15005550006", "Body": "STOP"},
+            trust_env=False,
+            timeout=30,
+        ).raise_for_status()
+        refused = client.post("/api/sms/send", json={"to_number": "+14155550401", "message": "x"})
+        assert refused.status_code == 409
+        job = client.post(
+            "/api/sms/send-bulk",
+            json={
+                "phone_numbers": ["+14155550402", "+14155550403", "+14155550402"],
+                "message": "b",
+            },
+        ).json()
+        assert (job["accepted"], job["duplicates"]) == (2, 1)
+        done = wait_for(
+            lambda: (
+                (j := client.get(f"/api/sms/bulk/{job['job_id']}").json())["status"] == "completed"
+                and j
+            ),
+            what="the bulk job",
+        )
+        assert all(r["message_sid"] for r in done["results"])
+        since = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+        history = client.get("/api/sms/messages", params={"date_from": since, "type": "sms"}).json()
+        assert history["count"] >= 4
+        settings = client.post(
+            "/api/sms/settings",
+            json={"account_sid": svc.emulator.account_sid, "auth_token": svc.emulator.auth_token},
+        )
+        assert settings.status_code == 200
+        assert (
+            client.post("/api/notifications", json={"user_id": 1, "message": "n"}).status_code
+            == 201
+        )
