@@ -202,15 +202,24 @@ def start() -> FakeTwilio:
     )
 
 
+_queries = 0
+
+
 def messages_path() -> str:
     return f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 
 
 def accepted_connections(server: FakeTwilio) -> int:
-    """nginx's count of accepted connections so far, not counting this query's own."""
+    """nginx's count of accepted connections so far, not counting the queries of this function.
+
+    Each query opens one connection of its own (counted by nginx before it answers), so the
+    n-th query subtracts n.
+    """
+    global _queries
+    _queries += 1
     import urllib.request
 
     with urllib.request.urlopen(server.http_url + "/_status", timeout=5) as resp:
         text = resp.read().decode()
     # "Active connections: N \nserver accepts handled requests\n A H R \n..."
-    return int(text.splitlines()[2].split()[0]) - 1
+    return int(text.splitlines()[2].split()[0]) - _queries

@@ -91,6 +91,34 @@ std::string JsonString(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// The string value of a top-level `"key": "value"` in a compact JSON object, or nullopt. Used
+// on the hot path instead of a full parse: a created Message's `sid` and `status` are plain
+// ASCII. A key inside a string value would be escaped (`\"sid\"`), so it cannot match.
+std::optional<std::string> ScanJsonString(std::string_view json, std::string_view key) {
+  std::string needle;
+  needle.reserve(key.size() + 2);
+  needle.append(1, '"').append(key).append(1, '"');
+  std::size_t pos = json.find(needle);
+  if (pos == std::string_view::npos) return std::nullopt;
+  pos += needle.size();
+  auto skip_ws = [&] {
+    while (pos < json.size() && (json[pos] == ' ' || json[pos] == '\n' || json[pos] == '\t' ||
+                                 json[pos] == '\r')) {
+      ++pos;
+    }
+  };
+  skip_ws();
+  if (pos >= json.size() || json[pos] != ':') return std::nullopt;
+  ++pos;
+  skip_ws();
+  if (pos >= json.size() || json[pos] != '"') return std::nullopt;
+  const std::size_t end = json.find('"', pos + 1);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string_view value = json.substr(pos + 1, end - pos - 1);
+  if (value.find('\\') != std::string_view::npos) return std::nullopt;  // escaped: parse fully
+  return std::string(value);
+}
+
 class ClientTransport final : public BulkTransport {
  public:
   explicit ClientTransport(std::shared_ptr<const TwilioClient> client) : client_(std::move(client)) {}
@@ -104,8 +132,21 @@ class ClientTransport final : public BulkTransport {
     create.media_urls = message.media_urls;
     create.status_callback = message.status_callback;
     try {
-      client_->CreateMessageAsync(create, [done](ApiResult&& result) {
+      http::Request request = client_->CreateMessageRequest(create);
+      client_->engine()->Submit(std::move(request), [done](http::Response&& response) {
         CreateOutcome out;
+        if (!response.error && response.status >= 200 && response.status < 300) {
+          // Fast path: only `sid` and `status` are needed from the ~850-byte Message.
+          auto sid = ScanJsonString(response.body, "sid");
+          auto status = ScanJsonString(response.body, "status");
+          if (sid && status) {
+            out.sid = std::move(*sid);
+            out.status = std::move(*status);
+            done(std::move(out));
+            return;
+          }
+        }
+        ApiResult result = TwilioClient::Interpret(std::move(response));
         out.error = std::move(result.error);
         out.retry_after = result.retry_after;
         if (!out.error) {
