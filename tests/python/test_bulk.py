@@ -200,6 +200,20 @@ def test_cancel_from_another_thread_stops_a_streaming_job(fresh_emulator: Any) -
     assert summary["sent"] + summary["cancelled"] == summary["total"]
 
 
+def test_ctrl_c_in_wait_cancels_the_job(fresh_emulator: Any) -> None:
+    import signal
+
+    with client_for(fresh_emulator) as client:
+        job = client.bulk_send(numbers(2000), "Hi", from_=SENDER, mps=100.0)
+        threading.Timer(0.3, signal.raise_signal, args=(signal.SIGINT,)).start()
+        with pytest.raises(KeyboardInterrupt):
+            job.wait(timeout=60)
+        assert job.done
+        summary = job.summary
+    assert summary["cancelled"] > 0
+    assert summary["sent"] == len(created_per_recipient(fresh_emulator))
+
+
 def test_wait_timeout_raises_and_the_job_keeps_running(fresh_emulator: Any) -> None:
     with client_for(fresh_emulator) as client:
         job = client.bulk_send(numbers(20), "Hi", from_=SENDER, mps=20.0)
