@@ -24,7 +24,7 @@ import atexit
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sized
-from typing import Any, TypedDict, Union
+from typing import Any, TypedDict, Union, cast
 
 from twiliocore import _core
 
@@ -167,7 +167,7 @@ class BulkJob:
     @property
     def results(self) -> list[BulkResult]:
         """Per-recipient results so far, in completion order (empty with ``keep_results=False``)."""
-        return self._job.results  # type: ignore[no-any-return]
+        return cast("list[BulkResult]", self._job.results)
 
     def __repr__(self) -> str:
         s = self._job.summary
@@ -258,7 +258,7 @@ def start_bulk_job(
         expected_recipients=expected,
         progress_interval=progress_interval,
         reconcile_delays=list(reconcile_delays),
-        on_result=on_result,
+        on_result=cast("Callable[[dict[str, Any]], object] | None", on_result),
         on_progress=on_progress,
     )
     job = BulkJob(core_job)
