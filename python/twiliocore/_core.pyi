@@ -94,7 +94,7 @@ class BulkJob:
 
     def __init__(
         self,
-        client: object,  # a TwilioClient (bind_client.cpp)
+        client: TwilioClient,
         recipients: Iterable[object],
         *,
         from_: str = "",
