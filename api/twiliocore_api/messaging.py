@@ -50,7 +50,9 @@ _CREDENTIALS_CONTEXT = "sms_settings.auth_token"
 MOCK_PHONE_NUMBER = "+15005550006"
 MOCK_WHATSAPP_NUMBER = "+14155238886"
 
-_active: Messenger | None = None
+# Messengers of the services running in this process, most recently started last.
+_running: list[Messenger] = []
+_running_lock = threading.Lock()
 
 
 class MessengerUnavailable(RuntimeError):
@@ -135,16 +137,16 @@ class Messenger:
 
     def start(self) -> None:
         """Load the configuration (starting the emulator in mock mode) and register globally."""
-        global _active
         self.reload()
         self._mark_interrupted_jobs()
-        _active = self
+        with _running_lock:
+            _running.append(self)
 
     def stop(self, *, timeout: float = 5.0) -> None:
         """Wait briefly for bulk workers, then stop the emulator."""
-        global _active
-        if _active is self:
-            _active = None
+        with _running_lock:
+            if self in _running:
+                _running.remove(self)
         self._stopping.set()
         with self._lock:
             jobs = list(self._jobs.values())
@@ -897,17 +899,29 @@ class Messenger:
             }
 
 
-def notify_user(user_id: int, message: str) -> dict[str, Any]:
+def notify_user(user_id: int, message: str, *, app: Any = None) -> dict[str, Any]:
     """Notify a user through the running service, by their preferences (SMS, WhatsApp, in-app).
 
     For workflow code running inside the service process (route handlers, background
     tasks). From another process, ``POST /api/notifications`` does the same.
 
+    Args:
+        user_id: the user to notify.
+        message: the text (SMS/WhatsApp body and in-app notification).
+        app: the service's app when several run in one process; default the one
+            started last.
+
+    Returns:
+        What :meth:`Messenger.notify_user` returns.
+
     Raises:
         MessengerUnavailable: the service is not running in this process.
         LookupError: no such user.
     """
-    messenger = _active
+    messenger: Messenger | None = getattr(getattr(app, "state", None), "messenger", None)
+    if messenger is None:
+        with _running_lock:
+            messenger = _running[-1] if _running else None
     if messenger is None:
         raise MessengerUnavailable("notify_user needs the running twiliocore service")
     return messenger.notify_user(user_id, message)

@@ -40,7 +40,7 @@ def test_notify_over_http_follows_preferences(service, wait_for):
 def test_notify_user_from_workflow_code(service):
     token = service.new_user("notify-code@example.com", phone_number="+14155550302")
     user_id = _user_id(service, token)
-    result = notify_user(user_id, "Your report is ready")
+    result = notify_user(user_id, "Your report is ready", app=service.app)
     assert [c["channel"] for c in result["channels"]] == ["sms", "in_app"]
     assert result["channels"][0]["success"] is True
     with service.client(token) as client:
@@ -51,7 +51,7 @@ def test_notify_user_from_workflow_code(service):
 
 def test_notify_without_a_phone_number_is_in_app_only(service):
     token = service.new_user("notify-nophone@example.com")
-    result = notify_user(_user_id(service, token), "hello")
+    result = notify_user(_user_id(service, token), "hello", app=service.app)
     assert result["channels"][0] == {
         "channel": "sms",
         "success": False,
@@ -64,7 +64,7 @@ def test_notify_skips_disabled_channels(service):
     token = service.new_user("notify-off@example.com", phone_number="+14155550303")
     with service.client(token) as client:
         client.put("/api/sms/preferences", json={"sms_enabled": False})
-    result = notify_user(_user_id(service, token), "quiet")
+    result = notify_user(_user_id(service, token), "quiet", app=service.app)
     assert result["channels"] == [{"channel": "in_app", "success": True}]
 
 
@@ -76,24 +76,23 @@ def test_notify_validation(service):
         empty = admin.post("/api/notifications", json={"user_id": 1, "message": ""})
         assert empty.json()["detail"][0]["field"] == "message"
     with pytest.raises(LookupError):
-        notify_user(999999, "x")
+        notify_user(999999, "x", app=service.app)
 
 
 def test_users_see_only_their_notifications(service):
     a = service.new_user("notify-a@example.com")
     b = service.new_user("notify-b@example.com")
-    notify_user(_user_id(service, a), "for a")
+    notify_user(_user_id(service, a), "for a", app=service.app)
     with service.client(b) as client:
         assert all(n["message"] != "for a" for n in client.get("/api/notifications").json()["data"])
 
 
-def test_notify_user_needs_a_running_service(tmp_path):
+def test_notify_user_finds_the_running_service(service, monkeypatch):
     import twiliocore_api.messaging as messaging
 
-    saved = messaging._active
-    messaging._active = None
-    try:
-        with pytest.raises(MessengerUnavailable):
-            notify_user(1, "x")
-    finally:
-        messaging._active = saved
+    token = service.new_user("notify-default@example.com")
+    monkeypatch.setattr(messaging, "_running", [service.messenger])
+    assert notify_user(_user_id(service, token), "default app")["channels"][-1]["success"]
+    monkeypatch.setattr(messaging, "_running", [])
+    with pytest.raises(MessengerUnavailable):
+        notify_user(1, "x")
