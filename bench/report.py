@@ -66,6 +66,15 @@ def render(res: dict[str, Any]) -> str:
             if label in t:
                 lines.append(_row(label, t[label], t["curl_multi_c"]))
         r = res["ratios"][name]
+        b = t["twiliocore_bulk"]
+        if "error" not in b and "rss_before_kb" in b:
+            lines += [
+                "",
+                f"twiliocore's RSS before the job (interpreter, libraries, warm engine): "
+                f"{b['rss_before_kb'] / 1024:.1f} MB; growth during the job at "
+                f"{res['concurrency']} in flight: "
+                f"{(b['peak_rss_kb'] - b['rss_before_kb']) / 1024:.1f} MB.",
+            ]
         lines += [
             "",
             f"Ratios in this run: twiliocore / libcurl loop {_fmt_ratio(r['bulk_vs_curl_multi'])}, "
