@@ -10,8 +10,8 @@
 //     .cancel()  .done  .summary  .results  .estimated_seconds  .rate  .segments
 //
 // GIL protocol (guideline 5): the coordinator thread never calls Python while it holds a lock
-// of the job; it takes the GIL only through `ExitSafeGil`, which refuses once the interpreter
-// is finalizing; exceptions raised by user callbacks are reported with discard_as_unraisable;
+// of the job; it takes the GIL only through `ExitSafeGil` (py_bridge.h), which refuses once
+// the atexit hook began; exceptions raised by user callbacks are reported with discard_as_unraisable;
 // every Python object the job holds lives in `PyState` and is released with the GIL held.
 
 #include <pybind11/pybind11.h>
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "py_bridge.h"
 #include "twiliocore/fanout.h"
 #include "twiliocore/twilio_client.h"
 
@@ -41,28 +42,6 @@ bool PythonAlive() {
   return Py_IsInitialized() != 0 && _Py_IsFinalizing() == 0;
 #endif
 }
-
-// Acquires the GIL unless the interpreter is shutting down (then `ok()` is false and nothing
-// may touch Python).
-class ExitSafeGil {
- public:
-  ExitSafeGil() {
-    if (PythonAlive()) {
-      state_ = PyGILState_Ensure();
-      held_ = true;
-    }
-  }
-  ~ExitSafeGil() {
-    if (held_) PyGILState_Release(state_);
-  }
-  ExitSafeGil(const ExitSafeGil&) = delete;
-  ExitSafeGil& operator=(const ExitSafeGil&) = delete;
-  [[nodiscard]] bool ok() const noexcept { return held_; }
-
- private:
-  PyGILState_STATE state_{};
-  bool held_ = false;
-};
 
 // Every Python object a job holds. Destroyed with the GIL held (see ~PyBulkJob).
 struct PyState {
@@ -157,9 +136,9 @@ class PyBulkJob {
     std::weak_ptr<PyState> weak = state_;
 
     RecipientProducer producer = [weak](std::vector<Recipient>& out, std::size_t max) -> bool {
-      ExitSafeGil gil;
+      ExitSafeGil gil;  // refuses once the atexit hook began: intake then ends
       auto state = weak.lock();
-      if (!gil.ok() || !state) return false;
+      if (!gil || !state) return false;
       for (std::size_t n = 0; n < max; ++n) {
         PyObject* item = PyIter_Next(state->iterator.ptr());
         if (item == nullptr) {
@@ -181,7 +160,7 @@ class PyBulkJob {
       sink = [weak](const std::vector<RecipientResult>& batch) {
         ExitSafeGil gil;
         auto state = weak.lock();
-        if (!gil.ok() || !state) return;
+        if (!gil || !state) return;
         for (const auto& r : batch) {
           try {
             state->on_result(ResultDict(r));
@@ -196,7 +175,7 @@ class PyBulkJob {
       progress = [weak](const BulkSummary& s) {
         ExitSafeGil gil;
         auto state = weak.lock();
-        if (!gil.ok() || !state) return;
+        if (!gil || !state) return;
         try {
           state->on_progress(SummaryDict(s));
         } catch (py::error_already_set& e) {

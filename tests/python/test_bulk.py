@@ -374,3 +374,30 @@ def test_job_repr_and_type(fresh_emulator: Any) -> None:
         assert isinstance(job, BulkJob)
         job.wait(timeout=30)
         assert repr(job).startswith("<BulkJob done total=2 sent=2")
+
+
+def test_interpreter_exit_with_a_running_job_neither_hangs_nor_crashes(
+    fresh_emulator: Any,
+) -> None:
+    import subprocess
+
+    script = f"""
+import sys
+from twiliocore import Client
+client = Client({fresh_emulator.account_sid!r}, {fresh_emulator.auth_token!r},
+                base_url={fresh_emulator.url!r})
+def endless():
+    i = 0
+    while True:
+        yield "+1415%07d" % (2000000 + i)
+        i += 1
+job = client.bulk_send(endless(), "bye", from_={SENDER!r}, mps=200.0, on_result=lambda r: None)
+import time
+time.sleep(0.3)
+print("sent before exit:", job.summary["sent"] > 0)
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "sent before exit: True" in proc.stdout
