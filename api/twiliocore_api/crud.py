@@ -46,6 +46,7 @@ __all__ = [
     "is_opted_out",
     "list_messages",
     "list_notifications",
+    "opted_out_among",
     "record_status_event",
     "set_opt_out",
     "should_advance",
@@ -286,6 +287,21 @@ def is_opted_out(session: Session, *, phone_number: str) -> bool:
     """True when the number replied STOP and has not opted back in."""
     row = session.get(OptOut, phone_number)
     return bool(row and row.opted_out)
+
+
+def opted_out_among(session: Session, *, phone_numbers: Sequence[str]) -> set[str]:
+    """The numbers of ``phone_numbers`` that are opted out (queried in chunks)."""
+    found: set[str] = set()
+    for start in range(0, len(phone_numbers), 500):
+        chunk = list(phone_numbers[start : start + 500])
+        found.update(
+            session.scalars(
+                select(OptOut.phone_number).where(
+                    OptOut.phone_number.in_(chunk), OptOut.opted_out.is_(True)
+                )
+            )
+        )
+    return found
 
 
 def set_opt_out(session: Session, *, phone_number: str, opted_out: bool, keyword: str) -> None:

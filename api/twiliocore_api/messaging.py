@@ -15,6 +15,7 @@ import inspect
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -574,8 +575,6 @@ class Messenger:
 
     def twilio_reachable(self) -> tuple[bool, str | None]:
         """Whether the account can be fetched (cached for 15 s)."""
-        import time
-
         cached = self._health_cache
         if cached is not None and time.monotonic() - cached[0] < 15.0:
             return cached[1], cached[2]
@@ -619,8 +618,9 @@ class Messenger:
         session.flush()
         refused = 0
         to_send: list[str] = []
+        opted_out_numbers = crud.opted_out_among(session, phone_numbers=plan.recipients)
         for number in plan.recipients:
-            opted_out = crud.is_opted_out(session, phone_number=number)
+            opted_out = number in opted_out_numbers
             session.add(
                 Message(
                     user_id=user_id,
@@ -736,16 +736,17 @@ class Messenger:
         client = getattr(service, "client", None)
         if client is not None and hasattr(client, "bulk_send"):
             # The engine's fan-out, as a job we can cancel when the service stops.
-            job = client.bulk_send(
-                numbers,
-                body,
-                from_=sender,
-                media_url=media_url,
-                whatsapp=kind == "whatsapp",
-                status_callback=self.status_callback_url,
-                region=self.settings.DEFAULT_REGION,
-                on_result=on_result,
-            )
+            options: dict[str, Any] = {
+                "from_": sender,
+                "media_url": media_url,
+                "whatsapp": kind == "whatsapp",
+                "status_callback": self.status_callback_url,
+                "region": self.settings.DEFAULT_REGION,
+                "on_result": on_result,
+                # on_result reports every recipient: no need to keep them all in memory.
+                "keep_results": False,
+            }
+            job = client.bulk_send(numbers, body, **options)
             with self._lock:
                 self._jobs[job_id] = job
             try:

@@ -146,3 +146,43 @@ def test_users_see_only_their_own_jobs(service, wait_for):
     with service.admin() as client:
         assert client.get(f"/api/sms/bulk/{job_id}").status_code == 200
         assert client.get("/api/sms/bulk/no-such-job").status_code == 404
+
+
+def test_bulk_job_with_faults_records_every_recipient_once(start_service, make_emulator, wait_for):
+    # Twilio answering 429s and 5xx now and then: the job still settles every recipient,
+    # and nobody gets the message twice.
+    twilio = make_emulator(faults={"429": 0.1, "500": 0.05, "503": 0.05}, seed=7)
+    svc = start_service(
+        TWILIO_ACCOUNT_SID=twilio.account_sid,
+        TWILIO_AUTH_TOKEN=twilio.auth_token,
+        TWILIO_PHONE_NUMBER="+15005550006",
+        TWILIO_API_BASE_URL=twilio.url,
+    )
+    numbers = [f"+1415555{i:04d}" for i in range(1000, 1050)]
+    with svc.admin() as client:
+        answer = client.post("/api/sms/send-bulk", json={"phone_numbers": numbers, "message": "f"})
+        assert answer.status_code == 202
+        job_id = answer.json()["job_id"]
+        seen_progress = set()
+
+        def finished():
+            job = _job(client, job_id)
+            seen_progress.add(job["done"])
+            return job if job["status"] == "completed" else None
+
+        job = wait_for(finished, timeout=120, what="the job")
+    assert job["pending"] == 0
+    assert job["done"] == 50
+    assert max(seen_progress) == 50
+    created = [m for m in twilio.messages() if m["body"] == "f"]
+    per_number: dict[str, int] = {}
+    for m in created:
+        per_number[m["to"]] = per_number.get(m["to"], 0) + 1
+    assert max(per_number.values()) == 1
+    recorded = {r["to"]: r for r in job["results"]}
+    for message in created:
+        assert recorded[message["to"]]["message_sid"] == message["sid"]
+    for result in job["results"]:
+        if result["message_sid"] is None:
+            assert result["status"] in ("failed", "unknown")
+            assert result["error"]
