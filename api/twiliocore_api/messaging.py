@@ -215,6 +215,12 @@ class Messenger:
             config.whatsapp_number,
             base_url=config.base_url,
         )
+        if config.mode == "live" and not config.base_url and not s.WEBHOOK_BASE_URL:
+            logger.warning(
+                "WEBHOOK_BASE_URL is not set: Twilio cannot reach this service, so messages "
+                "are sent without a StatusCallback and incoming messages are not received; "
+                "set it to the service's public URL"
+            )
         with self._lock:
             if self._service is not None:
                 # Requests may still be in flight on it: close it when the service stops.
@@ -296,8 +302,17 @@ class Messenger:
         return client
 
     @property
-    def status_callback_url(self) -> str:
-        """Where Twilio posts status callbacks for our messages."""
+    def status_callback_url(self) -> str | None:
+        """Where Twilio posts status callbacks for our messages.
+
+        ``None`` (no StatusCallback) when talking to the real Twilio without a
+        ``WEBHOOK_BASE_URL``: Twilio could not reach the service's local address, and
+        statuses are then refreshed from Twilio when read.
+        """
+        config = self._config
+        if config is not None and config.mode == "live" and not config.base_url:
+            if not self.settings.WEBHOOK_BASE_URL:
+                return None
         return self.settings.public_base_url + STATUS_PATH
 
     # ------------------------------------------------------------------ settings
