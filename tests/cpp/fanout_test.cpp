@@ -654,6 +654,9 @@ TEST(BulkJobTest, RejectsUnusableOptionsNamingTheField) {
   o = FastOptions();
   o.body = std::string("\xff");
   expect_field(o, "body");
+  o = FastOptions();
+  o.region = "XX";
+  expect_field(o, "region");
 }
 
 TEST(BulkJobTest, EstimatesDurationFromSenderRateAndSegments) {

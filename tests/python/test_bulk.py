@@ -296,6 +296,8 @@ def test_bad_arguments_name_the_field(fresh_emulator: Any) -> None:
             client.bulk_send(numbers(1), "Hi", from_=SENDER, mps=-1)
         with pytest.raises(ValueError, match="retry_policy"):
             client.bulk_send(numbers(1), "Hi", from_=SENDER, retry_policy="maybe")
+        with pytest.raises(ValueError, match="region"):
+            client.bulk_send(numbers(1), "Hi", from_=SENDER, region="XX")
         with pytest.raises(ValueError, match="from_"):
             client.bulk_send(numbers(1), "Hi")
         with pytest.raises(TypeError, match="recipients"):
