@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import logging
 import os
 import shutil
 import socket
@@ -58,22 +57,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-class LogCapture(logging.Handler):
-    """Every log record of the process, formatted with its traceback."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
 
 
 @dataclass
@@ -175,21 +158,7 @@ def running_service(tmp_path: Path, **overrides: Any) -> Iterator[Service]:
 
 
 @pytest.fixture(scope="session")
-def log_capture() -> Iterator[LogCapture]:
-    handler = LogCapture()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    old_level = root.level
-    root.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-
-
-@pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory, log_capture: LogCapture) -> Iterator[Service]:
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The session-wide service in mock mode."""
     with running_service(tmp_path_factory.mktemp("service"), SEND_RATE_LIMIT=10_000) as svc:
         yield svc
