@@ -236,14 +236,27 @@ def send_bulk_whatsapp(
 
 
 @router.get("/bulk/{job_id}", response_model=BulkJobPublic)
-def read_bulk_job(job_id: str, session: SessionDep, user: CurrentUser) -> BulkJobPublic:
-    """Progress and per-recipient results of a bulk job (yours; admins see all)."""
+def read_bulk_job(
+    job_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> BulkJobPublic:
+    """Progress and per-recipient results of a bulk job (yours; admins see all).
+
+    ``limit``/``offset`` page through ``results``; the counters always cover the whole job.
+    """
     job = session.get(BulkJob, job_id)
     if job is None or (not user.is_admin and job.user_id != user.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
     counts = Messenger.job_counts(session, job.id)
     rows = session.scalars(
-        select(Message).where(Message.bulk_job_id == job.id).order_by(Message.id)
+        select(Message)
+        .where(Message.bulk_job_id == job.id)
+        .order_by(Message.id)
+        .limit(limit)
+        .offset(offset)
     ).all()
     pending = counts.get("pending", 0)
     return BulkJobPublic(

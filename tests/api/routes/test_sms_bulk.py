@@ -59,6 +59,9 @@ def test_bulk_sms_runs_to_completion(service, wait_for):
         # Each valid recipient was sent exactly once.
         sent_to = [m["to"] for m in service.emulator.messages() if m["body"] == "Sale!"]
         assert sorted(sent_to) == ["+14155550101", "+14155550102", "+15005550010"]
+        page = client.get(f"/api/sms/bulk/{accepted['job_id']}", params={"limit": 2, "offset": 1})
+        assert [r["to"] for r in page.json()["results"]] == [r["to"] for r in job["results"]][1:3]
+        assert page.json()["done"] == 4
         history = client.get("/api/sms/messages", params={"limit": 500}).json()["data"]
         assert sum(1 for m in history if m["bulk_job_id"] == accepted["job_id"]) == 4
 
