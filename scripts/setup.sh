@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libphonenumber-dev libgtest-dev
   python3-venv
   nginx-light wrk ca-certificates
+  postgresql
 )
 
 missing=()
