@@ -76,6 +76,7 @@ def _startup(app: FastAPI, settings: Settings) -> None:
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.keyring = keyring
+    app.state.login_limiter = RateLimiter(settings.LOGIN_RATE_LIMIT, 300.0)
     app.state.send_limiter = RateLimiter(
         settings.SEND_RATE_LIMIT, settings.SEND_RATE_WINDOW_SECONDS
     )

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
             (only behind a proxy you control).
         SEND_RATE_LIMIT: send requests per user per ``SEND_RATE_WINDOW_SECONDS``.
         SEND_RATE_WINDOW_SECONDS: the rate-limit window.
+        LOGIN_RATE_LIMIT: login attempts per e-mail address per 5 minutes.
         MAX_BULK_RECIPIENTS: the most recipients one bulk request may carry.
         ACCESS_TOKEN_EXPIRE_MINUTES: lifetime of login tokens.
         DEFAULT_REGION: region for numbers written without ``+`` (e.g. ``"US"``).
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     TRUST_PROXY_HEADERS: bool = False
     SEND_RATE_LIMIT: Annotated[int, Field(ge=1)] = 60
     SEND_RATE_WINDOW_SECONDS: Annotated[float, Field(gt=0)] = 60.0
+    LOGIN_RATE_LIMIT: Annotated[int, Field(ge=1)] = 20
     MAX_BULK_RECIPIENTS: Annotated[int, Field(ge=1)] = 10_000
     ACCESS_TOKEN_EXPIRE_MINUTES: Annotated[int, Field(ge=1)] = 8 * 60
     DEFAULT_REGION: str = "US"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 
 from twiliocore_api import crud
 from twiliocore_api.deps import KeyRingDep, SessionDep, SettingsDep, access_token_for
@@ -13,9 +13,20 @@ router = APIRouter(prefix="/api/auth", tags=["Auth"])
 
 @router.post("/login", response_model=Token)
 def login(
-    body: LoginRequest, session: SessionDep, keyring: KeyRingDep, settings: SettingsDep
+    request: Request,
+    body: LoginRequest,
+    session: SessionDep,
+    keyring: KeyRingDep,
+    settings: SettingsDep,
 ) -> Token:
     """Exchange e-mail and password for a bearer token."""
+    retry_after = request.app.state.login_limiter.hit(body.email.strip().lower())
+    if retry_after is not None:
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"too many login attempts for this e-mail; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
     user = crud.authenticate(session, email=body.email, password=body.password)
     if user is None:
         raise HTTPException(

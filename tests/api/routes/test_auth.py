@@ -107,3 +107,18 @@ def test_admin_routes_refuse_plain_users(service, method, path):
     with service.client(token) as client:
         answer = client.request(method, path, json={})
     assert answer.status_code == 403
+
+
+def test_login_attempts_are_limited_per_email(start_service):
+    svc = start_service(LOGIN_RATE_LIMIT=3)
+    with svc.client() as client:
+        for _ in range(3):
+            bad = client.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": "nope"})
+            assert bad.status_code == 401
+        blocked = client.post(
+            "/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        assert blocked.status_code == 429
+        assert int(blocked.headers["retry-after"]) >= 1
+        other = client.post("/api/auth/login", json={"email": "x@example.com", "password": "y"})
+        assert other.status_code == 401
