@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import twiliocore
 from fastapi import APIRouter
@@ -26,7 +27,7 @@ def health(session: SessionDep, messenger: MessengerDep) -> HealthPublic:
         logger.warning("health: database unreachable: %s", type(exc).__name__)
         database_ok = False
     twilio_ok, twilio_error = messenger.twilio_reachable()
-    mode = "live" if messenger.config.mode == "live" else "mock"
+    mode: Literal["live", "mock"] = "live" if messenger.config.mode == "live" else "mock"
     return HealthPublic(
         status="ok" if database_ok and twilio_ok else "degraded",
         mode=mode,

@@ -67,22 +67,24 @@ def _settings_public(config: EffectiveConfig) -> SmsSettingsPublic:
 
 def message_public(message: Message) -> MessagePublic:
     """The API view of a stored message."""
-    return MessagePublic(
-        id=message.id,
-        message_sid=message.message_sid,
-        to=message.to_number,
-        from_=message.from_number,
-        type=message.type,
-        direction=message.direction,
-        body=message.body,
-        status=message.status,
-        num_segments=message.num_segments,
-        created_at=message.created_at,
-        sent_at=message.sent_at,
-        delivered_at=message.delivered_at,
-        error_code=message.error_code,
-        error=message.error,
-        bulk_job_id=message.bulk_job_id,
+    return MessagePublic.model_validate(
+        {
+            "id": message.id,
+            "message_sid": message.message_sid,
+            "to": message.to_number,
+            "from": message.from_number,
+            "type": message.type,
+            "direction": message.direction,
+            "body": message.body,
+            "status": message.status,
+            "num_segments": message.num_segments,
+            "created_at": message.created_at,
+            "sent_at": message.sent_at,
+            "delivered_at": message.delivered_at,
+            "error_code": message.error_code,
+            "error": message.error,
+            "bulk_job_id": message.bulk_job_id,
+        }
     )
 
 
@@ -125,12 +127,13 @@ def test_connection(messenger: MessengerDep, _admin: AdminUser) -> TestConnectio
 
 
 def _send_response(result: dict[str, object]) -> JSONResponse:
-    body = SendResult.model_validate(result).model_dump(mode="json", by_alias=True)
-    if result["success"]:
+    sent = SendResult.model_validate(result)
+    body = sent.model_dump(mode="json", by_alias=True)
+    if sent.success:
         code = status.HTTP_201_CREATED
-    elif result.get("status") == "refused":
+    elif sent.status == "refused":
         code = status.HTTP_409_CONFLICT
-    elif isinstance(result.get("error_code"), int) and int(result["error_code"]) >= 20000:  # type: ignore[call-overload]
+    elif sent.error_code is not None and sent.error_code >= 20000:  # a Twilio error code
         code = status.HTTP_400_BAD_REQUEST
     else:
         code = status.HTTP_502_BAD_GATEWAY
