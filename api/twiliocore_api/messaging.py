@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import twiliocore
@@ -856,6 +857,26 @@ class Messenger:
         for job_id in job_ids:
             logger.warning("bulk job %s was interrupted by a restart", job_id)
             self._finish_job(job_id, status="interrupted", error="the service stopped")
+        # Single sends whose answer was never recorded: sent or not, nobody knows. Only
+        # rows older than any request could take, in case another process shares the DB.
+        cutoff = utcnow() - timedelta(minutes=5)
+        with self.session_factory() as session:
+            result = session.execute(
+                update(Message)
+                .where(
+                    Message.status == "pending",
+                    Message.bulk_job_id.is_(None),
+                    Message.created_at < cutoff,
+                )
+                .values(
+                    status="unknown",
+                    error="the service stopped before Twilio's answer was recorded; "
+                    "check the message log at Twilio",
+                )
+            )
+            session.commit()
+        if result.rowcount:  # type: ignore[attr-defined]
+            logger.warning("%d message(s) were left pending by a restart", result.rowcount)  # type: ignore[attr-defined]
 
     @staticmethod
     def job_counts(session: Session, job_id: str) -> dict[str, int]:

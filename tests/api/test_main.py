@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import stat
+from datetime import datetime, timedelta, timezone
 
 
 def test_first_start_generates_admin_password_and_secret_key(tmp_path, run_service, caplog):
@@ -40,7 +41,7 @@ def test_admin_from_environment(tmp_path, run_service, caplog):
     assert "ops-password-1" not in caplog.text
 
 
-def test_interrupted_bulk_jobs_are_settled_at_start(tmp_path, run_service):
+def test_interrupted_work_is_settled_at_start(tmp_path, run_service):
     from twiliocore_api.models import BulkJob, Message
 
     with run_service(tmp_path) as svc:
@@ -68,8 +69,26 @@ def test_interrupted_bulk_jobs_are_settled_at_start(tmp_path, run_service):
                     status="pending",
                 )
             )
+            old = datetime.now(timezone.utc) - timedelta(hours=1)
+            for body, created in (("lost", old), ("in flight elsewhere", None)):
+                db.add(
+                    Message(
+                        type="sms",
+                        direction="outbound-api",
+                        to_number="+14155552672",
+                        body=body,
+                        status="pending",
+                        **({"created_at": created} if created else {}),
+                    )
+                )
             db.commit()
     with run_service(tmp_path) as svc, svc.admin() as client:
         job = client.get("/api/sms/bulk/job-1").json()
+        singles = {
+            m["body"]: m["status"]
+            for m in client.get("/api/sms/messages").json()["data"]
+            if m["bulk_job_id"] is None
+        }
     assert job["status"] == "interrupted"
     assert job["results"][0]["status"] == "unknown"
+    assert singles == {"lost": "unknown", "in flight elsewhere": "pending"}
