@@ -51,6 +51,10 @@ async def verified_form(
     except Exception:  # a malformed body is an unsigned body
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid webhook body") from None
     params = {key: form.getlist(key) for key in form}
+    if any(not isinstance(value, str) for values in params.values() for value in values):
+        # Twilio posts plain form fields; a file upload is not a Twilio webhook.
+        await form.close()
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid webhook body")
     validator = messenger.validator()
     if validator is None or not validator.validate(
         public_url(request, settings), params, signature

@@ -266,3 +266,22 @@ def test_signature_uses_webhook_base_url(start_service, unused_port):
     assert ok.status_code == 204
     local = _post_signed(svc, "/webhook/twilio/status", params)
     assert local.status_code == 403
+
+
+def test_file_upload_or_garbage_is_403_not_500(service):
+    with service.client() as client:
+        upload = client.post(
+            "/webhook/twilio/status",
+            files={"MessageSid": ("a.txt", b"x")},
+            headers={"X-Twilio-Signature": "abc"},
+        )
+        garbage = client.post(
+            "/webhook/twilio/incoming",
+            content=b"\xff\xfe%%%=&&",
+            headers={
+                "X-Twilio-Signature": "abc",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+    assert upload.status_code == 403
+    assert garbage.status_code == 403
