@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <optional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 
@@ -75,14 +78,42 @@ std::string_view ValidationReason(PhoneNumberUtil::ValidationResult result) noex
   return kReasonNotValidForRegion;
 }
 
+// The PhoneNumber that PhoneNumberUtil::Parse builds for a North American number already
+// written in E.164: "+1" and ten ASCII digits, the first of them 2-9. For such an input,
+// whatever the default region, Parse reads calling code 1 after the '+', takes the metadata
+// of its main region (US) for the national number, whose national prefix "1" cannot match a
+// number starting with 2-9 (nothing stripped), and a national number not starting with 0
+// carries no Italian leading zero: the result is {country_code 1, national_number the ten
+// digits}. Built directly, it skips Parse's generic extraction (ICU regular expressions).
+// Anything else returns false and goes through Parse; phone_test.cpp checks that both paths
+// agree (parsed number, e164 or reason) over every region's example numbers in every
+// notation, random digit strings and edge cases.
+bool ParseNanpE164(std::string_view input, PhoneNumber& parsed) noexcept {
+  constexpr std::size_t kLength = 12;  // "+1" and ten digits
+  if (input.size() != kLength || input[0] != '+' || input[1] != '1') return false;
+  if (input[2] < '2' || input[2] > '9') return false;
+  std::uint64_t national = 0;
+  for (std::size_t i = 2; i < kLength; ++i) {
+    const char c = input[i];
+    if (c < '0' || c > '9') return false;
+    national = national * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  parsed.set_country_code(1);
+  parsed.set_national_number(national);
+  return true;
+}
+
 // Parses and checks one number; on success fills `parsed` and returns an empty reason.
+// `fast` allows ParseNanpE164 in place of Parse (tests compare both ways).
 std::string_view Evaluate(std::string_view input, const std::string& region, PhonePolicy policy,
-                          PhoneNumber& parsed) {
+                          PhoneNumber& parsed, bool fast = true) {
   // libphonenumber assumes valid UTF-8; check first rather than hand it garbage.
   if (!internal::IsValidUtf8(input)) return kReasonNotANumber;
   const PhoneNumberUtil& util = Util();
-  const auto error = util.Parse(std::string(input), region, &parsed);
-  if (error != PhoneNumberUtil::NO_PARSING_ERROR) return ParseErrorReason(error);
+  if (!fast || !ParseNanpE164(input, parsed)) {
+    const auto error = util.Parse(std::string(input), region, &parsed);
+    if (error != PhoneNumberUtil::NO_PARSING_ERROR) return ParseErrorReason(error);
+  }
   // The length check only runs when needed: it names the reason for a rejected number
   // (strict) or is the test itself (lenient).
   if (policy == PhonePolicy::kStrict && util.IsValidNumber(parsed)) return {};
@@ -91,11 +122,12 @@ std::string_view Evaluate(std::string_view input, const std::string& region, Pho
   return ValidationReason(possible);
 }
 
-PhoneResult Convert(std::string_view input, const std::string& region, PhonePolicy policy) {
+PhoneResult Convert(std::string_view input, const std::string& region, PhonePolicy policy,
+                    bool fast = true) {
   PhoneResult result;
   result.input = std::string(input);
   PhoneNumber parsed;
-  const std::string_view reason = Evaluate(input, region, policy, parsed);
+  const std::string_view reason = Evaluate(input, region, policy, parsed, fast);
   if (!reason.empty()) {
     result.reason = std::string(reason);
   } else {
@@ -203,6 +235,21 @@ NumberInfo GetNumberInfo(std::string_view number, std::string_view region, Phone
   info.country_code = parsed.country_code();
   return info;
 }
+
+namespace internal {
+
+PhoneResult TryToE164WithoutFastPath(std::string_view number, std::string_view region,
+                                     PhonePolicy policy) {
+  return Convert(number, CheckedRegion(region), policy, /*fast=*/false);
+}
+
+std::optional<std::pair<int, std::uint64_t>> FastPathNumber(std::string_view number) {
+  PhoneNumber parsed;
+  if (!ParseNanpE164(number, parsed)) return std::nullopt;
+  return std::pair<int, std::uint64_t>(parsed.country_code(), parsed.national_number());
+}
+
+}  // namespace internal
 
 const char* PhoneMetadataVersion() noexcept { return TWILIOCORE_LIBPHONENUMBER_VERSION; }
 

@@ -1,7 +1,11 @@
 #include "twiliocore/phone.h"
 
 #include <gtest/gtest.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
 
+#include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -160,3 +164,155 @@ TEST(PhoneTest, ConcurrentCallsAgree) {
 
 }  // namespace
 }  // namespace twiliocore
+
+// --- the fast path for "+1" and ten digits agrees with libphonenumber's Parse -------------
+
+namespace twiliocore::phone_fast_path_test {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+// Every region's example numbers (each type, and the invalid example) in every notation.
+std::vector<std::string> ExampleInputs() {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::set<std::string> regions;
+  util.GetSupportedRegions(&regions);
+  const PhoneNumberUtil::PhoneNumberType kTypes[] = {
+      PhoneNumberUtil::FIXED_LINE, PhoneNumberUtil::MOBILE,        PhoneNumberUtil::TOLL_FREE,
+      PhoneNumberUtil::PREMIUM_RATE, PhoneNumberUtil::SHARED_COST, PhoneNumberUtil::VOIP,
+      PhoneNumberUtil::PERSONAL_NUMBER, PhoneNumberUtil::PAGER,    PhoneNumberUtil::UAN,
+      PhoneNumberUtil::VOICEMAIL};
+  std::vector<std::string> inputs;
+  auto add_notations = [&](const PhoneNumber& number) {
+    for (const auto format : {PhoneNumberUtil::E164, PhoneNumberUtil::INTERNATIONAL,
+                              PhoneNumberUtil::NATIONAL, PhoneNumberUtil::RFC3966}) {
+      std::string text;
+      util.Format(number, format, &text);
+      inputs.push_back(text);
+    }
+    std::string nsn;
+    util.GetNationalSignificantNumber(number, &nsn);
+    inputs.push_back(nsn);
+    inputs.push_back("+" + std::to_string(number.country_code()) + nsn);
+    inputs.push_back("00" + std::to_string(number.country_code()) + nsn);
+    inputs.push_back("+1" + nsn);  // the NSN under calling code 1 (often 10 digits)
+  };
+  for (const std::string& region : regions) {
+    PhoneNumber number;
+    for (const auto type : kTypes) {
+      if (util.GetExampleNumberForType(region, type, &number)) add_notations(number);
+    }
+    if (util.GetInvalidExampleNumber(region, &number)) add_notations(number);
+  }
+  return inputs;
+}
+
+std::vector<std::string> RandomInputs() {
+  std::mt19937_64 rng(20261123);
+  std::uniform_int_distribution<int> digit(0, 9);
+  std::vector<std::string> inputs;
+  // "+1" and ten digits, every first digit (the fast path's shape and its near misses).
+  for (int i = 0; i < 40000; ++i) {
+    std::string s = "+1";
+    for (int d = 0; d < 10; ++d) s.push_back(static_cast<char>('0' + digit(rng)));
+    inputs.push_back(s);
+  }
+  // Digit strings of every length 1-20, with and without '+'.
+  std::uniform_int_distribution<int> length(1, 20);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const int n = length(rng);
+    for (int d = 0; d < n; ++d) s.push_back(static_cast<char>('0' + digit(rng)));
+    inputs.push_back(s);
+    inputs.push_back("+" + s);
+  }
+  return inputs;
+}
+
+const std::vector<std::string> kEdgeCases = {
+    "", "+", "+1", "+12", "+1415555267", "+14155552671", "+141555526712", "+10155552671",
+    "+11155552671", "+12015550123", "+19999999999", "+12000000000", "+1415555267a",
+    "+1 4155552671", "+1-415-555-2671", "+1(415)5552671", " +14155552671", "+14155552671 ",
+    "+14155552671x12", "+14155552671;ext=1", "++14155552671", "+\xEF\xBC\x91" "4155552671",
+    "+1415555267\xEF\xBC\x91", "tel:+14155552671", "+1415CALLNOW", "+1415555\xFF" "671",
+    "1+4155552671", "+01415555267", "+18005550199", "+18885550100", "+19005550100",
+    "+16135550123", "+12425550123", "+18095550123", "+17875550123", "+16715550123",
+    "+1441555012", "+14415550123", "+15005550006", "+12345678901", "+13005550123"};
+
+void ExpectSame(const std::string& input, std::string_view region, PhonePolicy policy) {
+  const PhoneResult fast = TryToE164(input, region, policy);
+  const PhoneResult full = internal::TryToE164WithoutFastPath(input, region, policy);
+  EXPECT_EQ(fast.e164, full.e164) << "input '" << input << "' region " << region;
+  EXPECT_EQ(fast.reason, full.reason) << "input '" << input << "' region " << region;
+}
+
+TEST(PhoneFastPathTest, BuildsTheNumberParseBuilds) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::vector<std::string> inputs = ExampleInputs();
+  const std::vector<std::string> random = RandomInputs();
+  inputs.insert(inputs.end(), random.begin(), random.end());
+  inputs.insert(inputs.end(), kEdgeCases.begin(), kEdgeCases.end());
+  std::size_t hits = 0;
+  for (const std::string& input : inputs) {
+    const auto fast = internal::FastPathNumber(input);
+    if (!fast) continue;
+    ++hits;
+    for (const char* region : {"US", "CA", "GB", "ZZ"}) {
+      PhoneNumber parsed;
+      ASSERT_EQ(util.Parse(input, region, &parsed), PhoneNumberUtil::NO_PARSING_ERROR) << input;
+      // Every field Parse can set: only these two are, with the same values.
+      EXPECT_EQ(parsed.country_code(), fast->first) << input << " region " << region;
+      EXPECT_EQ(parsed.national_number(), fast->second) << input << " region " << region;
+      EXPECT_FALSE(parsed.has_italian_leading_zero()) << input;
+      EXPECT_FALSE(parsed.has_number_of_leading_zeros()) << input;
+      EXPECT_FALSE(parsed.has_extension()) << input;
+      EXPECT_FALSE(parsed.has_raw_input()) << input;
+      EXPECT_FALSE(parsed.has_country_code_source()) << input;
+      EXPECT_FALSE(parsed.has_preferred_domestic_carrier_code()) << input;
+    }
+  }
+  EXPECT_GT(hits, 30000U);  // the random "+1" inputs with a first digit 2-9, and examples
+}
+
+TEST(PhoneFastPathTest, SameResultsAsParseForExampleNumbersInEveryNotation) {
+  const std::vector<std::string> inputs = ExampleInputs();
+  ASSERT_GT(inputs.size(), 5000U);
+  for (const std::string& input : inputs) {
+    for (const char* region : {"US", "CA", "GB", "ZZ"}) {
+      for (const PhonePolicy policy : {PhonePolicy::kStrict, PhonePolicy::kLenient}) {
+        ExpectSame(input, region, policy);
+      }
+    }
+  }
+}
+
+TEST(PhoneFastPathTest, SameResultsAsParseForRandomDigitsAndEdgeCases) {
+  std::vector<std::string> inputs = RandomInputs();
+  inputs.insert(inputs.end(), kEdgeCases.begin(), kEdgeCases.end());
+  for (const std::string& input : inputs) {
+    for (const char* region : {"US", "DE"}) {
+      for (const PhonePolicy policy : {PhonePolicy::kStrict, PhonePolicy::kLenient}) {
+        ExpectSame(input, region, policy);
+      }
+    }
+  }
+  for (const std::string& input : kEdgeCases) {
+    const PhoneResult fast = TryNormalizeAddress("whatsapp:" + input);
+    const PhoneResult full = internal::TryToE164WithoutFastPath(input);
+    EXPECT_EQ(fast.reason, full.reason) << input;
+    EXPECT_EQ(fast.e164, full.ok() ? "whatsapp:" + full.e164 : "") << input;
+  }
+}
+
+TEST(PhoneFastPathTest, NumberInfoUnchanged) {
+  // GetNumberInfo shares the fast path: its type and region come from the built number.
+  const NumberInfo us = GetNumberInfo("+14155552671");
+  EXPECT_EQ(us.region, "US");
+  EXPECT_EQ(us.country_code, 1);
+  const NumberInfo ca = GetNumberInfo("+16135550123", "GB");
+  EXPECT_EQ(ca.region, "CA");
+  EXPECT_EQ(ca.e164, "+16135550123");
+  EXPECT_EQ(GetNumberInfo("+18005550199").type, NumberType::kTollFree);
+}
+
+}  // namespace twiliocore::phone_fast_path_test

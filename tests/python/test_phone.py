@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 import threading
 
 import phonenumbers
@@ -188,6 +189,33 @@ def test_agrees_with_phonenumbers_package(strict: bool) -> None:
     assert mismatches == []
     accepted = sum(1 for n, r in CASES if reference(n, r, strict=strict) is not None)
     assert 0 < accepted < len(CASES)  # the set holds both valid and invalid numbers
+
+
+def north_american_e164_cases() -> list[str]:
+    """Inputs of the shape the core builds without a generic parse ("+1" and ten digits,
+    first 2-9), their near misses (first digit 0 or 1, nine or eleven digits), and every
+    example number's national significant number put under +1."""
+    rng = random.Random(20261123)
+    cases = ["+1" + "".join(rng.choices("0123456789", k=10)) for _ in range(6000)]
+    cases += ["+1" + "".join(rng.choices("0123456789", k=k)) for k in (9, 11) for _ in range(300)]
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in TYPES:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                cases.append("+1" + phonenumbers.national_significant_number(example))
+    return cases
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("region", ["US", "CA", "ZZ"])
+def test_north_american_e164_agrees_with_phonenumbers_package(strict: bool, region: str) -> None:
+    cases = north_american_e164_cases()
+    ours = [r.e164 for r in to_e164_many(cases, region, strict=strict)]
+    theirs = [reference(number, region, strict=strict) for number in cases]
+    mismatches = [(n, a, b) for n, a, b in zip(cases, ours, theirs, strict=True) if a != b]
+    assert mismatches == []
+    accepted = sum(1 for t in theirs if t is not None)
+    assert 0 < accepted < len(cases)  # both valid and invalid numbers
 
 
 def test_many_agrees_with_single() -> None:

@@ -9,8 +9,11 @@
 /// Every function here is safe to call from any thread at once: libphonenumber's
 /// `PhoneNumberUtil` is an immutable, thread-safe singleton.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "twiliocore/error.h"  // InvalidPhoneNumber
@@ -109,5 +112,19 @@ struct NumberInfo {
 /// The libphonenumber release whose metadata is compiled in (e.g. "8.12.57"), or
 /// "unknown" when the build could not tell.
 [[nodiscard]] const char* PhoneMetadataVersion() noexcept;
+
+namespace internal {
+/// `TryToE164` with every input through libphonenumber's generic `Parse` (no fast path
+/// for North American numbers already in E.164): the reference the fast path is tested
+/// against.
+[[nodiscard]] PhoneResult TryToE164WithoutFastPath(std::string_view number,
+                                                   std::string_view region = "US",
+                                                   PhonePolicy policy = PhonePolicy::kStrict);
+
+/// (calling code, national number) the fast path builds for `number`, or nullopt when
+/// `number` is not of its shape ("+1" and ten digits, the first 2-9) and goes to `Parse`.
+[[nodiscard]] std::optional<std::pair<int, std::uint64_t>> FastPathNumber(
+    std::string_view number);
+}  // namespace internal
 
 }  // namespace twiliocore
