@@ -119,6 +119,7 @@ class _SMSServiceBase:
         from_number: str | None,
         media_url: str | list[str] | None,
         whatsapp: bool,
+        status_callback: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Return (result skeleton, create kwargs) or (failure result, None)."""
         kind = "whatsapp" if whatsapp else "sms"
@@ -149,6 +150,8 @@ class _SMSServiceBase:
         kwargs: dict[str, Any] = {"to": recipient, "from_": sender, "body": message}
         if media_url:
             kwargs["media_url"] = media_url
+        if status_callback:
+            kwargs["status_callback"] = status_callback
         return result, kwargs
 
     @staticmethod
@@ -285,6 +288,8 @@ class SMSService(_SMSServiceBase):
         message: str,
         from_number: str | None = None,
         media_url: str | list[str] | None = None,
+        *,
+        status_callback: str | None = None,
     ) -> dict[str, Any]:
         """Send an SMS (MMS with ``media_url``).
 
@@ -293,6 +298,7 @@ class SMSService(_SMSServiceBase):
             message: the text.
             from_number: sender; default the configured phone number.
             media_url: one URL or a list.
+            status_callback: URL Twilio posts each status change to (signed).
 
         Returns:
             The result dict (see the module docstring).
@@ -300,7 +306,9 @@ class SMSService(_SMSServiceBase):
         Raises:
             ConfigurationError: no sender configured.
         """
-        result, kwargs = self._prepare(to_number, message, from_number, media_url, False)
+        result, kwargs = self._prepare(
+            to_number, message, from_number, media_url, False, status_callback
+        )
         if kwargs is None:
             return result
         try:
@@ -309,7 +317,12 @@ class SMSService(_SMSServiceBase):
             return self._failure(result, exc)
 
     def send_whatsapp(
-        self, to_number: str, message: str, media_url: str | list[str] | None = None
+        self,
+        to_number: str,
+        message: str,
+        media_url: str | list[str] | None = None,
+        *,
+        status_callback: str | None = None,
     ) -> dict[str, Any]:
         """Send a WhatsApp message from the configured WhatsApp number.
 
@@ -317,6 +330,7 @@ class SMSService(_SMSServiceBase):
             to_number: recipient, with or without ``whatsapp:``.
             message: the text.
             media_url: one URL or a list.
+            status_callback: URL Twilio posts each status change to (signed).
 
         Returns:
             The result dict, ``type`` ``"whatsapp"``.
@@ -324,7 +338,7 @@ class SMSService(_SMSServiceBase):
         Raises:
             ConfigurationError: no WhatsApp sender configured.
         """
-        result, kwargs = self._prepare(to_number, message, None, media_url, True)
+        result, kwargs = self._prepare(to_number, message, None, media_url, True, status_callback)
         if kwargs is None:
             return result
         try:
@@ -463,9 +477,13 @@ class AsyncSMSService(_SMSServiceBase):
         message: str,
         from_number: str | None = None,
         media_url: str | list[str] | None = None,
+        *,
+        status_callback: str | None = None,
     ) -> dict[str, Any]:
         """Awaitable :meth:`SMSService.send_sms`."""
-        result, kwargs = self._prepare(to_number, message, from_number, media_url, False)
+        result, kwargs = self._prepare(
+            to_number, message, from_number, media_url, False, status_callback
+        )
         if kwargs is None:
             return result
         try:
@@ -474,10 +492,15 @@ class AsyncSMSService(_SMSServiceBase):
             return self._failure(result, exc)
 
     async def send_whatsapp(
-        self, to_number: str, message: str, media_url: str | list[str] | None = None
+        self,
+        to_number: str,
+        message: str,
+        media_url: str | list[str] | None = None,
+        *,
+        status_callback: str | None = None,
     ) -> dict[str, Any]:
         """Awaitable :meth:`SMSService.send_whatsapp`."""
-        result, kwargs = self._prepare(to_number, message, None, media_url, True)
+        result, kwargs = self._prepare(to_number, message, None, media_url, True, status_callback)
         if kwargs is None:
             return result
         try:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from twiliocore import AsyncSMSService, SMSService, errors
+from twiliocore import AsyncSMSService, RequestValidator, SMSService, errors
 from twiliocore.cli import main as cli_main
 
 SENDER = "+15005550006"
@@ -164,3 +164,41 @@ def test_cli_send(configured: Any, capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_without_configuration(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["send", "--to", "+14155552671", "--body", "x"]) == 2
     assert "TWILIO_ACCOUNT_SID" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_status_callbacks_arrive_signed(
+    sms: SMSService, configured: Any, webhook_receiver: Any, channel: str
+) -> None:
+    callback = webhook_receiver.url + "/status"
+    if channel == "sms":
+        result = sms.send_sms("+14155552671", "tracked", status_callback=callback)
+    else:
+        result = sms.send_whatsapp("+14155552671", "tracked", status_callback=callback)
+    assert result["success"] is True, result
+    final = "read" if channel == "whatsapp" else "delivered"
+    requests = webhook_receiver.wait_for(
+        lambda got: any(dict(r.params).get("MessageStatus") == final for r in got)
+    )
+    validator = RequestValidator(configured.auth_token)
+    statuses = []
+    for request in requests:
+        params = dict(request.params)
+        assert params["MessageSid"] == result["message_sid"]
+        assert validator.validate(request.url, params, request.headers["x-twilio-signature"])
+        statuses.append(params["MessageStatus"])
+    assert statuses[:3] == ["sending", "sent", "delivered"]
+
+
+def test_async_status_callback(configured: Any, webhook_receiver: Any) -> None:
+    async def main() -> dict[str, Any]:
+        async with AsyncSMSService() as service:
+            return await service.send_sms(
+                "+14155552671", "tracked", status_callback=webhook_receiver.url + "/s"
+            )
+
+    result = asyncio.run(main())
+    assert result["success"] is True
+    webhook_receiver.wait_for(
+        lambda got: any(dict(r.params).get("MessageStatus") == "delivered" for r in got)
+    )
