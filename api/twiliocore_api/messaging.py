@@ -11,7 +11,6 @@ Workflow code calls :func:`notify_user` (or :meth:`Messenger.notify_user`).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import queue
 import threading
@@ -88,14 +87,6 @@ class BulkPlan:
     recipients: list[str]
     duplicates: int
     invalid: list[dict[str, str]]
-
-
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _strip_channel(address: str | None) -> str | None:
@@ -426,7 +417,7 @@ class Messenger:
             session.commit()
             return message, self._result(message, success=False)
         try:
-            result = self._send_one(service, config, kind, to_number, body, from_number, media_url)
+            result = self._send_one(service, kind, to_number, body, from_number, media_url)
         except Exception as exc:  # the library reports failures in the result; be safe
             logger.exception("send failed unexpectedly (message id %s)", message.id)
             result = {"success": False, "error": f"send failed: {type(exc).__name__}"}
@@ -436,7 +427,6 @@ class Messenger:
     def _send_one(
         self,
         service: Any,
-        config: EffectiveConfig,
         kind: str,
         to_number: str,
         body: str,
@@ -444,63 +434,15 @@ class Messenger:
         media_url: str | None,
     ) -> dict[str, Any]:
         """One send with our status callback URL, as an ``SMSService`` result dict."""
-        method = service.send_whatsapp if kind == "whatsapp" else service.send_sms
-        if _accepts(method, "status_callback"):
-            if kind == "whatsapp":
-                return dict(
-                    method(to_number, body, media_url, status_callback=self.status_callback_url)
-                )
-            return dict(
-                method(to_number, body, from_number, status_callback=self.status_callback_url)
+        if kind == "whatsapp":
+            result = service.send_whatsapp(
+                to_number, body, media_url, status_callback=self.status_callback_url
             )
-        # SMSService's sends take no StatusCallback: create through its Client (the same
-        # public API underneath) and shape the answer as SMSService does.
-        client = self.client()
-        sender = from_number or (
-            config.whatsapp_number if kind == "whatsapp" else config.phone_number
-        )
-        prefix = "whatsapp:" if kind == "whatsapp" else ""
-        to_address = prefix + to_number
-        from_address = prefix + (_strip_channel(sender) or "")
-        result: dict[str, Any] = {
-            "success": False,
-            "message_sid": None,
-            "status": "failed",
-            "to": to_address,
-            "from": from_address,
-            "type": kind,
-            "num_segments": None,
-            "error": None,
-            "error_code": None,
-        }
-        if not sender:
-            result["error"] = f"no {kind} sender configured"
-            return result
-        kwargs: dict[str, Any] = {
-            "to": to_address,
-            "from_": from_address,
-            "body": body,
-            "status_callback": self.status_callback_url,
-        }
-        if media_url:
-            kwargs["media_url"] = media_url
-        try:
-            created = client.messages.create(**kwargs)
-        except twiliocore.TwilioRestError as exc:
-            result.update(error=exc.msg or str(exc), error_code=exc.code)
-            return result
-        except twiliocore.TwilioCoreError as exc:
-            result["error"] = f"cannot reach Twilio: {exc}"
-            return result
-        result.update(
-            success=True,
-            message_sid=created.sid,
-            status=created.status or "queued",
-            to=created.to or to_address,
-            num_segments=_int_or_none(created.num_segments),
-        )
-        result["from"] = getattr(created, "from_", None) or from_address
-        return result
+        else:
+            result = service.send_sms(
+                to_number, body, from_number, media_url, status_callback=self.status_callback_url
+            )
+        return dict(result)
 
     def _record_result(
         self,
@@ -759,45 +701,26 @@ class Messenger:
     ) -> Mapping[str, Any]:
         config = self.config
         sender = config.whatsapp_number if kind == "whatsapp" else config.phone_number
-        client = getattr(service, "client", None)
-        if client is not None and hasattr(client, "bulk_send"):
-            # The engine's fan-out, as a job we can cancel when the service stops.
-            options: dict[str, Any] = {
-                "from_": sender,
-                "media_url": media_url,
-                "whatsapp": kind == "whatsapp",
-                "status_callback": self.status_callback_url,
-                "region": self.settings.DEFAULT_REGION,
-                "on_result": on_result,
-                # on_result reports every recipient: no need to keep them all in memory.
-                "keep_results": False,
-            }
-            job = client.bulk_send(numbers, body, **options)
+        # The engine's fan-out, as a job we can cancel when the service stops.
+        job = service.client.bulk_send(
+            numbers,
+            body,
+            from_=sender,
+            media_url=media_url,
+            whatsapp=kind == "whatsapp",
+            status_callback=self.status_callback_url,
+            region=self.settings.DEFAULT_REGION,
+            on_result=on_result,
+            # on_result reports every recipient: no need to keep them all in memory.
+            keep_results=False,
+        )
+        with self._lock:
+            self._jobs[job_id] = job
+        try:
+            return job.wait()  # type: ignore[no-any-return]
+        finally:
             with self._lock:
-                self._jobs[job_id] = job
-            try:
-                return job.wait()  # type: ignore[no-any-return]
-            finally:
-                with self._lock:
-                    self._jobs.pop(job_id, None)
-        method_name = "send_bulk_whatsapp" if kind == "whatsapp" else "send_bulk_sms"
-        bulk = getattr(service, method_name, None)
-        if bulk is not None and _accepts(bulk, "status_callback"):
-            kwargs: dict[str, Any] = {
-                "on_result": on_result,
-                "status_callback": self.status_callback_url,
-            }
-            if kind == "whatsapp":
-                return bulk(numbers, body, media_url, **kwargs) or {}  # type: ignore[no-any-return]
-            return bulk(numbers, body, **kwargs) or {}  # type: ignore[no-any-return]
-        # No fan-out available: one send at a time, with the same per-recipient reporting.
-        for number in numbers:
-            if self._stopping.is_set():
-                on_result({"to": number, "status": "cancelled"})
-                continue
-            result = self._send_one(service, config, kind, number, body, None, media_url)
-            on_result({**result, "to": number})
-        return {}
+                self._jobs.pop(job_id, None)
 
     def _record_bulk_result(
         self, session: Session, job_id: str, result: Mapping[str, Any]
