@@ -237,17 +237,7 @@ class Messenger:
                     sms_url=self.settings.public_base_url + INCOMING_PATH,
                     mps=s.MOCK_EMULATOR_MPS,
                 )
-                # The emulator's uvicorn configures the process-wide uvicorn loggers;
-                # keep the service's own levels (its "Uvicorn running on ..." line).
-                levels = {
-                    name: logging.getLogger(name).level
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
-                }
-                try:
-                    emulator.start()
-                finally:
-                    for name, level in levels.items():
-                        logging.getLogger(name).setLevel(level)
+                emulator.start()
                 self._emulator = emulator
                 logger.warning(
                     "MOCK MODE: %s; messages go to the bundled Twilio emulator at %s and "

@@ -8,6 +8,7 @@ credentials are printed deliberately, once, at start; nothing else ever shows th
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -75,6 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the emulator until interrupted; return the exit status."""
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)-8s %(message)s")
     try:
         emulator = Emulator(
             args.host,
@@ -89,7 +91,6 @@ def run(args: argparse.Namespace) -> int:
             faults=args.faults,
             phone_numbers=args.phone_number,
             sms_url=args.sms_url,
-            log_level=args.log_level,
         )
     except ValueError as exc:
         print(f"twiliocore emulator: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from twiliocore.emulator.app import build_app
 from twiliocore.emulator.config import EmulatorConfig, OwnedNumberSpec
@@ -18,6 +19,31 @@ from twiliocore.emulator.runtime import Runtime
 from twiliocore.emulator.state import MessageRecord
 
 __all__ = ["Emulator"]
+
+
+class _QuietH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol without access-log lines.
+
+    The ``uvicorn.access`` logger is shared with the host application's server, so the
+    emulator switches access logging off per connection instead of on that logger.
+    The drop faults rely on the h11 protocol (see ``faults.py``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_log = False
+
+
+class _InProcessConfig(uvicorn.Config):
+    """uvicorn's Config without its process-wide logging set-up.
+
+    The emulator runs inside a host application (a test suite, the REST service): uvicorn's
+    ``configure_logging`` would re-level the shared ``uvicorn.*`` loggers and, with
+    ``access_log=False``, strip the host server's access-log handlers.
+    """
+
+    def configure_logging(self) -> None:
+        """Leave logging to the host application."""
 
 
 class Emulator:
@@ -63,7 +89,6 @@ class Emulator:
         callback_retry_delay: delay before the first webhook retry (doubles after).
         callback_timeout: per-attempt webhook timeout, seconds.
         max_body_bytes: request bodies above this get 413.
-        log_level: uvicorn's log level.
     """
 
     def __init__(
@@ -87,7 +112,6 @@ class Emulator:
         callback_retry_delay: float = 0.2,
         callback_timeout: float = 5.0,
         max_body_bytes: int = 1024 * 1024,
-        log_level: str = "warning",
     ) -> None:
         self.config = EmulatorConfig.build(
             account_sid=account_sid,
@@ -111,7 +135,6 @@ class Emulator:
         self.port = port
         self.runtime = Runtime(self.config)
         self.app = build_app(self.runtime)
-        self._log_level = log_level
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -145,15 +168,14 @@ class Emulator:
         """
         if self._thread is not None:
             raise RuntimeError("emulator already started")
-        config = uvicorn.Config(
+        config = _InProcessConfig(
             self.app,
             host=self.host,
             port=self.port,
-            log_level=self._log_level,
             access_log=False,
             proxy_headers=False,
             server_header=False,
-            http="h11",
+            http=_QuietH11Protocol,
             lifespan="on",
             timeout_graceful_shutdown=2,
         )
