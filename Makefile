@@ -43,10 +43,11 @@ test-asan: setup
 test-python: build
 	@$(PY) -m pytest
 
-## ruff over every Python tree; the hand-written _core stubs checked against the module.
+## ruff over every Python tree; mypy over the packages; the _core stubs checked against the module.
 lint: build
 	@$(VENV)/bin/ruff check python api tests bench scripts
 	@$(VENV)/bin/ruff format --check python api tests bench scripts
+	@$(VENV)/bin/mypy python/twiliocore api/twiliocore_api
 	@$(PY) -m mypy.stubtest twiliocore._core --allowlist python/stubtest-allowlist.txt
 
 ## The service in mock mode on http://127.0.0.1:8000 (SQLite, bundled emulator).

@@ -17,6 +17,7 @@ request.
 
 from __future__ import annotations
 
+import builtins
 import datetime as _dt
 import email.utils
 import json
@@ -498,7 +499,7 @@ class MessageList:
         date_sent_after: _dt.date | str | None = None,
         limit: int | None = None,
         page_size: int | None = None,
-    ) -> list[MessageInstance]:
+    ) -> builtins.list[MessageInstance]:
         """Awaitable :meth:`list`."""
         return [
             message
