@@ -78,8 +78,43 @@ std::string_view Trim(std::string_view s) {
 }
 
 bool IsHttps(std::string_view url) {
-  return url.size() >= 8 && ToLower(url.substr(0, 8)) == "https://";
+  constexpr std::string_view kScheme = "https://";
+  if (url.size() < kScheme.size()) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(url[i])) != kScheme[i]) return false;
+  }
+  return true;
 }
+
+/// The settings an easy handle was configured with, apart from what changes with every
+/// request (URL, body, the transfer's own pointers). A pooled handle is reused without
+/// curl_easy_reset, as curl's 10-at-a-time.c reuses its handles, only for a request that
+/// needs exactly these settings; any other request resets it and configures it afresh.
+struct HandleSetup {
+  std::string method;
+  bool https = false;
+  bool has_body = false;
+  std::string username;
+  SecureString password;
+  long connect_ms = 0;
+  long total_ms = 0;
+  Headers headers;
+
+  [[nodiscard]] bool Matches(const HandleSetup& other) const noexcept {
+    return method == other.method && https == other.https && has_body == other.has_body &&
+           connect_ms == other.connect_ms && total_ms == other.total_ms &&
+           username == other.username && password.view() == other.password.view() &&
+           headers == other.headers;
+  }
+};
+
+/// A pooled easy handle with the header list it points at and what it was set up for.
+struct PooledHandle {
+  SlistHandle header_list;  // declared first: destroyed after the handle that points at it
+  EasyHandle easy;
+  HandleSetup setup;
+  bool configured = false;  ///< false after curl_easy_reset (or for a fresh handle)
+};
 
 }  // namespace
 
@@ -100,6 +135,8 @@ struct Transfer {
   Callback callback;
   EasyHandle easy;
   SlistHandle header_list;
+  HandleSetup setup;        ///< what `easy` is configured for (see HandleSetup)
+  bool configured = false;  ///< `easy` came from the pool already configured for `setup`
   Response response;
   bool in_final_headers = true;
   int attempts = 0;  ///< times curl started sending this request (see OnPreRequest)
@@ -260,7 +297,20 @@ class EngineImpl {
       }
       // Callbacks run here, with no engine mutex held (they may Submit or Cancel).
       RunCallbacks(done);
+      // Idle: no pooled handle keeps credentials or settings while nothing is in flight.
+      if (active_.empty()) ResetPool();
       curl_multi_poll(multi_.get(), nullptr, 0, 1000, nullptr);
+    }
+  }
+
+  /// Resets every configured pooled handle (dropping libcurl's copy of the password).
+  void ResetPool() {
+    for (PooledHandle& pooled : pool_) {
+      if (!pooled.configured) continue;
+      curl_easy_reset(pooled.easy.get());
+      pooled.header_list.reset();
+      pooled.setup = HandleSetup{};
+      pooled.configured = false;
     }
   }
 
@@ -275,21 +325,51 @@ class EngineImpl {
   }
 
   void Start(std::unique_ptr<Transfer> transfer, std::vector<std::unique_ptr<Transfer>>& done) {
-    EasyHandle easy;
-    if (!pool_.empty()) {
-      easy = std::move(pool_.back());
-      pool_.pop_back();
-      curl_easy_reset(easy.get());
-    } else {
-      easy.reset(curl_easy_init());
+    Transfer& t = *transfer;
+    const Request& r = t.request;
+    if (!r.url.starts_with("http://") && !r.url.starts_with("https://")) {
+      SetError(t, ErrorCategory::kInvalidArgument, TransportStage::kNone,
+               "url must start with http:// or https://");
+      done.push_back(std::move(transfer));
+      return;
     }
-    if (!easy) {
+    HandleSetup& setup = t.setup;
+    setup.method = r.method;
+    setup.https = IsHttps(r.url);
+    setup.has_body =
+        r.method == "POST" || r.method == "PUT" || r.method == "PATCH" || !r.body.empty();
+    setup.username = r.username;
+    setup.password = SecureString(r.password.view());
+    setup.connect_ms = static_cast<long>(r.connect_timeout.value_or(options_.connect_timeout).count());
+    setup.total_ms = static_cast<long>(r.total_timeout.value_or(options_.total_timeout).count());
+    setup.headers = r.headers;
+    if (!pool_.empty()) {
+      // Most recently pooled first; a handle configured for the same settings keeps them.
+      std::size_t pick = pool_.size() - 1;
+      for (std::size_t i = pool_.size(); i-- > 0;) {
+        if (pool_[i].configured && pool_[i].setup.Matches(setup)) {
+          pick = i;
+          break;
+        }
+      }
+      PooledHandle pooled = std::move(pool_[pick]);
+      pool_.erase(pool_.begin() + static_cast<std::ptrdiff_t>(pick));
+      t.easy = std::move(pooled.easy);
+      if (pooled.configured && pooled.setup.Matches(setup)) {
+        t.header_list = std::move(pooled.header_list);
+        t.configured = true;
+      } else if (pooled.configured) {
+        curl_easy_reset(t.easy.get());  // frees the strings it held, the password among them
+      }
+    } else {
+      t.easy.reset(curl_easy_init());
+    }
+    if (!t.easy) {
       SetError(*transfer, ErrorCategory::kTransport, TransportStage::kConnect,
                "cannot create a curl handle");
       done.push_back(std::move(transfer));
       return;
     }
-    transfer->easy = std::move(easy);
     if (!Configure(*transfer)) {
       done.push_back(std::move(transfer));
       return;
@@ -341,34 +421,34 @@ class EngineImpl {
     return size * count;
   }
 
+  /// Sets what changes with every request, then (for a handle not already configured for
+  /// `t.setup`) everything else.
   bool Configure(Transfer& t) {
     CURL* h = t.easy.get();
     const Request& r = t.request;
-    if (!r.url.starts_with("http://") && !r.url.starts_with("https://")) {
-      SetError(t, ErrorCategory::kInvalidArgument, TransportStage::kNone,
-               "url must start with http:// or https://");
-      return false;
-    }
     curl_easy_setopt(h, CURLOPT_PRIVATE, &t);
     curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
+    if (t.setup.has_body && r.method != "GET" && r.method != "HEAD") {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.c_str());
+    }
+    if (t.configured) return true;
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(h, CURLOPT_PIPEWAIT, IsHttps(r.url) ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_PIPEWAIT, t.setup.https ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &EngineImpl::OnBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &EngineImpl::OnHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, &EngineImpl::OnPreRequest);
-    curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
-    const auto connect = r.connect_timeout.value_or(options_.connect_timeout);
-    const auto total = r.total_timeout.value_or(options_.total_timeout);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(total.count()));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t.setup.connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t.setup.total_ms);
     if (!options_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
     if (options_.insecure) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -394,10 +474,7 @@ class EngineImpl {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
       if (r.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-      if (r.method == "POST" || r.method == "PUT" || r.method == "PATCH" || !r.body.empty()) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.c_str());
-      }
+      // The body itself is set above, with every request.
     }
     curl_slist* list = nullptr;
     auto append = [&list](const std::string& line) {
@@ -411,6 +488,7 @@ class EngineImpl {
     }
     t.header_list.reset(list);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    t.configured = true;
     return true;
   }
 
@@ -543,13 +621,20 @@ class EngineImpl {
   void Complete(std::unique_ptr<Transfer> transfer) {
     if (transfer->response.error) ++failed_;
     ++completed_;
-    // The password copy inside curl is dropped by the reset on reuse; reset now so it
-    // does not linger in an idle pooled handle.
-    if (transfer->easy) {
-      curl_easy_reset(transfer->easy.get());
-      if (pool_.size() < kMaxPooledHandles) {
-        pool_.push_back(std::move(transfer->easy));
+    // A configured handle goes back to the pool as it is (the next request with the same
+    // settings only sets its URL and body); the loop resets pooled handles when it goes
+    // idle, so the password copy inside curl does not linger in an idle pooled handle.
+    if (transfer->easy && pool_.size() < kMaxPooledHandles) {
+      PooledHandle pooled;
+      pooled.easy = std::move(transfer->easy);
+      pooled.configured = transfer->configured;
+      if (pooled.configured) {
+        pooled.header_list = std::move(transfer->header_list);
+        pooled.setup = std::move(transfer->setup);
+      } else {
+        curl_easy_reset(pooled.easy.get());
       }
+      pool_.push_back(std::move(pooled));
     }
     transfer->header_list.reset();
     Callback callback = std::move(transfer->callback);
@@ -580,7 +665,7 @@ class EngineImpl {
 
   // Loop thread only.
   ActiveMap active_;
-  std::vector<EasyHandle> pool_;
+  std::vector<PooledHandle> pool_;
 
   std::atomic<std::uint64_t> submitted_{0};
   std::atomic<std::uint64_t> completed_{0};

@@ -93,6 +93,62 @@ TEST_F(HttpEngineTest, DeleteUsesMethod) {
   EXPECT_EQ(server_.Requests().at(0).method, "DELETE");
 }
 
+TEST_F(HttpEngineTest, PooledHandlesCarryNothingIntoARequestWithOtherSettings) {
+  // While "/hold" keeps the engine busy, pooled handles stay configured between requests:
+  // a request with the same settings reuses one as it is, any other must reset it. Each
+  // request below must reach the server exactly as described, whatever came before it.
+  server_.SetHandler([](const RecordedRequest& r) {
+    Reply reply;
+    if (r.Path() == "/hold") reply.delay = 1500ms;
+    return reply;
+  });
+  Pending hold = engine_.Start(Get("/hold"));
+  struct Kind {
+    std::string method;
+    std::string user;
+    std::string password;
+    std::string body;
+    std::string header;  // value of X-Kind; empty: no such header
+    std::string authorization;
+  };
+  const Kind a{"POST", "ACa", "pa", "To=1", "a", "Basic QUNhOnBh"};     // base64("ACa:pa")
+  const Kind b{"POST", "ACb", "pb", "To=2", "b", "Basic QUNiOnBi"};     // base64("ACb:pb")
+  const Kind get{"GET", "", "", "", "", ""};
+  const Kind del{"DELETE", "ACa", "pa", "", "d", "Basic QUNhOnBh"};
+  const Kind put{"PUT", "", "", "x=1", "", ""};
+  const std::vector<Kind> sequence = {a, a, b, get, a, del, put, a, a, get, b, b, put, get};
+  for (std::size_t i = 0; i < sequence.size(); ++i) {
+    const Kind& k = sequence[i];
+    Request r = Get("/k" + std::to_string(i));
+    r.method = k.method;
+    r.body = k.body;
+    r.username = k.user;
+    r.password = SecureString(k.password);
+    if (!k.header.empty()) r.headers = {{"X-Kind", k.header}};
+    Response response = engine_.Perform(std::move(r));
+    ASSERT_FALSE(response.error) << i << ": " << response.error.message;
+    EXPECT_EQ(response.status, 200) << i;
+    EXPECT_EQ(response.method, k.method) << i;
+  }
+  EXPECT_FALSE(hold.Ready());  // everything above ran while the engine was busy
+  const auto requests = server_.Requests();
+  for (std::size_t i = 0; i < sequence.size(); ++i) {
+    const Kind& k = sequence[i];
+    const RecordedRequest* found = nullptr;
+    for (const RecordedRequest& rec : requests) {
+      if (rec.Path() == "/k" + std::to_string(i)) found = &rec;
+    }
+    ASSERT_NE(found, nullptr) << i;
+    EXPECT_EQ(found->method, k.method) << i;
+    EXPECT_EQ(found->body, k.body) << i;
+    EXPECT_EQ(found->Header("authorization"), k.authorization) << i;
+    EXPECT_EQ(found->Header("x-kind"), k.header) << i;
+    EXPECT_EQ(found->Header("expect"), "") << i;
+  }
+  Response held = hold.Take();
+  EXPECT_FALSE(held.error) << held.error.message;
+}
+
 TEST_F(HttpEngineTest, SequentialRequestsReuseOneConnection) {
   for (int i = 0; i < 5; ++i) {
     Response response = engine_.Perform(Get("/seq"));
