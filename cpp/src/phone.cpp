@@ -110,13 +110,23 @@ std::string_view Evaluate(std::string_view input, const std::string& region, Pho
   // libphonenumber assumes valid UTF-8; check first rather than hand it garbage.
   if (!internal::IsValidUtf8(input)) return kReasonNotANumber;
   const PhoneNumberUtil& util = Util();
-  if (!fast || !ParseNanpE164(input, parsed)) {
+  const bool nanp = fast && ParseNanpE164(input, parsed);
+  if (!nanp) {
     const auto error = util.Parse(std::string(input), region, &parsed);
     if (error != PhoneNumberUtil::NO_PARSING_ERROR) return ParseErrorReason(error);
   }
+  if (policy == PhonePolicy::kStrict) {
+    // IsValidNumber first finds the number's region: for calling code 1 it tries the US
+    // first (the code's main region, without a leading-digits pattern) by the same type
+    // check IsValidNumberForRegion(US) makes, then checks the number for that region. A
+    // number valid for the US is therefore valid, found with one check instead of two;
+    // any other +1 number (Canada, the Caribbean, invalid ones) takes the full test.
+    static const std::string kUs = "US";
+    if (nanp && util.IsValidNumberForRegion(parsed, kUs)) return {};
+    if (util.IsValidNumber(parsed)) return {};
+  }
   // The length check only runs when needed: it names the reason for a rejected number
   // (strict) or is the test itself (lenient).
-  if (policy == PhonePolicy::kStrict && util.IsValidNumber(parsed)) return {};
   const auto possible = util.IsPossibleNumberWithReason(parsed);
   if (policy == PhonePolicy::kLenient && possible == PhoneNumberUtil::IS_POSSIBLE) return {};
   return ValidationReason(possible);
