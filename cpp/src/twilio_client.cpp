@@ -14,14 +14,15 @@ constexpr std::size_t kMaxMediaUrls = 10;
 constexpr int kMaxValidityPeriod = 36000;
 constexpr std::size_t kErrorTextLimit = 200;
 
+// RFC 3986 unreserved characters (ASCII only, whatever the process locale).
 bool IsUnreserved(unsigned char c) {
-  return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-std::string Encode(std::string_view value, bool space_as_plus) {
+// Appends the encoding of `value` to `out` (no temporary string per value).
+void EncodeTo(std::string& out, std::string_view value, bool space_as_plus) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size() * 3);
   for (const char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
     if (IsUnreserved(c)) {
@@ -34,6 +35,12 @@ std::string Encode(std::string_view value, bool space_as_plus) {
       out.push_back(kHex[c & 0x0F]);
     }
   }
+}
+
+std::string Encode(std::string_view value, bool space_as_plus) {
+  std::string out;
+  out.reserve(value.size() * 3);
+  EncodeTo(out, value, space_as_plus);
   return out;
 }
 
@@ -91,12 +98,17 @@ void RequireSid(std::string_view sid, std::string_view field) {
 }  // namespace
 
 std::string FormEncode(const FormParams& params) {
+  std::size_t size = 0;
+  for (const auto& [name, value] : params) size += name.size() + value.size() + 2;
   std::string out;
+  out.reserve(size + size / 4);  // most characters need no escape; one allocation usually
+  bool first = true;
   for (const auto& [name, value] : params) {
-    if (!out.empty()) out.push_back('&');
-    out += Encode(name, true);
+    if (!first) out.push_back('&');
+    first = false;
+    EncodeTo(out, name, true);
     out.push_back('=');
-    out += Encode(value, true);
+    EncodeTo(out, value, true);
   }
   return out;
 }
