@@ -184,13 +184,22 @@ class PyBulkJob {
       };
     }
     auto transport = MakeClientTransport(std::move(client));
-    job_ = std::make_unique<BulkJob>(std::move(transport), std::move(options), std::move(producer),
+    job_ = std::make_shared<BulkJob>(std::move(transport), std::move(options), std::move(producer),
                                      std::move(sink), std::move(progress));
     job_->Start();
+    // A job still reading recipients at interpreter exit is cancelled and joined by the
+    // atexit hook, before finalization could tear its thread down inside the GIL.
+    exit_id_ = RegisterAtExit([weak_job = std::weak_ptr<BulkJob>(job_)] {
+      if (auto job = weak_job.lock()) {
+        job->Cancel();
+        job->Join();
+      }
+    });
   }
 
   ~PyBulkJob() {
     if (!job_) return;
+    UnregisterAtExit(exit_id_);
     if (PythonAlive()) {
       {
         py::gil_scoped_release release;  // the coordinator may need the GIL to finish
@@ -278,7 +287,8 @@ class PyBulkJob {
 
  private:
   std::shared_ptr<PyState> state_;
-  std::unique_ptr<BulkJob> job_;
+  std::shared_ptr<BulkJob> job_;
+  std::uint64_t exit_id_ = 0;
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -48,10 +49,29 @@ std::vector<std::weak_ptr<http::Engine>>& Registry() {
   return engines;
 }
 
-/// atexit hook: refuse further GIL acquisition from engine threads, then stop and join
-/// every live engine with the GIL released.
+std::mutex& ExitActionsMutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::map<std::uint64_t, std::function<void()>>& ExitActions() {
+  static std::map<std::uint64_t, std::function<void()>> actions;
+  return actions;
+}
+
+/// atexit hook: refuse further GIL acquisition from background threads, end the registered
+/// background work (bulk jobs), then stop and join every live engine, all with the GIL
+/// released.
 void ShutdownEngines() {
   g_exiting = true;
+  std::map<std::uint64_t, std::function<void()>> actions;
+  {
+    std::lock_guard lock(ExitActionsMutex());
+    actions.swap(ExitActions());
+  }
+  if (!actions.empty()) {
+    py::gil_scoped_release release;
+    for (auto& [id, stop] : actions) stop();
+  }
   std::vector<std::shared_ptr<http::Engine>> live;
   {
     std::lock_guard lock(RegistryMutex());
@@ -134,6 +154,19 @@ http::Request BuildRequest(const std::string& method, const std::string& url,
 // --- bridge (py_bridge.h) ----------------------------------------------------------------
 
 bool PythonExiting() noexcept { return g_exiting.load(); }
+
+std::uint64_t RegisterAtExit(std::function<void()> stop) {
+  static std::atomic<std::uint64_t> next_id{1};
+  const std::uint64_t id = next_id++;
+  std::lock_guard lock(ExitActionsMutex());
+  ExitActions().emplace(id, std::move(stop));
+  return id;
+}
+
+void UnregisterAtExit(std::uint64_t id) noexcept {
+  std::lock_guard lock(ExitActionsMutex());
+  ExitActions().erase(id);
+}
 
 ExitSafeGil::ExitSafeGil() {
   if (!g_exiting.load() && Py_IsInitialized() != 0) {

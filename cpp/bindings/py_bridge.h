@@ -14,6 +14,7 @@
 #include <pybind11/pybind11.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -72,6 +73,16 @@ pybind11::object ErrorToPython(const Error& error);
 
 /// nlohmann::json -> dict/list/str/int/float/bool/None. GIL held.
 pybind11::object JsonToPython(const nlohmann::json& value);
+
+/// Registers `stop` to run in the atexit hook, with the GIL released, after `ExitSafeGil`
+/// began refusing and before the engines shut down: background work that takes the GIL
+/// (a bulk job reading its recipients) must end before the interpreter finalizes, or its
+/// thread would be torn down inside `PyGILState_Ensure`. Returns an id for
+/// `UnregisterAtExit`. Safe from any thread.
+std::uint64_t RegisterAtExit(std::function<void()> stop);
+
+/// Forgets a registration (its owner is going away first). Unknown ids are ignored.
+void UnregisterAtExit(std::uint64_t id) noexcept;
 
 /// Creates an engine whose last reference releases the GIL while it shuts down (its
 /// callbacks may need the GIL to finish), and registers it with the atexit hook.

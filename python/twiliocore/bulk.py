@@ -86,10 +86,17 @@ _SUMMARY_KEYS = (
     "rate",
 )
 
-# Jobs still running, kept alive until they finish (a job the caller dropped keeps sending)
-# and cancelled at interpreter exit.
+# Jobs that may still be running, kept alive so that a job the caller dropped keeps sending,
+# and cancelled at interpreter exit. Finished jobs are pruned whenever a job starts or a
+# wait() ends: no thread per job, and no Python thread blocked in the core at finalization.
 _active: set[BulkJob] = set()
 _active_lock = threading.Lock()
+
+
+def _keep_alive(job: BulkJob) -> None:
+    with _active_lock:
+        _active.difference_update([j for j in _active if j._job.done])
+        _active.add(job)
 
 
 class BulkJob:
@@ -115,18 +122,7 @@ class BulkJob:
         self.estimated_seconds: float = core_job.estimated_seconds
         self.rate: float = core_job.rate
         self.segments: int = core_job.segments
-        with _active_lock:
-            _active.add(self)
-        threading.Thread(target=self._reap, name="twiliocore-bulk-reaper", daemon=True).start()
-
-    def _reap(self) -> None:
-        # Drops the keep-alive reference once the job is done (the C++ wait releases the GIL).
-        try:
-            while not self._job.join(1.0):
-                pass
-        finally:
-            with _active_lock:
-                _active.discard(self)
+        _keep_alive(self)
 
     def wait(self, timeout: float | None = None) -> BulkSummary:
         """Block until every recipient has a result; return the summary.
@@ -148,6 +144,8 @@ class BulkJob:
         if timeout is not None and not timeout >= 0:
             raise ValueError("timeout: must be >= 0 or None")
         raw = self._job.wait(timeout)
+        with _active_lock:
+            _active.discard(self)
         return _summary(raw)
 
     def cancel(self) -> None:

@@ -180,7 +180,9 @@ def test_long_job_warns_with_its_estimate(
         summary = job.wait(timeout=30)
     assert "5.6 hours" in caplog.text
     assert "Messaging Service" in caplog.text
-    assert summary["cancelled"] > 0
+    # Cancelled at once: recipients not yet read are never counted, so only "not all sent"
+    # holds however far intake got.
+    assert job.done and summary["sent"] < 10_000
 
 
 def test_cancel_from_another_thread_stops_a_streaming_job(fresh_emulator: Any) -> None:
@@ -403,3 +405,31 @@ print("sent before exit:", job.summary["sent"] > 0)
     )
     assert proc.returncode == 0, proc.stderr
     assert "sent before exit: True" in proc.stdout
+
+
+def test_interpreter_exit_with_an_in_process_emulator_under_load() -> None:
+    # The emulator's server thread calls into the C++ core; at exit it must be stopped
+    # before finalization (a thread torn down inside a core call aborts the process).
+    import subprocess
+
+    script = f"""
+import time
+from twiliocore import Client
+from twiliocore.emulator import Emulator
+emulator = Emulator(mps=1000, status_delay=0.02).start()
+client = Client(emulator.account_sid, emulator.auth_token, base_url=emulator.url)
+def endless():
+    i = 0
+    while True:
+        yield "+1415%07d" % (3000000 + i)
+        i += 1
+job = client.bulk_send(endless(), "bye", from_={SENDER!r}, mps=200.0, on_result=lambda r: None)
+time.sleep(0.3)
+print("sent before exit:", job.summary["sent"] > 0)
+"""
+    for _ in range(3):
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "sent before exit: True" in proc.stdout

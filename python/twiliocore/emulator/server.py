@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -184,6 +185,9 @@ class Emulator:
         self._server = server
         self._thread = threading.Thread(target=self._serve, name="twiliocore-emulator", daemon=True)
         self._thread.start()
+        # The server thread calls into the C++ core (signatures, segments, numbers); it must
+        # end before the interpreter finalizes, or that thread is torn down mid-call.
+        atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         while not server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
@@ -209,6 +213,7 @@ class Emulator:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server and join its thread (idempotent)."""
+        atexit.unregister(self.stop)
         server, thread = self._server, self._thread
         if server is not None:
             server.should_exit = True
