@@ -86,6 +86,34 @@ bool IsHttps(std::string_view url) {
   return true;
 }
 
+bool HasHeader(const Headers& headers, std::string_view lower_name) {
+  return std::any_of(headers.begin(), headers.end(), [lower_name](const auto& header) {
+    return ToLower(header.first) == lower_name;
+  });
+}
+
+/// "Accept-Encoding: " and the encodings this libcurl decodes, in the order curl lists them
+/// itself for CURLOPT_ACCEPT_ENCODING "" (lib/content_encoding.c); empty if it decodes none.
+const std::string& AcceptEncodingHeader() {
+  static const std::string header = [] {
+    const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+    const int features = info != nullptr ? info->features : 0;
+    std::string list;
+    auto add = [&list](std::string_view name) {
+      if (!list.empty()) list += ", ";
+      list += name;
+    };
+    if ((features & CURL_VERSION_LIBZ) != 0) {
+      add("deflate");
+      add("gzip");
+    }
+    if ((features & CURL_VERSION_BROTLI) != 0) add("br");
+    if ((features & CURL_VERSION_ZSTD) != 0) add("zstd");
+    return list.empty() ? std::string() : "Accept-Encoding: " + list;
+  }();
+  return header;
+}
+
 /// The settings an easy handle was configured with, apart from what changes with every
 /// request (URL, body, the transfer's own pointers). A pooled handle is reused without
 /// curl_easy_reset, as curl's 10-at-a-time.c reuses its handles, only for a request that
@@ -485,6 +513,16 @@ class EngineImpl {
     append("Expect:");
     for (const auto& [name, value] : r.headers) {
       append(value.empty() ? name + ";" : name + ": " + value);
+    }
+    // The User-Agent and Accept-Encoding lines are set here, once per configured handle, as
+    // well as through CURLOPT_USERAGENT and CURLOPT_ACCEPT_ENCODING above (which keep the
+    // agent on a proxy CONNECT and the decoding of compressed answers): libcurl then skips
+    // formatting its own copy of each line, byte by byte, on every transfer (lib/http.c
+    // leaves a header the application sets to the application). Same lines on the wire; a
+    // caller's own header of either name still wins.
+    if (!HasHeader(r.headers, "user-agent")) append("User-Agent: " + options_.user_agent);
+    if (!AcceptEncodingHeader().empty() && !HasHeader(r.headers, "accept-encoding")) {
+      append(AcceptEncodingHeader());
     }
     t.header_list.reset(list);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -76,6 +77,42 @@ TEST_F(HttpEngineTest, PostSendsHeadersFormBodyAndBasicAuth) {
   // base64("ACuser:s3cret")
   EXPECT_EQ(requests[0].Header("authorization"), "Basic QUN1c2VyOnMzY3JldA==");
   EXPECT_EQ(response.url.find("s3cret"), std::string::npos);
+}
+
+TEST_F(HttpEngineTest, SendsOneAgentAndEncodingLineAndDecodesGzip) {
+  // "decoded answer", gzip-compressed.
+  static constexpr char kGzip[] =
+      "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\x4b\x49\x4d\xce\x4f\x49\x4d\x51\x48\xcc\x2b"
+      "\x2e\x4f\x2d\x02\x00\x04\xd0\x0d\xf5\x0e\x00\x00\x00";
+  server_.SetHandler([](const RecordedRequest&) {
+    Reply reply;
+    reply.body.assign(kGzip, sizeof kGzip - 1);
+    reply.headers = {{"Content-Type", "text/plain"}, {"Content-Encoding", "gzip"}};
+    return reply;
+  });
+  auto count = [](const RecordedRequest& request, const std::string& name) {
+    return std::count_if(request.headers.begin(), request.headers.end(),
+                         [&name](const auto& header) { return header.first == name; });
+  };
+  Response first = engine_.Perform(Get("/gz"));
+  ASSERT_FALSE(first.error) << first.error.message;
+  EXPECT_EQ(first.body, "decoded answer");
+  Request own = Get("/gz");
+  own.headers = {{"user-agent", "probe/1"}, {"Accept-Encoding", "gzip"}};
+  Response second = engine_.Perform(std::move(own));
+  ASSERT_FALSE(second.error) << second.error.message;
+  EXPECT_EQ(second.body, "decoded answer");
+  const auto requests = server_.Requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(count(requests[0], "user-agent"), 1);
+  EXPECT_EQ(count(requests[0], "accept-encoding"), 1);
+  EXPECT_EQ(requests[0].Header("user-agent"), engine_.options().user_agent);
+  EXPECT_NE(requests[0].Header("accept-encoding").find("gzip"), std::string::npos)
+      << requests[0].Header("accept-encoding");
+  EXPECT_EQ(count(requests[1], "user-agent"), 1);
+  EXPECT_EQ(count(requests[1], "accept-encoding"), 1);
+  EXPECT_EQ(requests[1].Header("user-agent"), "probe/1");
+  EXPECT_EQ(requests[1].Header("accept-encoding"), "gzip");
 }
 
 TEST_F(HttpEngineTest, DeleteUsesMethod) {
