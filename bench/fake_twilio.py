@@ -153,6 +153,8 @@ class FakeTwilio:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process.stderr is not None:
+            self.process.stderr.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def __enter__(self) -> FakeTwilio:

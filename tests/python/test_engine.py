@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as dt
-import ipaddress
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,114 +246,25 @@ def test_interpreter_exit_with_requests_in_flight_does_not_hang(server: _Server)
 
 
 # --- TLS and HTTP/2 against nginx --------------------------------------------------------
-
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen 127.0.0.1:{port} ssl http2;
-        ssl_certificate {tmp}/server.pem;
-        ssl_certificate_key {tmp}/server.key;
-        location / {{ return 200 '{{"ok": true}}'; }}
-    }}
-}}
-"""
-
-
-def _make_certs(directory: Path) -> Path:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = dt.datetime.now(dt.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "twiliocore test CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    (directory / "ca.pem").write_bytes(ca_cert.public_bytes(pem))
-    (directory / "server.pem").write_bytes(cert.public_bytes(pem))
-    (directory / "server.key").write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return directory / "ca.pem"
+# The benchmarks' fake Twilio: nginx on loopback, TLS + HTTP/2 with a CA generated per run.
+# Its GET-able path is nginx's /_status page.
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """nginx with TLS + HTTP/2 on loopback: (base URL, CA file)."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.path.exists(nginx):
+def tls_server() -> Iterator[tuple[str, str]]:
+    """nginx with TLS + HTTP/2 on loopback: (URL of a page answering 200, CA file)."""
+    if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
         pytest.skip("nginx not installed (scripts/setup.sh installs nginx-light)")
-    tmp = tmp_path_factory.mktemp("nginx")
-    ca = _make_certs(tmp)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=port))
-    proc = subprocess.Popen(
-        [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("nginx did not start: " + (tmp / "error.log").read_text())
-            time.sleep(0.05)
-    yield f"https://127.0.0.1:{port}", str(ca)
-    proc.send_signal(signal.SIGQUIT)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    from bench import fake_twilio
+
+    with fake_twilio.start() as server:
+        yield server.https_url + "/_status", str(server.ca)
 
 
 def test_tls_verified_with_ca_bundle_speaks_http2(tls_server: tuple[str, str]) -> None:
     url, ca = tls_server
     engine = _core.Engine(ca_bundle=ca)
-    response = engine.request("GET", url + "/x")
+    response = engine.request("GET", url)
     assert response.status == 200
     assert response.http_version == 20
     engine.shutdown()
@@ -367,7 +274,7 @@ def test_untrusted_certificate_is_tls_error(tls_server: tuple[str, str]) -> None
     url, _ = tls_server
     engine = _core.Engine()
     with pytest.raises(errors.TLSError) as info:
-        engine.request("GET", url + "/x")
+        engine.request("GET", url)
     assert info.value.stage == "tls"
     assert info.value.never_sent
     engine.shutdown()
@@ -376,7 +283,7 @@ def test_untrusted_certificate_is_tls_error(tls_server: tuple[str, str]) -> None
 def test_insecure_switch_skips_verification(tls_server: tuple[str, str]) -> None:
     url, _ = tls_server
     engine = _core.Engine(insecure=True)
-    assert engine.request("GET", url + "/x").status == 200
+    assert engine.request("GET", url).status == 200
     engine.shutdown()
 
 
@@ -387,9 +294,7 @@ def test_concurrent_requests_multiplex_on_one_http2_connection(
     engine = _core.Engine(ca_bundle=ca)
 
     async def burst() -> list[int]:
-        responses = await asyncio.gather(
-            *(engine.request_async("GET", f"{url}/m/{i}") for i in range(50))
-        )
+        responses = await asyncio.gather(*(engine.request_async("GET", url) for _ in range(50)))
         return [r.http_version for r in responses]
 
     assert asyncio.run(burst()) == [20] * 50
