@@ -3,7 +3,13 @@
  * curl's docs/examples/10-at-a-time.c does it (one easy handle per slot, reused, so the multi
  * handle's connection cache keeps connections alive; HTTP/2 multiplexing when offered).
  *
- * usage: curl_multi_baseline URL CA_FILE N CONCURRENCY ACCOUNT_SID AUTH_TOKEN FROM BODY
+ * It sends the same bytes as twiliocore's bulk fan-out: the same headers (Basic auth, Accept,
+ * Content-Type, the same User-Agent line) and the same form body ("To=%2B1415...&From=...&
+ * Body=..." with FROM and BODY given already form-encoded), which the runner checks by
+ * capturing one request of each.
+ *
+ * usage: curl_multi_baseline URL CA_FILE N CONCURRENCY ACCOUNT_SID AUTH_TOKEN FROM_ENCODED
+ *                            BODY_ENCODED USER_AGENT
  * prints one JSON line: {"n":..,"ok":..,"wall":..,"cpu":..,"connects":..}
  */
 #include <curl/curl.h>
@@ -51,7 +57,8 @@ static long VmHwmKb(void) {
   return kb;
 }
 
-static void Start(CURLM *multi, struct Slot *slot, long index, const char *from, char *escaped_body) {
+static void Start(CURLM *multi, struct Slot *slot, long index, const char *from,
+                  const char *escaped_body) {
   char to[32];
   snprintf(to, sizeof to, "%%2B1415%07ld", 2000000 + index);
   snprintf(slot->body, sizeof slot->body, "To=%s&From=%s&Body=%s", to, from, escaped_body);
@@ -61,8 +68,9 @@ static void Start(CURLM *multi, struct Slot *slot, long index, const char *from,
 }
 
 int main(int argc, char **argv) {
-  if (argc != 9) {
-    fprintf(stderr, "usage: %s URL CA N CONCURRENCY SID TOKEN FROM BODY\n", argv[0]);
+  if (argc != 10) {
+    fprintf(stderr, "usage: %s URL CA N CONCURRENCY SID TOKEN FROM_ENC BODY_ENC USER_AGENT\n",
+            argv[0]);
     return 2;
   }
   const char *url = argv[1];
@@ -70,13 +78,15 @@ int main(int argc, char **argv) {
   long n = atol(argv[3]);
   long concurrency = atol(argv[4]);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  CURL *escaper = curl_easy_init();
-  char *from = curl_easy_escape(escaper, argv[7], 0);
-  char *body = curl_easy_escape(escaper, argv[8], 0);
+  const char *from = argv[7];
+  const char *body = argv[8];
+  char user_agent[512];
+  snprintf(user_agent, sizeof user_agent, "User-Agent: %s", argv[9]);
   char userpwd[256];
   snprintf(userpwd, sizeof userpwd, "%s:%s", argv[5], argv[6]);
   struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
   headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+  headers = curl_slist_append(headers, user_agent);
 
   CURLM *multi = curl_multi_init();
   curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -131,9 +141,6 @@ int main(int argc, char **argv) {
   free(slots);
   curl_multi_cleanup(multi);
   curl_slist_free_all(headers);
-  curl_free(from);
-  curl_free(body);
-  curl_easy_cleanup(escaper);
   curl_global_cleanup();
   return ok == n ? 0 : 1;
 }

@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ import time
 from base64 import b64encode
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -36,6 +38,7 @@ from bench._common import (  # noqa: E402
     AUTH_TOKEN,
     BODY,
     FROM_NUMBER,
+    MESSAGE_JSON,
     form_body,
     recipient,
     vm_hwm_kb,
@@ -114,6 +117,101 @@ def compile_baseline(tmp: Path) -> Path:
     return exe
 
 
+def twiliocore_user_agent() -> str:
+    """The User-Agent line twiliocore's engine sends (the C loop is given the same)."""
+    from twiliocore import _core
+
+    return str(_core.default_user_agent())
+
+
+def baseline_args(url: str, ca: str, n: int, concurrency: int) -> list[str]:
+    """Arguments of the C loop: the same credentials, form fields and User-Agent as twiliocore."""
+    return [
+        url,
+        ca,
+        str(n),
+        str(concurrency),
+        ACCOUNT_SID,
+        AUTH_TOKEN,
+        quote_plus(FROM_NUMBER),
+        quote_plus(BODY),
+        twiliocore_user_agent(),
+    ]
+
+
+def capture_first_requests(cmds: list[list[str]], env: dict[str, str]) -> list[bytes]:
+    """Run each of ``cmds`` (``{base}`` / ``{url}`` in their arguments stand for the capture
+    server) against one loopback socket that records the requests it gets, answering each with
+    201 and the fake Message JSON; return the first request of each command."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    captured: list[bytes] = []
+    answer = MESSAGE_JSON.encode()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head, _, rest = data.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                while len(rest) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    rest += chunk
+                captured.append(head + b"\r\n\r\n" + rest)
+                conn.sendall(
+                    b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+                    b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(answer) + answer
+                )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    firsts: list[bytes] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        url = base + fake_twilio.messages_path()
+        for cmd in cmds:
+            seen = len(captured)
+            argv = [a.replace("{base}", base).replace("{url}", url) for a in cmd]
+            subprocess.run(argv, env=env, cwd=ROOT, check=True, capture_output=True, timeout=120)
+            firsts.append(captured[seen] if len(captured) > seen else b"")
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+    return firsts
+
+
+def compare_requests(baseline: Path, ca: str, env: dict[str, str]) -> dict[str, Any]:
+    """Capture one request of twiliocore's bulk fan-out and one of the C loop: the same bytes?"""
+    ours, theirs = capture_first_requests(
+        [
+            [PY, "-m", "bench.clients.twiliocore_bulk", "{base}", ca, "1", "1"],
+            [str(baseline), *baseline_args("{url}", ca, 1, 1)],
+        ],
+        env,
+    )
+    return {
+        "identical": ours == theirs and bool(ours),
+        "twiliocore": ours.decode(errors="replace"),
+        "curl_multi_c": theirs.decode(errors="replace"),
+    }
+
+
 def run_wrk(url: str, concurrency: int, duration: float, env: dict[str, str]) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -188,17 +286,7 @@ def bench_transport(
     n, c = str(args.n), str(args.concurrency)
     clients: dict[str, list[str]] = {
         "twiliocore_bulk": [PY, "-m", "bench.clients.twiliocore_bulk", base, ca, n, c],
-        "curl_multi_c": [
-            str(baseline),
-            url,
-            ca,
-            n,
-            c,
-            ACCOUNT_SID,
-            AUTH_TOKEN,
-            FROM_NUMBER,
-            BODY,
-        ],
+        "curl_multi_c": [str(baseline), *baseline_args(url, ca, args.n, args.concurrency)],
         "twilio_python_async": [PY, "-m", "bench.clients.twilio_async", base, ca, n, c],
         "twilio_python_sync": [
             PY,
@@ -326,6 +414,9 @@ def main() -> int:
         baseline = compile_baseline(Path(tmp))
         with fake_twilio.start() as server:
             env = child_env(server.ca)
+            same = compare_requests(baseline, str(server.ca), env)
+            results["same_request"] = same
+            print(f"  twiliocore and the C loop send identical requests: {same['identical']}")
             for name, base in (("http", server.http_url), ("https", server.https_url)):
                 results["transports"][name] = bench_transport(
                     name, base, server, args, baseline, env

@@ -1,6 +1,7 @@
 #include "twiliocore/fanout.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -13,6 +14,7 @@
 
 #include "twiliocore/phone.h"
 #include "twiliocore/segments.h"
+#include "twiliocore/thread_name.h"
 #include "twiliocore/twilio_client.h"
 
 namespace twiliocore {
@@ -124,15 +126,17 @@ class ClientTransport final : public BulkTransport {
   explicit ClientTransport(std::shared_ptr<const TwilioClient> client) : client_(std::move(client)) {}
 
   void CreateMessage(const BulkMessage& message, CreateCallback done) override {
-    MessageCreate create;
-    create.to = message.to;
-    create.from = message.from;
-    create.messaging_service_sid = message.messaging_service_sid;
-    create.body = message.body;
-    create.media_urls = message.media_urls;
-    create.status_callback = message.status_callback;
     try {
-      http::Request request = client_->CreateMessageRequest(create);
+      http::Request request;
+      {
+        std::lock_guard lock(template_mu_);
+        const MessageCreateTemplate& form = Template(message);
+        request = message.body == form.fields().body
+                      ? form.Request(message.to)
+                      : form.Request(message.to, message.body);
+      }
+      request.keep_response_headers = false;  // a success needs only the body's sid and status
+      request.accept_compressed = false;      // ~850 bytes: not worth compressing
       client_->engine()->Submit(std::move(request), [done](http::Response&& response) {
         CreateOutcome out;
         if (!response.error && response.status >= 200 && response.status < 300) {
@@ -204,7 +208,27 @@ class ClientTransport final : public BulkTransport {
   }
 
  private:
+  // The create template for the message's job-wide fields, built on first use and again only
+  // if they change (a job's messages share them). Caller holds template_mu_.
+  const MessageCreateTemplate& Template(const BulkMessage& message) {
+    if (!template_ || template_->fields().from != message.from ||
+        template_->fields().messaging_service_sid != message.messaging_service_sid ||
+        template_->fields().media_urls != message.media_urls ||
+        template_->fields().status_callback != message.status_callback) {
+      MessageCreate fields;
+      fields.from = message.from;
+      fields.messaging_service_sid = message.messaging_service_sid;
+      fields.body = message.body;
+      fields.media_urls = message.media_urls;
+      fields.status_callback = message.status_callback;
+      template_.emplace(client_->CreateMessageTemplate(std::move(fields)));
+    }
+    return *template_;
+  }
+
   std::shared_ptr<const TwilioClient> client_;
+  std::mutex template_mu_;  // uncontended in a job (one coordinator); the interface allows any thread
+  std::optional<MessageCreateTemplate> template_;
 };
 
 }  // namespace
@@ -430,18 +454,77 @@ struct BulkJob::Event {
 };
 
 struct BulkJob::Shared {
-  std::mutex mu;
-  std::condition_variable wake;         // coordinator: events or cancel
+  std::mutex mu;                        // guards the members below up to `results`
   std::condition_variable finished_cv;  // waiters: done
-  std::vector<Event> events;
-  // Completions wake the coordinator only once this many are queued (it also wakes every
-  // millisecond while requests are in flight): one thread switch per batch, not per message.
-  std::size_t notify_at = 1;
-  bool cancel = false;
   bool done = false;
   bool started = false;
   BulkSummary summary;
   std::vector<RecipientResult> results;
+
+  // Completions reach the coordinator through a lock-free stack: the engine thread never
+  // waits for the coordinator (nor the coordinator for it) to hand over an outcome. The
+  // coordinator sleeps on `wake` and is woken only once `notify_at` outcomes are waiting
+  // (it also wakes every millisecond while requests are in flight): one thread switch per
+  // batch of completions, not per message.
+  struct EventNode {
+    Event event;
+    EventNode* next = nullptr;
+  };
+  std::atomic<EventNode*> event_head{nullptr};  // owns the nodes (see ~Shared)
+  std::atomic<std::int64_t> event_count{0};    // posted and not yet taken (may dip below 0)
+  std::atomic<std::int64_t> notify_at{1};
+  std::atomic<bool> sleeping{false};
+  std::atomic<bool> cancel{false};
+  std::mutex wake_mu;
+  std::condition_variable wake;  // coordinator: enough events, or cancel
+
+  Shared() = default;
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+  ~Shared() {
+    std::vector<Event> rest;
+    TakeEvents(rest);
+  }
+
+  /// From any thread: hands an outcome to the coordinator, waking it when a batch is ready.
+  void Post(Event&& event) {
+    auto node = std::make_unique<EventNode>();
+    node->event = std::move(event);
+    EventNode* raw = node.release();  // owned by the stack until TakeEvents
+    raw->next = event_head.load(std::memory_order_relaxed);
+    while (!event_head.compare_exchange_weak(raw->next, raw, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+    }
+    // seq_cst with the coordinator's store to `sleeping` and load of `event_count` (Dekker):
+    // either this sees it sleeping, or it sees this event before it sleeps.
+    const std::int64_t waiting = event_count.fetch_add(1) + 1;
+    if (waiting >= notify_at.load(std::memory_order_relaxed) && sleeping.load()) Wake();
+  }
+
+  /// Coordinator: appends every posted outcome to `out`, oldest first.
+  void TakeEvents(std::vector<Event>& out) {
+    EventNode* list = event_head.exchange(nullptr, std::memory_order_acquire);
+    EventNode* oldest_first = nullptr;
+    std::int64_t taken = 0;
+    while (list != nullptr) {
+      EventNode* next = list->next;
+      list->next = oldest_first;
+      oldest_first = list;
+      list = next;
+      ++taken;
+    }
+    event_count.fetch_sub(taken);
+    while (oldest_first != nullptr) {
+      std::unique_ptr<EventNode> node(oldest_first);
+      oldest_first = node->next;
+      out.push_back(std::move(node->event));
+    }
+  }
+
+  void Wake() {
+    std::lock_guard lock(wake_mu);
+    wake.notify_all();
+  }
 };
 
 BulkJob::BulkJob(std::shared_ptr<BulkTransport> transport, BulkOptions options,
@@ -498,12 +581,15 @@ void BulkJob::Start() {
     if (shared_->started) return;
     shared_->started = true;
   }
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameCurrentThread("twiliocore-bulk");
+    Run();
+  });
 }
 
 void BulkJob::Cancel() noexcept {
   {
-    std::lock_guard lock(shared_->mu);
+    std::lock_guard lock(shared_->wake_mu);
     shared_->cancel = true;
   }
   shared_->wake.notify_all();
@@ -628,15 +714,10 @@ void BulkJob::RunLoop() {
     message.status_callback = options_.status_callback;
     ++in_flight;
     transport_->CreateMessage(message, [shared, id](CreateOutcome outcome) {
-      {
-        std::lock_guard lock(shared->mu);
-        Event ev;
-        ev.id = id;
-        ev.create = std::move(outcome);
-        shared->events.push_back(std::move(ev));
-        if (shared->events.size() < shared->notify_at) return;
-      }
-      shared->wake.notify_one();
+      Event ev;
+      ev.id = id;
+      ev.create = std::move(outcome);
+      shared->Post(std::move(ev));
     });
   };
 
@@ -647,16 +728,11 @@ void BulkJob::RunLoop() {
     ++in_flight;
     ++local.reconciled;
     transport_->ListMessages(query, [shared, id](ListOutcome outcome) {
-      {
-        std::lock_guard lock(shared->mu);
-        Event ev;
-        ev.id = id;
-        ev.is_list = true;
-        ev.list = std::move(outcome);
-        shared->events.push_back(std::move(ev));
-        if (shared->events.size() < shared->notify_at) return;
-      }
-      shared->wake.notify_one();
+      Event ev;
+      ev.id = id;
+      ev.is_list = true;
+      ev.list = std::move(outcome);
+      shared->Post(std::move(ev));
     });
   };
 
@@ -928,11 +1004,8 @@ void BulkJob::RunLoop() {
 
   std::vector<Event> events;
   for (;;) {
-    {
-      std::lock_guard lock(shared->mu);
-      events.swap(shared->events);
-      if (shared->cancel && !cancelling) cancelling = true;
-    }
+    shared->TakeEvents(events);
+    if (shared->cancel.load() && !cancelling) cancelling = true;
     for (Event& ev : events) {
       if (ev.is_list) {
         on_list(ev.id, ev.list);
@@ -1026,21 +1099,20 @@ void BulkJob::RunLoop() {
     publish(finished);
     if (finished) break;
 
-    std::unique_lock lock(shared->mu);
-    if (shared->cancel && !cancelling) continue;
+    if (shared->cancel.load() && !cancelling) continue;
     // Sleep until enough completions, a cancel, the pacer or a scheduled retry/lookup is due.
     // With requests in flight, wake for a batch of an eighth of the window, or after 1 ms.
-    const std::size_t batch_size =
-        std::max<std::size_t>(1, static_cast<std::size_t>(window.limit()) / 8);
-    shared->notify_at =
-        std::min<std::size_t>(batch_size, static_cast<std::size_t>(std::max<std::int64_t>(1, in_flight)));
-    if (shared->events.size() >= shared->notify_at) continue;
-    if (in_flight > static_cast<std::int64_t>(shared->notify_at)) {
-      wake_at = std::min(wake_at, Clock::now() + milliseconds(1));
-    }
-    shared->wake.wait_until(lock, wake_at, [&] {
-      return shared->events.size() >= shared->notify_at || (shared->cancel && !cancelling);
-    });
+    const std::int64_t batch_size = std::max<std::int64_t>(1, window.limit() / 8);
+    const std::int64_t notify_at = std::min(batch_size, std::max<std::int64_t>(1, in_flight));
+    shared->notify_at.store(notify_at, std::memory_order_relaxed);
+    if (in_flight > notify_at) wake_at = std::min(wake_at, Clock::now() + milliseconds(1));
+    auto ready = [&] {
+      return shared->event_count.load() >= notify_at || (shared->cancel.load() && !cancelling);
+    };
+    std::unique_lock lock(shared->wake_mu);
+    shared->sleeping.store(true);  // seq_cst: see Shared::Post
+    if (!ready()) shared->wake.wait_until(lock, wake_at, ready);
+    shared->sleeping.store(false);
   }
 }
 

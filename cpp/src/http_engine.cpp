@@ -26,8 +26,8 @@
 #include <deque>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
 
+#include "twiliocore/thread_name.h"
 #include "twiliocore/version.h"
 
 namespace twiliocore::http {
@@ -118,24 +118,55 @@ const std::string& AcceptEncodingHeader() {
 /// request (URL, body, the transfer's own pointers). A pooled handle is reused without
 /// curl_easy_reset, as curl's 10-at-a-time.c reuses its handles, only for a request that
 /// needs exactly these settings; any other request resets it and configures it afresh.
+/// Requests are compared with it in place (`Matches`), so a request that finds a configured
+/// handle copies nothing; a setup is built only when a handle is configured.
 struct HandleSetup {
   std::string method;
   bool https = false;
   bool has_body = false;
+  bool keep_headers = true;
+  bool compressed = true;
+  bool large_body = false;  ///< a body large enough for libcurl to send "Expect: 100-continue"
   std::string username;
   SecureString password;
   long connect_ms = 0;
   long total_ms = 0;
   Headers headers;
 
-  [[nodiscard]] bool Matches(const HandleSetup& other) const noexcept {
-    return method == other.method && https == other.https && has_body == other.has_body &&
-           connect_ms == other.connect_ms && total_ms == other.total_ms &&
-           username == other.username && password.view() == other.password.view() &&
-           headers == other.headers;
+  /// The parts of a setup computed from a request (see `Derive`).
+  struct Derived {
+    bool https = false;
+    bool has_body = false;
+    bool large_body = false;
+    long connect_ms = 0;
+    long total_ms = 0;
+  };
+
+  [[nodiscard]] bool Matches(const Request& r, const Derived& d) const noexcept {
+    return https == d.https && has_body == d.has_body && connect_ms == d.connect_ms &&
+           total_ms == d.total_ms && large_body == d.large_body &&
+           keep_headers == r.keep_response_headers && compressed == r.accept_compressed &&
+           method == r.method && username == r.username &&
+           password.view() == r.password.view() && headers == r.headers;
+  }
+
+  /// A setup for `r` (copies its settings; done only when a handle is configured).
+  [[nodiscard]] static HandleSetup For(const Request& r, const Derived& d) {
+    HandleSetup setup;
+    setup.method = r.method;
+    setup.https = d.https;
+    setup.has_body = d.has_body;
+    setup.keep_headers = r.keep_response_headers;
+    setup.compressed = r.accept_compressed;
+    setup.large_body = d.large_body;
+    setup.username = r.username;
+    setup.password = SecureString(r.password.view());
+    setup.connect_ms = d.connect_ms;
+    setup.total_ms = d.total_ms;
+    setup.headers = r.headers;
+    return setup;
   }
 };
-
 /// A pooled easy handle with the header list it points at and what it was set up for.
 struct PooledHandle {
   SlistHandle header_list;  // declared first: destroyed after the handle that points at it
@@ -168,6 +199,8 @@ struct Transfer {
   Response response;
   bool in_final_headers = true;
   int attempts = 0;  ///< times curl started sending this request (see OnPreRequest)
+  std::size_t active_index = 0;  ///< position in EngineImpl::active_ while in the multi handle
+  bool skip_headers = false;     ///< a 2xx answer to a request that does not keep its headers
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -186,7 +219,10 @@ class EngineImpl {
       curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS,
                         options_.max_host_connections);
     }
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] {
+      NameCurrentThread("twiliocore-http");
+      Loop();
+    });
     loop_thread_id_ = thread_.get_id();
   }
 
@@ -210,6 +246,7 @@ class EngineImpl {
         const bool wake = queue_.empty();
         queue_.push_back(std::move(transfer));
         ++submitted_;
+        work_flagged_.store(true, std::memory_order_release);
         if (wake) curl_multi_wakeup(multi_.get());
         return id;
       }
@@ -226,6 +263,7 @@ class EngineImpl {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     cancels_.push_back(id);
+    work_flagged_.store(true, std::memory_order_release);
     curl_multi_wakeup(multi_.get());
   }
 
@@ -234,6 +272,7 @@ class EngineImpl {
       std::lock_guard lock(mutex_);
       if (!stopping_) {
         stopping_ = true;
+        work_flagged_.store(true, std::memory_order_release);
         curl_multi_wakeup(multi_.get());
       }
     }
@@ -274,7 +313,9 @@ class EngineImpl {
       std::deque<std::unique_ptr<Transfer>> incoming;
       std::vector<RequestId> cancels;
       bool stopping = false;
-      {
+      // The lock is taken only when a producer flagged work: the loop does not contend with
+      // producers on iterations that only drive transfers.
+      if (work_flagged_.exchange(false, std::memory_order_acquire)) {
         std::lock_guard lock(mutex_);
         incoming.swap(queue_);
         cancels.swap(cancels_);
@@ -282,15 +323,17 @@ class EngineImpl {
       }
       for (auto& transfer : incoming) Start(std::move(transfer), done);
       for (RequestId id : cancels) {
-        auto it = active_.find(id);
+        // Linear: cancels are rare and the active set is the requests in flight.
+        auto it = std::find_if(active_.begin(), active_.end(),
+                               [id](const auto& transfer) { return transfer->id == id; });
         if (it == active_.end()) continue;
-        std::unique_ptr<Transfer> transfer = Detach(it);
+        std::unique_ptr<Transfer> transfer = Detach(**it);
         SetCancelled(*transfer, "request cancelled");
         done.push_back(std::move(transfer));
       }
       if (stopping) {
         while (!active_.empty()) {
-          std::unique_ptr<Transfer> transfer = Detach(active_.begin());
+          std::unique_ptr<Transfer> transfer = Detach(*active_.back());
           SetCancelled(*transfer, "engine shut down with the request in flight");
           done.push_back(std::move(transfer));
         }
@@ -318,8 +361,7 @@ class EngineImpl {
         Transfer* raw = nullptr;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
         const CURLcode code = msg->data.result;
-        auto it = active_.find(raw->id);
-        std::unique_ptr<Transfer> transfer = Detach(it);
+        std::unique_ptr<Transfer> transfer = Detach(*raw);
         Finish(*transfer, code);
         done.push_back(std::move(transfer));
       }
@@ -342,12 +384,16 @@ class EngineImpl {
     }
   }
 
-  /// Removes a transfer from the multi handle and the active map, recording its stats.
-  using ActiveMap = std::unordered_map<RequestId, std::unique_ptr<Transfer>>;
-
-  std::unique_ptr<Transfer> Detach(ActiveMap::iterator it) {
-    std::unique_ptr<Transfer> transfer = std::move(it->second);
-    active_.erase(it);
+  /// Removes an active transfer from the multi handle and from `active_` (swapping the last
+  /// one into its slot) and hands over its ownership.
+  std::unique_ptr<Transfer> Detach(Transfer& active) {
+    const std::size_t index = active.active_index;
+    std::unique_ptr<Transfer> transfer = std::move(active_[index]);
+    if (index + 1 != active_.size()) {
+      active_[index] = std::move(active_.back());
+      active_[index]->active_index = index;
+    }
+    active_.pop_back();
     curl_multi_remove_handle(multi_.get(), transfer->easy.get());
     return transfer;
   }
@@ -361,37 +407,38 @@ class EngineImpl {
       done.push_back(std::move(transfer));
       return;
     }
-    HandleSetup& setup = t.setup;
-    setup.method = r.method;
-    setup.https = IsHttps(r.url);
-    setup.has_body =
+    HandleSetup::Derived derived;
+    derived.https = IsHttps(r.url);
+    derived.has_body =
         r.method == "POST" || r.method == "PUT" || r.method == "PATCH" || !r.body.empty();
-    setup.username = r.username;
-    setup.password = SecureString(r.password.view());
-    setup.connect_ms = static_cast<long>(r.connect_timeout.value_or(options_.connect_timeout).count());
-    setup.total_ms = static_cast<long>(r.total_timeout.value_or(options_.total_timeout).count());
-    setup.headers = r.headers;
+    derived.large_body = r.body.size() >= kExpectThreshold;
+    derived.connect_ms =
+        static_cast<long>(r.connect_timeout.value_or(options_.connect_timeout).count());
+    derived.total_ms = static_cast<long>(r.total_timeout.value_or(options_.total_timeout).count());
     if (!pool_.empty()) {
       // Most recently pooled first; a handle configured for the same settings keeps them.
       std::size_t pick = pool_.size() - 1;
       for (std::size_t i = pool_.size(); i-- > 0;) {
-        if (pool_[i].configured && pool_[i].setup.Matches(setup)) {
+        if (pool_[i].configured && pool_[i].setup.Matches(r, derived)) {
           pick = i;
           break;
         }
       }
-      PooledHandle pooled = std::move(pool_[pick]);
-      pool_.erase(pool_.begin() + static_cast<std::ptrdiff_t>(pick));
+      PooledHandle& pooled = pool_[pick];
       t.easy = std::move(pooled.easy);
-      if (pooled.configured && pooled.setup.Matches(setup)) {
+      if (pooled.configured && pooled.setup.Matches(r, derived)) {
         t.header_list = std::move(pooled.header_list);
+        t.setup = std::move(pooled.setup);
         t.configured = true;
       } else if (pooled.configured) {
         curl_easy_reset(t.easy.get());  // frees the strings it held, the password among them
       }
+      if (pick != pool_.size() - 1) std::swap(pool_[pick], pool_.back());
+      pool_.pop_back();
     } else {
       t.easy.reset(curl_easy_init());
     }
+    if (!t.configured) t.setup = HandleSetup::For(r, derived);
     if (!t.easy) {
       SetError(*transfer, ErrorCategory::kTransport, TransportStage::kConnect,
                "cannot create a curl handle");
@@ -408,13 +455,20 @@ class EngineImpl {
       done.push_back(std::move(transfer));
       return;
     }
-    const RequestId id = transfer->id;
-    active_.emplace(id, std::move(transfer));
+    transfer->active_index = active_.size();
+    active_.push_back(std::move(transfer));
   }
 
   static std::size_t OnBody(char* data, std::size_t size, std::size_t count, void* user) {
     auto* transfer = static_cast<Transfer*>(user);
-    transfer->response.body.append(data, size * count);
+    std::string& body = transfer->response.body;
+    if (body.empty()) {
+      // One allocation for an answer of announced length (up to 1 MiB), not a regrowth series.
+      curl_off_t length = -1;
+      curl_easy_getinfo(transfer->easy.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+      if (length > 0 && length <= (curl_off_t{1} << 20)) body.reserve(static_cast<std::size_t>(length));
+    }
+    body.append(data, size * count);
     return size * count;
   }
 
@@ -439,8 +493,15 @@ class EngineImpl {
       // A new status line (after 100 Continue, a redirect or a proxy CONNECT): keep only
       // the headers of the final answer.
       transfer->response.headers.clear();
+      // "HTTP/1.1 201 Created", "HTTP/2 201": a request that does not keep its headers
+      // still gets them for any answer but a success (a 429's Retry-After, for one).
+      const std::size_t space = line.find(' ');
+      transfer->skip_headers = !transfer->request.keep_response_headers &&
+                               space != std::string_view::npos && space + 1 < line.size() &&
+                               line[space + 1] == '2';
       return size * count;
     }
+    if (transfer->skip_headers) return size * count;
     const std::size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
       transfer->response.headers.emplace_back(ToLower(Trim(line.substr(0, colon))),
@@ -470,7 +531,7 @@ class EngineImpl {
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(h, CURLOPT_PIPEWAIT, t.setup.https ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    if (t.setup.compressed) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &EngineImpl::OnBody);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &EngineImpl::OnHeader);
@@ -509,8 +570,10 @@ class EngineImpl {
       curl_slist* grown = curl_slist_append(list, line.c_str());
       if (grown != nullptr) list = grown;
     };
-    // "Expect: 100-continue" costs a round trip on every POST; Twilio does not need it.
-    append("Expect:");
+    // "Expect: 100-continue" (which libcurl adds to a large HTTP/1.1 body) costs a round trip;
+    // Twilio does not need it. Every header line costs libcurl formatting work on every
+    // transfer, so the line that suppresses it is added only where it would be sent.
+    if (t.setup.large_body) append("Expect:");
     for (const auto& [name, value] : r.headers) {
       append(value.empty() ? name + ";" : name + ": " + value);
     }
@@ -521,7 +584,8 @@ class EngineImpl {
     // leaves a header the application sets to the application). Same lines on the wire; a
     // caller's own header of either name still wins.
     if (!HasHeader(r.headers, "user-agent")) append("User-Agent: " + options_.user_agent);
-    if (!AcceptEncodingHeader().empty() && !HasHeader(r.headers, "accept-encoding")) {
+    if (t.setup.compressed && !AcceptEncodingHeader().empty() &&
+        !HasHeader(r.headers, "accept-encoding")) {
       append(AcceptEncodingHeader());
     }
     t.header_list.reset(list);
@@ -687,6 +751,10 @@ class EngineImpl {
   }
 
   static constexpr std::size_t kMaxPooledHandles = 64;
+  /// Body size from which a line suppressing "Expect: 100-continue" is sent: libcurl adds the
+  /// header above 1 MiB today (lib/http.c EXPECT_100_THRESHOLD) and above 1 KiB in older
+  /// releases; the lower bound is safe for both.
+  static constexpr std::size_t kExpectThreshold = 1000;
 
   EngineOptions options_;
   MultiHandle multi_;
@@ -695,6 +763,7 @@ class EngineImpl {
   std::deque<std::unique_ptr<Transfer>> queue_;
   std::vector<RequestId> cancels_;
   std::atomic<bool> stopping_{false};  // written under mutex_, read lock-free by running()
+  std::atomic<bool> work_flagged_{false};  // set under mutex_ with every queued item
   RequestId next_id_ = 0;
 
   std::mutex join_mutex_;  // serialises Shutdown's join
@@ -702,7 +771,7 @@ class EngineImpl {
   std::thread::id loop_thread_id_;  // set once in the constructor, read by OnEngineThread
 
   // Loop thread only.
-  ActiveMap active_;
+  std::vector<std::unique_ptr<Transfer>> active_;  // in the multi handle; see Transfer::active_index
   std::vector<PooledHandle> pool_;
 
   std::atomic<std::uint64_t> submitted_{0};

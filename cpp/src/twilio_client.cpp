@@ -2,6 +2,7 @@
 
 #include "twiliocore/twilio_client.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <stdexcept>
@@ -183,7 +184,6 @@ http::Request TwilioClient::MakeRequest(std::string_view method, std::string_vie
   }
   request.username = username_;
   request.password = CopySecret(password_);
-  request.headers.emplace_back("Accept-Charset", "utf-8");
   // twilio-python drops Accept on DELETE (the 204 has no body).
   if (method != "DELETE") request.headers.emplace_back("Accept", "application/json");
   if (method == "POST" || method == "PUT") {
@@ -271,6 +271,71 @@ std::string TwilioClient::MessagePath(std::string_view sid) const {
 
 http::Request TwilioClient::CreateMessageRequest(const MessageCreate& create) const {
   return MakeRequest("POST", MessagesPath(), {}, MessageCreateForm(create));
+}
+
+MessageCreateTemplate TwilioClient::CreateMessageTemplate(MessageCreate fields) const {
+  // Encode the form once with a placeholder recipient and a marker body (validating it as a
+  // create would), then keep what surrounds them: "To=" + to + before_body
+  // ["&Body=" + body] + after_body. Encoded values never contain a raw '&' or '=', so the
+  // marker's field can only be the Body field itself.
+  constexpr std::string_view kPrefix = "To=X";
+  constexpr std::string_view kMarker = "&Body=%01";
+  MessageCreate probe = fields;
+  probe.to = "X";
+  probe.body = "\x01";
+  const std::string form = FormEncode(MessageCreateForm(probe));
+  const std::size_t marker = form.find(kMarker, kPrefix.size());
+  if (!form.starts_with(kPrefix) || marker == std::string::npos) {
+    throw std::logic_error("create form without To first or Body");  // MessageCreateForm changed
+  }
+  MessageCreateTemplate t;
+  t.before_body_ = form.substr(kPrefix.size(), marker - kPrefix.size());
+  t.after_body_ = form.substr(marker + kMarker.size());
+  if (!fields.body.empty()) {
+    EncodeTo(t.body_, fields.body, true);
+  }
+  t.body_optional_ = !fields.media_urls.empty() ||
+                     std::any_of(fields.extra.begin(), fields.extra.end(), [](const auto& param) {
+                       return param.first == "ContentSid" && !param.second.empty();
+                     });
+  http::Request base = MakeRequest("POST", MessagesPath());
+  t.url_ = std::move(base.url);
+  t.username_ = std::move(base.username);
+  t.password_ = std::move(base.password);
+  t.headers_ = std::move(base.headers);
+  t.fields_ = std::move(fields);
+  return t;
+}
+
+http::Request MessageCreateTemplate::Request(std::string_view to,
+                                             std::optional<std::string_view> body) const {
+  if (to.empty()) throw std::invalid_argument("To: is required");
+  const bool own_body = body.has_value();
+  const std::size_t body_size = own_body ? body->size() * 3 : body_.size();
+  if (body_size == 0 && !body_optional_) {
+    throw std::invalid_argument("Body: one of Body, MediaUrl or ContentSid is required");
+  }
+  http::Request r;
+  r.method = "POST";
+  r.url = url_;
+  r.username = username_;
+  r.password = SecureString(password_.view());
+  r.headers = headers_;
+  std::string& form = r.body;
+  form.reserve(3 + to.size() * 3 + before_body_.size() + 6 + body_size + after_body_.size());
+  form.append("To=");
+  EncodeTo(form, to, true);
+  form.append(before_body_);
+  if (own_body) {
+    if (!body->empty()) {
+      form.append("&Body=");
+      EncodeTo(form, *body, true);
+    }
+  } else if (!body_.empty()) {
+    form.append("&Body=").append(body_);
+  }
+  form.append(after_body_);
+  return r;
 }
 
 http::Request TwilioClient::FetchMessageRequest(std::string_view sid) const {

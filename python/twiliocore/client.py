@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
-import email.utils
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -93,6 +92,8 @@ def _date_param(value: _dt.date | str | None, name: str) -> str:
 def _rfc2822(value: Any) -> _dt.datetime | None:
     if not value or not isinstance(value, str):
         return None
+    import email.utils  # on first use: most programs never parse a date
+
     try:
         return email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -22,7 +22,6 @@ results; ``AsyncSMSService``'s methods are coroutines. Both sit on one C++ engin
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -518,7 +517,10 @@ class AsyncSMSService(_SMSServiceBase):
     @staticmethod
     async def _await_bulk(job: BulkJob) -> dict[str, Any]:
         # The job runs on its own C++ thread; the task polls it, so no thread waits for it and
-        # cancelling the task cancels the job.
+        # cancelling the task cancels the job. (asyncio is imported where it is used: a
+        # synchronous program does not pay for loading it.)
+        import asyncio
+
         try:
             while not job.done:
                 await asyncio.sleep(0.02)

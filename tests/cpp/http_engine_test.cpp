@@ -115,6 +115,61 @@ TEST_F(HttpEngineTest, SendsOneAgentAndEncodingLineAndDecodesGzip) {
   EXPECT_EQ(requests[1].Header("accept-encoding"), "gzip");
 }
 
+TEST_F(HttpEngineTest, ResponseHeadersCanBeSkippedForSuccessesOnly) {
+  server_.SetHandler([](const RecordedRequest& r) {
+    Reply reply;
+    reply.status = r.Path() == "/busy" ? 429 : 201;
+    reply.headers = {{"Content-Type", "application/json"}, {"Retry-After", "3"}};
+    reply.body = "{}";
+    return reply;
+  });
+  Request created = Get("/create");
+  created.keep_response_headers = false;
+  Response ok = engine_.Perform(std::move(created));
+  ASSERT_FALSE(ok.error) << ok.error.message;
+  EXPECT_EQ(ok.status, 201);
+  EXPECT_TRUE(ok.headers.empty());
+  EXPECT_EQ(ok.body, "{}");
+  Request busy = Get("/busy");
+  busy.keep_response_headers = false;
+  Response throttled = engine_.Perform(std::move(busy));
+  EXPECT_EQ(throttled.status, 429);
+  EXPECT_EQ(throttled.Header("retry-after"), "3");  // what a retry needs is kept
+  // The same pooled handle, asked for headers again, gives them.
+  Response full = engine_.Perform(Get("/create"));
+  EXPECT_EQ(full.Header("retry-after"), "3");
+}
+
+TEST_F(HttpEngineTest, UncompressedRequestsOfferNoEncoding) {
+  Request plain = Get("/plain");
+  plain.accept_compressed = false;
+  ASSERT_FALSE(engine_.Perform(std::move(plain)).error);
+  ASSERT_FALSE(engine_.Perform(Get("/default")).error);
+  const auto requests = server_.Requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(requests[0].Header("accept-encoding"), "");
+  EXPECT_NE(requests[1].Header("accept-encoding"), "");
+}
+
+TEST_F(HttpEngineTest, NoExpectContinueForSmallOrLargeBodies) {
+  // libcurl would add "Expect: 100-continue" to a large HTTP/1.1 POST and wait for the 100
+  // (the test server never sends one); the engine suppresses it at every size.
+  for (const std::size_t size : {std::size_t{100}, std::size_t{999}, std::size_t{1000},
+                                 std::size_t{5000}, std::size_t{2} << 20}) {
+    Request r = Get("/post");
+    r.method = "POST";
+    r.body.assign(size, 'x');
+    r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    Response response = engine_.Perform(std::move(r));
+    ASSERT_FALSE(response.error) << response.error.message;
+  }
+  for (const RecordedRequest& request : server_.Requests()) {
+    EXPECT_EQ(request.Header("expect"), "") << request.body.size();
+  }
+  ASSERT_EQ(server_.Requests().size(), 5U);
+  EXPECT_EQ(server_.Requests().back().body.size(), std::size_t{2} << 20);
+}
+
 TEST_F(HttpEngineTest, DeleteUsesMethod) {
   server_.SetHandler([](const RecordedRequest&) {
     Reply reply;

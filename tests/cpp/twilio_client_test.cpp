@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "test_server.h"
 
@@ -111,10 +112,74 @@ TEST_F(TwilioClientTest, CreateSendsExactFormAndAuth) {
             "&ContentRetention=discard&SendAsMms=true");
   EXPECT_EQ(r.Header("content-type"), "application/x-www-form-urlencoded");
   EXPECT_EQ(r.Header("accept"), "application/json");
-  EXPECT_EQ(r.Header("accept-charset"), "utf-8");
+  EXPECT_EQ(r.Header("accept-charset"), "");  // Twilio answers UTF-8 JSON without it
   // base64("AC00000000000000000000000000000001:tok_secret_0123")
   EXPECT_EQ(r.Header("authorization"),
             "Basic QUMwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMTp0b2tfc2VjcmV0XzAxMjM=");
+}
+
+// Every request of a template is byte for byte the request CreateMessageRequest builds.
+TEST_F(TwilioClientTest, TemplateRequestsEqualCreateRequests) {
+  auto same = [](const http::Request& a, const http::Request& b) {
+    EXPECT_EQ(a.method, b.method);
+    EXPECT_EQ(a.url, b.url);
+    EXPECT_EQ(a.headers, b.headers);
+    EXPECT_EQ(a.body, b.body);
+    EXPECT_EQ(a.username, b.username);
+    EXPECT_EQ(a.password.view(), b.password.view());
+  };
+  std::vector<MessageCreate> cases;
+  cases.push_back(Simple("", "Your code is 123456"));
+  MessageCreate service;
+  service.messaging_service_sid = "MG00000000000000000000000000000001";
+  service.body = "Grüße & 1+1=2 ✓ %41";
+  cases.push_back(service);
+  MessageCreate everything = Simple("", "body");
+  everything.messaging_service_sid = "MG00000000000000000000000000000002";
+  everything.media_urls = {"https://example.com/a.png?x=1&y=2", "https://example.com/b.png"};
+  everything.status_callback = "https://hooks.example.com/status?a=1&b=2";
+  everything.validity_period = 600;
+  everything.extra = {{"ContentRetention", "discard"}, {"Body", "&Body=%01"}};
+  cases.push_back(everything);
+  MessageCreate media_only = Simple("", "");
+  media_only.media_urls = {"https://example.com/a.png"};
+  cases.push_back(media_only);
+  MessageCreate content = Simple("whatsapp:+14155552671", "");
+  content.from = "whatsapp:+15005550006";
+  content.extra = {{"ContentSid", "HX00000000000000000000000000000001"}};
+  cases.push_back(content);
+
+  for (const MessageCreate& fields : cases) {
+    const MessageCreateTemplate t = client_.CreateMessageTemplate(fields);
+    for (const std::string to : {"+14155552671", "whatsapp:+447700900123", "a b&c=d"}) {
+      MessageCreate expected = fields;
+      expected.to = to;
+      same(t.Request(to), client_.CreateMessageRequest(expected));
+      for (const std::string body : {"other body", "ünïcödé + & = %", ""}) {
+        expected.body = body;
+        if (body.empty() && fields.media_urls.empty() && fields.extra.empty()) {
+          EXPECT_THROW((void)t.Request(to, body), std::invalid_argument);
+          continue;
+        }
+        same(t.Request(to, body), client_.CreateMessageRequest(expected));
+      }
+    }
+  }
+}
+
+TEST_F(TwilioClientTest, TemplateRefusesWhatACreateRefuses) {
+  MessageCreate none;
+  none.body = "x";
+  EXPECT_THROW((void)client_.CreateMessageTemplate(none), std::invalid_argument);  // no From
+  MessageCreate many = Simple("", "x");
+  many.media_urls.assign(11, "https://x/y.png");
+  EXPECT_THROW((void)client_.CreateMessageTemplate(many), std::invalid_argument);
+  const MessageCreateTemplate t = client_.CreateMessageTemplate(Simple("", "x"));
+  EXPECT_THROW((void)t.Request(""), std::invalid_argument);
+  // A template without a body needs one per request.
+  const MessageCreateTemplate bodiless = client_.CreateMessageTemplate(Simple("", ""));
+  EXPECT_THROW((void)bodiless.Request("+14155552671"), std::invalid_argument);
+  EXPECT_EQ(bodiless.Request("+14155552671", "hi").body, "To=%2B14155552671&From=%2B15005550006&Body=hi");
 }
 
 TEST_F(TwilioClientTest, FetchUpdateDeleteAndAccount) {

@@ -45,6 +45,12 @@ struct Request {
   std::optional<std::chrono::milliseconds> connect_timeout;
   /// Per-request total timeout (from submission to last byte); unset: the engine's.
   std::optional<std::chrono::milliseconds> total_timeout;
+  /// False: `Response::headers` stays empty for a 2xx answer (any other answer keeps its
+  /// headers, e.g. a 429's Retry-After). Saves their copies when only the body matters.
+  bool keep_response_headers = true;
+  /// False: no `Accept-Encoding` is offered, so the answer comes uncompressed (for small
+  /// answers, where decompressing costs more than the bytes saved).
+  bool accept_compressed = true;
 };
 
 /// The outcome of one request: an HTTP answer (any status) or an `error`.
