@@ -183,7 +183,7 @@ class PyBulkJob {
         }
       };
     }
-    auto transport = MakeClientTransport(std::move(client));
+    auto transport = MakeClientTransport(std::move(client), static_cast<std::size_t>(options.window));
     job_ = std::make_shared<BulkJob>(std::move(transport), std::move(options), std::move(producer),
                                      std::move(sink), std::move(progress));
     job_->Start();

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <queue>
@@ -97,12 +98,16 @@ std::string JsonString(const nlohmann::json& j, const char* key) {
 // on the hot path instead of a full parse: a created Message's `sid` and `status` are plain
 // ASCII. A key inside a string value would be escaped (`\"sid\"`), so it cannot match.
 std::optional<std::string> ScanJsonString(std::string_view json, std::string_view key) {
-  std::string needle;
-  needle.reserve(key.size() + 2);
-  needle.append(1, '"').append(key).append(1, '"');
-  std::size_t pos = json.find(needle);
-  if (pos == std::string_view::npos) return std::nullopt;
-  pos += needle.size();
+  char needle[32];
+  if (key.size() + 2 > sizeof needle) return std::nullopt;
+  needle[0] = '"';
+  std::memcpy(needle + 1, key.data(), key.size());
+  needle[key.size() + 1] = '"';
+  // memmem, not string_view::find: JSON has a quote every few bytes, and find stops at each.
+  const void* found = memmem(json.data(), json.size(), needle, key.size() + 2);
+  if (found == nullptr) return std::nullopt;
+  std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(found) - json.data()) +
+                    key.size() + 2;
   auto skip_ws = [&] {
     while (pos < json.size() && (json[pos] == ' ' || json[pos] == '\n' || json[pos] == '\t' ||
                                  json[pos] == '\r')) {
@@ -121,59 +126,176 @@ std::optional<std::string> ScanJsonString(std::string_view json, std::string_vie
   return std::string(value);
 }
 
+// What a create answer means for the job: `sid` and `status` read straight from a success's
+// body (the ~850-byte Message JSON is not parsed), anything else interpreted in full.
+CreateOutcome CreateOutcomeOf(http::Response&& response) {
+  CreateOutcome out;
+  if (!response.error && response.status >= 200 && response.status < 300) {
+    auto sid = ScanJsonString(response.body, "sid");
+    auto status = ScanJsonString(response.body, "status");
+    if (sid && status) {
+      out.sid = std::move(*sid);
+      out.status = std::move(*status);
+      return out;
+    }
+  }
+  ApiResult result = TwilioClient::Interpret(std::move(response));
+  out.error = std::move(result.error);
+  out.retry_after = result.retry_after;
+  if (!out.error) {
+    out.sid = JsonString(result.json, "sid");
+    out.status = JsonString(result.json, "status");
+  }
+  return out;
+}
+
+CreateOutcome RefusedBeforeSending(const std::invalid_argument& e) {
+  CreateOutcome out;
+  out.error.category = ErrorCategory::kInvalidArgument;
+  out.error.message = e.what();
+  return out;
+}
+
+// The engine feed of a job's creates: the coordinator pushes prepared recipients into a
+// single-producer single-consumer ring; the engine thread pops them in `Next` and writes each
+// request into a reused slot from the job's create template.
+class CreateFeed final : public http::Feed {
+ public:
+  CreateFeed(MessageCreateTemplate form, std::shared_ptr<BulkTransport::Sink> sink,
+             std::size_t capacity)
+      : form_(std::move(form)), sink_(std::move(sink)) {
+    std::size_t size = 1;
+    while (size < capacity) size <<= 1;
+    ring_.resize(size);
+    mask_ = size - 1;
+  }
+
+  const MessageCreateTemplate& form() const noexcept { return form_; }
+
+  // Coordinator: false when the ring is full.
+  bool Push(std::uint64_t tag, std::string_view to, std::optional<std::string_view> body) {
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail - head_.load(std::memory_order_acquire) > mask_) return false;
+    Entry& entry = ring_[tail & mask_];
+    entry.tag = tag;
+    entry.to.assign(to);
+    entry.own_body = body.has_value();
+    if (body) entry.body.assign(*body);
+    tail_.store(tail + 1, std::memory_order_release);
+    return true;
+  }
+
+  bool Next(http::Request& request, std::uint64_t& tag) override {
+    const std::size_t head = head_.load(std::memory_order_relaxed);
+    if (head == tail_.load(std::memory_order_acquire)) return false;
+    const Entry& entry = ring_[head & mask_];
+    tag = entry.tag;
+    // Checked by the coordinator before the push, so this does not throw.
+    form_.Fill(request, entry.to,
+               entry.own_body ? std::optional<std::string_view>(entry.body) : std::nullopt);
+    request.keep_response_headers = false;  // a success needs only the body's sid and status
+    request.accept_compressed = false;      // ~850 bytes: not worth compressing
+    head_.store(head + 1, std::memory_order_release);
+    return true;
+  }
+
+  void Done(std::uint64_t tag, http::Response& response) override {
+    sink_->OnCreate(tag, CreateOutcomeOf(std::move(response)));
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t tag = 0;
+    std::string to;
+    std::string body;
+    bool own_body = false;
+  };
+
+  const MessageCreateTemplate form_;
+  const std::shared_ptr<BulkTransport::Sink> sink_;
+  std::vector<Entry> ring_;
+  std::size_t mask_ = 0;
+  alignas(64) std::atomic<std::size_t> head_{0};  // next entry the engine takes
+  alignas(64) std::atomic<std::size_t> tail_{0};  // next entry the coordinator fills
+};
+
 class ClientTransport final : public BulkTransport {
  public:
-  explicit ClientTransport(std::shared_ptr<const TwilioClient> client) : client_(std::move(client)) {}
+  ClientTransport(std::shared_ptr<const TwilioClient> client, std::size_t capacity)
+      : client_(std::move(client)), capacity_(std::max<std::size_t>(1, capacity)) {}
 
-  void CreateMessage(const BulkMessage& message, CreateCallback done) override {
+  ~ClientTransport() override { Close(); }
+
+  void Bind(std::shared_ptr<Sink> sink) override { sink_ = std::move(sink); }
+
+  void CreateMessage(std::uint64_t tag, const BulkMessage& message) override {
     try {
-      http::Request request;
-      {
-        std::lock_guard lock(template_mu_);
-        const MessageCreateTemplate& form = Template(message);
-        request = message.body == form.fields().body
-                      ? form.Request(message.to)
-                      : form.Request(message.to, message.body);
+      if (!feed_) {
+        MessageCreate fields;
+        fields.from = message.from;
+        fields.messaging_service_sid = message.messaging_service_sid;
+        fields.body = message.body;
+        fields.media_urls = message.media_urls;
+        fields.status_callback = message.status_callback;
+        feed_ = std::make_shared<CreateFeed>(client_->CreateMessageTemplate(std::move(fields)),
+                                             sink_, capacity_);
+        client_->engine()->Attach(feed_);
       }
-      request.keep_response_headers = false;  // a success needs only the body's sid and status
-      request.accept_compressed = false;      // ~850 bytes: not worth compressing
-      client_->engine()->Submit(std::move(request), [done](http::Response&& response) {
-        CreateOutcome out;
-        if (!response.error && response.status >= 200 && response.status < 300) {
-          // Fast path: only `sid` and `status` are needed from the ~850-byte Message.
-          auto sid = ScanJsonString(response.body, "sid");
-          auto status = ScanJsonString(response.body, "status");
-          if (sid && status) {
-            out.sid = std::move(*sid);
-            out.status = std::move(*status);
-            done(std::move(out));
-            return;
-          }
+      const MessageCreate& fields = feed_->form().fields();
+      const bool same_fields = fields.from == message.from &&
+                               fields.messaging_service_sid == message.messaging_service_sid &&
+                               fields.media_urls == message.media_urls &&
+                               fields.status_callback == message.status_callback;
+      const std::optional<std::string_view> body =
+          message.body == fields.body ? std::nullopt
+                                      : std::optional<std::string_view>(message.body);
+      if (same_fields) {
+        feed_->form().Check(message.to, body);
+        if (feed_->Push(tag, message.to, body)) {
+          pushed_ = true;
+          return;
         }
-        ApiResult result = TwilioClient::Interpret(std::move(response));
-        out.error = std::move(result.error);
-        out.retry_after = result.retry_after;
-        if (!out.error) {
-          out.sid = JsonString(result.json, "sid");
-          out.status = JsonString(result.json, "status");
-        }
-        done(std::move(out));
+      }
+      // Other fields than the job's, or more in flight than the ring holds: a request of its own.
+      MessageCreate create;
+      create.to = message.to;
+      create.from = message.from;
+      create.messaging_service_sid = message.messaging_service_sid;
+      create.body = message.body;
+      create.media_urls = message.media_urls;
+      create.status_callback = message.status_callback;
+      http::Request request = client_->CreateMessageRequest(create);
+      request.keep_response_headers = false;
+      request.accept_compressed = false;
+      client_->engine()->Submit(std::move(request), [sink = sink_, tag](http::Response&& response) {
+        sink->OnCreate(tag, CreateOutcomeOf(std::move(response)));
       });
     } catch (const std::invalid_argument& e) {  // the form was refused before sending
-      CreateOutcome out;
-      out.error.category = ErrorCategory::kInvalidArgument;
-      out.error.message = e.what();
-      done(std::move(out));
+      sink_->OnCreate(tag, RefusedBeforeSending(e));
     }
   }
 
-  void ListMessages(const ListQuery& query, ListCallback done) override {
+  void Flush() override {
+    if (pushed_) {
+      pushed_ = false;
+      client_->engine()->Poke();
+    }
+  }
+
+  void Close() override {
+    if (feed_) {
+      client_->engine()->Detach(feed_);
+      feed_.reset();
+    }
+  }
+
+  void ListMessages(std::uint64_t tag, const ListQuery& query) override {
     MessageListQuery q;
     q.to = query.to;
     q.from = query.from;
     q.page_size = query.page_size;
     try {
-      client_->ListMessagesPageAsync(q, [done](ApiResult&& result) {
+      client_->ListMessagesPageAsync(q, [sink = sink_, tag](ApiResult&& result) {
         ListOutcome out;
         out.error = std::move(result.error);
         out.retry_after = result.retry_after;
@@ -197,45 +319,30 @@ class ClientTransport final : public BulkTransport {
             out.error.message = "message list without a 'messages' array";
           }
         }
-        done(std::move(out));
+        sink->OnList(tag, std::move(out));
       });
     } catch (const std::invalid_argument& e) {
       ListOutcome out;
       out.error.category = ErrorCategory::kInvalidArgument;
       out.error.message = e.what();
-      done(std::move(out));
+      sink_->OnList(tag, std::move(out));
     }
   }
 
  private:
-  // The create template for the message's job-wide fields, built on first use and again only
-  // if they change (a job's messages share them). Caller holds template_mu_.
-  const MessageCreateTemplate& Template(const BulkMessage& message) {
-    if (!template_ || template_->fields().from != message.from ||
-        template_->fields().messaging_service_sid != message.messaging_service_sid ||
-        template_->fields().media_urls != message.media_urls ||
-        template_->fields().status_callback != message.status_callback) {
-      MessageCreate fields;
-      fields.from = message.from;
-      fields.messaging_service_sid = message.messaging_service_sid;
-      fields.body = message.body;
-      fields.media_urls = message.media_urls;
-      fields.status_callback = message.status_callback;
-      template_.emplace(client_->CreateMessageTemplate(std::move(fields)));
-    }
-    return *template_;
-  }
-
   std::shared_ptr<const TwilioClient> client_;
-  std::mutex template_mu_;  // uncontended in a job (one coordinator); the interface allows any thread
-  std::optional<MessageCreateTemplate> template_;
+  std::size_t capacity_;
+  std::shared_ptr<Sink> sink_;
+  std::shared_ptr<CreateFeed> feed_;
+  bool pushed_ = false;
 };
 
 }  // namespace
 
-std::shared_ptr<BulkTransport> MakeClientTransport(std::shared_ptr<const TwilioClient> client) {
+std::shared_ptr<BulkTransport> MakeClientTransport(std::shared_ptr<const TwilioClient> client,
+                                                   std::size_t max_in_flight) {
   if (!client) throw std::invalid_argument("client: required");
-  return std::make_shared<ClientTransport>(std::move(client));
+  return std::make_shared<ClientTransport>(std::move(client), max_in_flight);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -435,7 +542,8 @@ const char* RecipientStatusName(RecipientStatus status) noexcept {
 
 struct BulkJob::Item {
   std::string to;
-  std::string body;
+  std::string body;  // the recipient's own body; empty when it has none (`own_body`)
+  bool own_body = false;
   std::size_t segments = 1;
   int attempts = 0;
   std::uint64_t sequence = 0;
@@ -453,7 +561,7 @@ struct BulkJob::Event {
   ListOutcome list;
 };
 
-struct BulkJob::Shared {
+struct BulkJob::Shared final : BulkTransport::Sink {
   std::mutex mu;                        // guards the members below up to `results`
   std::condition_variable finished_cv;  // waiters: done
   bool done = false;
@@ -481,7 +589,7 @@ struct BulkJob::Shared {
   Shared() = default;
   Shared(const Shared&) = delete;
   Shared& operator=(const Shared&) = delete;
-  ~Shared() {
+  ~Shared() override {
     std::vector<Event> rest;
     TakeEvents(rest);
   }
@@ -497,8 +605,13 @@ struct BulkJob::Shared {
     }
     // seq_cst with the coordinator's store to `sleeping` and load of `event_count` (Dekker):
     // either this sees it sleeping, or it sees this event before it sleeps.
+    // Only the post that finds it asleep wakes it: the ones after it, until the coordinator
+    // runs, do not touch the mutex.
     const std::int64_t waiting = event_count.fetch_add(1) + 1;
-    if (waiting >= notify_at.load(std::memory_order_relaxed) && sleeping.load()) Wake();
+    if (waiting >= notify_at.load(std::memory_order_relaxed) && sleeping.load() &&
+        sleeping.exchange(false)) {
+      Wake();
+    }
   }
 
   /// Coordinator: appends every posted outcome to `out`, oldest first.
@@ -524,6 +637,21 @@ struct BulkJob::Shared {
   void Wake() {
     std::lock_guard lock(wake_mu);
     wake.notify_all();
+  }
+
+  void OnCreate(std::uint64_t tag, CreateOutcome outcome) override {
+    Event event;
+    event.id = tag;
+    event.create = std::move(outcome);
+    Post(std::move(event));
+  }
+
+  void OnList(std::uint64_t tag, ListOutcome outcome) override {
+    Event event;
+    event.id = tag;
+    event.is_list = true;
+    event.list = std::move(outcome);
+    Post(std::move(event));
   }
 };
 
@@ -581,6 +709,7 @@ void BulkJob::Start() {
     if (shared_->started) return;
     shared_->started = true;
   }
+  transport_->Bind(shared_);
   thread_ = std::thread([this] {
     NameCurrentThread("twiliocore-bulk");
     Run();
@@ -628,6 +757,7 @@ void BulkJob::Run() {
     std::lock_guard lock(shared_->mu);
     shared_->summary.fatal_error = std::string("internal error: ") + e.what();
   }
+  transport_->Close();
   {
     std::lock_guard lock(shared_->mu);
     shared_->summary.done = true;
@@ -664,6 +794,10 @@ void BulkJob::RunLoop() {
   const std::size_t fresh_cap =
       std::max<std::size_t>(options_.producer_chunk, static_cast<std::size_t>(options_.window) * 2);
   std::shared_ptr<Shared> shared = shared_;
+  // The job's body unless the recipient has its own (not copied per recipient).
+  auto body_of = [this](const Item& item) -> const std::string& {
+    return item.own_body ? item.body : options_.body;
+  };
 
   auto finish = [&](Item&& item, RecipientStatus status, std::string sid, const Error* error) {
     RecipientResult r;
@@ -700,25 +834,23 @@ void BulkJob::RunLoop() {
 
   auto schedule = [&](std::uint64_t id, Clock::time_point due) { scheduled.emplace(due, id); };
 
+  // One message object for every create: the job's fields are set once, `to` and `body`
+  // are assigned per recipient into the buffers of the previous one.
+  BulkMessage message;
+  message.from = options_.from;
+  message.messaging_service_sid = options_.messaging_service_sid;
+  message.media_urls = options_.media_urls;
+  message.status_callback = options_.status_callback;
+
   auto submit_create = [&](std::uint64_t id, Item& item) {
     ++item.attempts;
     if (item.attempts > 1) ++local.retries;
     item.sequence = window.OnSubmit();
     if (item.first_sent_unix == 0) item.first_sent_unix = UnixNow();
-    BulkMessage message;
     message.to = item.to;
-    message.from = options_.from;
-    message.messaging_service_sid = options_.messaging_service_sid;
-    message.body = item.body;
-    message.media_urls = options_.media_urls;
-    message.status_callback = options_.status_callback;
+    message.body = body_of(item);
     ++in_flight;
-    transport_->CreateMessage(message, [shared, id](CreateOutcome outcome) {
-      Event ev;
-      ev.id = id;
-      ev.create = std::move(outcome);
-      shared->Post(std::move(ev));
-    });
+    transport_->CreateMessage(id, message);
   };
 
   auto submit_lookup = [&](std::uint64_t id, Item& item) {
@@ -727,13 +859,7 @@ void BulkJob::RunLoop() {
     query.from = options_.from;
     ++in_flight;
     ++local.reconciled;
-    transport_->ListMessages(query, [shared, id](ListOutcome outcome) {
-      Event ev;
-      ev.id = id;
-      ev.is_list = true;
-      ev.list = std::move(outcome);
-      shared->Post(std::move(ev));
-    });
+    transport_->ListMessages(id, query);
   };
 
   // Resend `item` later (blind retry), or give up when its attempts are spent.
@@ -870,7 +996,9 @@ void BulkJob::RunLoop() {
           m.messaging_service_sid != options_.messaging_service_sid) {
         continue;
       }
-      if (m.body.compare(0, item.body.size(), item.body) != 0) continue;
+      if (const std::string& body = body_of(item); m.body.compare(0, body.size(), body) != 0) {
+        continue;
+      }
       if (auto created = ParseRfc2822(m.date_created);
           created && *created < item.first_sent_unix - 60) {
         continue;
@@ -943,11 +1071,11 @@ void BulkJob::RunLoop() {
             reject(std::move(item.to), RecipientStatus::kInvalid, 0, "body: not valid UTF-8");
             continue;
           }
+          item.own_body = true;
         } else {
-          item.body = options_.body;
           item.segments = segments_;
         }
-        if (item.body.empty() && options_.media_urls.empty()) {
+        if (body_of(item).empty() && options_.media_urls.empty()) {
           reject(std::move(item.to), RecipientStatus::kInvalid, 21602,
                  "body: required when no media_url is given");
           continue;
@@ -1093,6 +1221,7 @@ void BulkJob::RunLoop() {
       pacer.Commit(now, item.segments);
       submit_create(id, item);
     }
+    transport_->Flush();
     if (!scheduled.empty()) wake_at = std::min(wake_at, scheduled.top().first);
 
     const bool finished = !intake_open && fresh.empty() && scheduled.empty() && in_flight == 0;

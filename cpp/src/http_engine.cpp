@@ -126,6 +126,7 @@ struct HandleSetup {
   bool has_body = false;
   bool keep_headers = true;
   bool compressed = true;
+  std::uint64_t settings_id = 0;  ///< Request::settings_id of the request it was set up for
   bool large_body = false;  ///< a body large enough for libcurl to send "Expect: 100-continue"
   std::string username;
   SecureString password;
@@ -143,10 +144,13 @@ struct HandleSetup {
   };
 
   [[nodiscard]] bool Matches(const Request& r, const Derived& d) const noexcept {
-    return https == d.https && has_body == d.has_body && connect_ms == d.connect_ms &&
-           total_ms == d.total_ms && large_body == d.large_body &&
-           keep_headers == r.keep_response_headers && compressed == r.accept_compressed &&
-           method == r.method && username == r.username &&
+    if (https != d.https || has_body != d.has_body || connect_ms != d.connect_ms ||
+        total_ms != d.total_ms || large_body != d.large_body ||
+        keep_headers != r.keep_response_headers || compressed != r.accept_compressed) {
+      return false;
+    }
+    if (settings_id != 0 && settings_id == r.settings_id) return true;
+    return method == r.method && username == r.username &&
            password.view() == r.password.view() && headers == r.headers;
   }
 
@@ -157,6 +161,7 @@ struct HandleSetup {
     setup.https = d.https;
     setup.has_body = d.has_body;
     setup.keep_headers = r.keep_response_headers;
+    setup.settings_id = r.settings_id;
     setup.compressed = r.accept_compressed;
     setup.large_body = d.large_body;
     setup.username = r.username;
@@ -188,8 +193,12 @@ struct PendingState {
 
 /// One request in the loop. Heap-allocated so CURLOPT_PRIVATE, CURLOPT_POSTFIELDS and the
 /// error buffer keep stable addresses while curl works on it.
+struct FeedState;
+
 struct Transfer {
   RequestId id = 0;
+  FeedState* feed = nullptr;  ///< the feed this slot belongs to (its requests come from there)
+  std::uint64_t tag = 0;      ///< the feed's tag of the current request
   Request request;
   Callback callback;
   EasyHandle easy;
@@ -200,8 +209,15 @@ struct Transfer {
   bool in_final_headers = true;
   int attempts = 0;  ///< times curl started sending this request (see OnPreRequest)
   std::size_t active_index = 0;  ///< position in EngineImpl::active_ while in the multi handle
-  bool skip_headers = false;     ///< a 2xx answer to a request that does not keep its headers
   char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+/// An attached feed: its slots (idle ones wait here with their handles configured).
+struct FeedState {
+  std::shared_ptr<Feed> feed;
+  std::vector<std::unique_ptr<Transfer>> idle;
+  std::size_t in_flight = 0;
+  bool detached = false;
 };
 
 class EngineImpl {
@@ -258,6 +274,30 @@ class EngineImpl {
     return 0;
   }
 
+  void Attach(std::shared_ptr<Feed> feed) {
+    if (!feed) throw std::invalid_argument("feed: required");
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    feed_changes_.emplace_back(std::move(feed), true);
+    work_flagged_.store(true, std::memory_order_release);
+    curl_multi_wakeup(multi_.get());
+  }
+
+  void Detach(const std::shared_ptr<Feed>& feed) {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    feed_changes_.emplace_back(feed, false);
+    work_flagged_.store(true, std::memory_order_release);
+    curl_multi_wakeup(multi_.get());
+  }
+
+  void Poke() noexcept {
+    // seq_cst with the loop's store to polling_ and exchange of feed_work_ (Dekker): either
+    // the loop sees the work before it polls, or this sees it polling and wakes it.
+    feed_work_.store(true);
+    if (polling_.load()) curl_multi_wakeup(multi_.get());
+  }
+
   void Cancel(RequestId id) {
     if (id == 0) return;
     std::lock_guard lock(mutex_);
@@ -312,6 +352,7 @@ class EngineImpl {
     for (;;) {
       std::deque<std::unique_ptr<Transfer>> incoming;
       std::vector<RequestId> cancels;
+      std::vector<std::pair<std::shared_ptr<Feed>, bool>> feed_changes;
       bool stopping = false;
       // The lock is taken only when a producer flagged work: the loop does not contend with
       // producers on iterations that only drive transfers.
@@ -319,8 +360,10 @@ class EngineImpl {
         std::lock_guard lock(mutex_);
         incoming.swap(queue_);
         cancels.swap(cancels_);
+        feed_changes.swap(feed_changes_);
         stopping = stopping_.load();
       }
+      for (auto& [feed, attach] : feed_changes) ChangeFeed(std::move(feed), attach);
       for (auto& transfer : incoming) Start(std::move(transfer), done);
       for (RequestId id : cancels) {
         // Linear: cancels are rare and the active set is the requests in flight.
@@ -350,8 +393,10 @@ class EngineImpl {
         }
         RunCallbacks(done);
         pool_.clear();
+        feeds_.clear();
         return;
       }
+      for (auto& state : feeds_) Pump(*state, done);
 
       int running = 0;
       curl_multi_perform(multi_.get(), &running);
@@ -363,13 +408,22 @@ class EngineImpl {
         const CURLcode code = msg->data.result;
         std::unique_ptr<Transfer> transfer = Detach(*raw);
         Finish(*transfer, code);
-        done.push_back(std::move(transfer));
+        if (FeedState* state = transfer->feed) {
+          // A feed's slot is answered and refilled at once, as curl's 10-at-a-time.c does.
+          Complete(std::move(transfer));
+          Pump(*state, done);
+        } else {
+          done.push_back(std::move(transfer));
+        }
       }
       // Callbacks run here, with no engine mutex held (they may Submit or Cancel).
       RunCallbacks(done);
       // Idle: no pooled handle keeps credentials or settings while nothing is in flight.
       if (active_.empty()) ResetPool();
-      curl_multi_poll(multi_.get(), nullptr, 0, 1000, nullptr);
+      PruneFeeds();
+      polling_.store(true);  // seq_cst: see Poke
+      if (!feed_work_.exchange(false)) curl_multi_poll(multi_.get(), nullptr, 0, 1000, nullptr);
+      polling_.store(false);
     }
   }
 
@@ -415,7 +469,14 @@ class EngineImpl {
     derived.connect_ms =
         static_cast<long>(r.connect_timeout.value_or(options_.connect_timeout).count());
     derived.total_ms = static_cast<long>(r.total_timeout.value_or(options_.total_timeout).count());
-    if (!pool_.empty()) {
+    if (t.easy) {
+      // A feed's slot keeps its handle between requests; other settings start afresh.
+      if (t.configured && !t.setup.Matches(r, derived)) {
+        curl_easy_reset(t.easy.get());
+        t.header_list.reset();
+        t.configured = false;
+      }
+    } else if (!pool_.empty()) {
       // Most recently pooled first; a handle configured for the same settings keeps them.
       std::size_t pick = pool_.size() - 1;
       for (std::size_t i = pool_.size(); i-- > 0;) {
@@ -493,15 +554,8 @@ class EngineImpl {
       // A new status line (after 100 Continue, a redirect or a proxy CONNECT): keep only
       // the headers of the final answer.
       transfer->response.headers.clear();
-      // "HTTP/1.1 201 Created", "HTTP/2 201": a request that does not keep its headers
-      // still gets them for any answer but a success (a 429's Retry-After, for one).
-      const std::size_t space = line.find(' ');
-      transfer->skip_headers = !transfer->request.keep_response_headers &&
-                               space != std::string_view::npos && space + 1 < line.size() &&
-                               line[space + 1] == '2';
       return size * count;
     }
-    if (transfer->skip_headers) return size * count;
     const std::size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
       transfer->response.headers.emplace_back(ToLower(Trim(line.substr(0, colon))),
@@ -519,7 +573,7 @@ class EngineImpl {
     curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t.error_buffer);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    if (t.setup.keep_headers) curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
     if (t.setup.has_body && r.method != "GET" && r.method != "HEAD") {
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
@@ -534,7 +588,9 @@ class EngineImpl {
     if (t.setup.compressed) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &EngineImpl::OnBody);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &EngineImpl::OnHeader);
+    // Without a header callback (and header data) libcurl still parses the headers, but hands
+    // none over; Retry-After is then read with CURLINFO_RETRY_AFTER.
+    if (t.setup.keep_headers) curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &EngineImpl::OnHeader);
     curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, &EngineImpl::OnPreRequest);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t.setup.connect_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t.setup.total_ms);
@@ -621,6 +677,13 @@ class EngineImpl {
     connections_ += static_cast<std::uint64_t>(std::max(0L, connects));
     if (code == CURLE_OK) {
       t.response.status = status;
+      if (!t.setup.keep_headers && (status < 200 || status >= 300)) {
+        curl_off_t retry_after = 0;
+        if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+            retry_after > 0) {
+          t.response.headers.emplace_back("retry-after", std::to_string(retry_after));
+        }
+      }
       return;
     }
     long os_errno = 0;
@@ -723,6 +786,10 @@ class EngineImpl {
   void Complete(std::unique_ptr<Transfer> transfer) {
     if (transfer->response.error) ++failed_;
     ++completed_;
+    if (transfer->feed != nullptr) {
+      CompleteFeed(std::move(transfer));
+      return;
+    }
     // A configured handle goes back to the pool as it is (the next request with the same
     // settings only sets its URL and body); the loop resets pooled handles when it goes
     // idle, so the password copy inside curl does not linger in an idle pooled handle.
@@ -750,6 +817,84 @@ class EngineImpl {
     }
   }
 
+  /// Hands a feed slot's outcome to its feed, then readies the slot for the next request
+  /// (buffers keep their capacity, the handle stays configured).
+  void CompleteFeed(std::unique_ptr<Transfer> transfer) {
+    FeedState& state = *transfer->feed;
+    --state.in_flight;
+    try {
+      state.feed->Done(transfer->tag, transfer->response);
+    } catch (...) {
+      // Like callbacks: a feed that throws must not take the loop down.
+    }
+    Response& response = transfer->response;
+    response.status = 0;
+    response.headers.clear();
+    response.body.clear();
+    response.error = Error{};
+    response.new_connections = 0;
+    response.http_version = 0;
+    transfer->in_final_headers = true;
+    transfer->attempts = 0;
+    transfer->error_buffer[0] = '\0';
+    if (!state.detached && transfer->easy) state.idle.push_back(std::move(transfer));
+  }
+
+  /// Starts requests from `state`'s feed while it has them.
+  void Pump(FeedState& state, std::vector<std::unique_ptr<Transfer>>& done) {
+    while (!state.detached) {
+      std::unique_ptr<Transfer> transfer;
+      if (!state.idle.empty()) {
+        transfer = std::move(state.idle.back());
+        state.idle.pop_back();
+      } else {
+        transfer = std::make_unique<Transfer>();
+        transfer->feed = &state;
+      }
+      bool ready = false;
+      try {
+        ready = state.feed->Next(transfer->request, transfer->tag);
+      } catch (...) {
+        ready = false;
+      }
+      if (!ready) {
+        state.idle.push_back(std::move(transfer));
+        return;
+      }
+      Request& r = transfer->request;
+      Response& response = transfer->response;
+      // Credentials never go into URLs the engine builds, so the stripped URL is usually the
+      // URL itself: copied only when it changes.
+      if (response.url != r.url) response.url = StripCredentials(r.url);
+      if (response.method != r.method) response.method = r.method;
+      ++submitted_;
+      ++state.in_flight;
+      Start(std::move(transfer), done);
+    }
+  }
+
+  void ChangeFeed(std::shared_ptr<Feed> feed, bool attach) {
+    auto it = std::find_if(feeds_.begin(), feeds_.end(),
+                           [&feed](const auto& state) { return state->feed == feed; });
+    if (attach) {
+      if (it != feeds_.end()) {
+        (*it)->detached = false;
+        return;
+      }
+      auto state = std::make_unique<FeedState>();
+      state->feed = std::move(feed);
+      feeds_.push_back(std::move(state));
+    } else if (it != feeds_.end()) {
+      (*it)->detached = true;
+      (*it)->idle.clear();
+    }
+  }
+
+  /// Drops detached feeds once nothing of theirs is in flight.
+  void PruneFeeds() {
+    std::erase_if(feeds_, [](const auto& state) { return state->detached && state->in_flight == 0; });
+  }
+
   static constexpr std::size_t kMaxPooledHandles = 64;
   /// Body size from which a line suppressing "Expect: 100-continue" is sent: libcurl adds the
   /// header above 1 MiB today (lib/http.c EXPECT_100_THRESHOLD) and above 1 KiB in older
@@ -764,6 +909,9 @@ class EngineImpl {
   std::vector<RequestId> cancels_;
   std::atomic<bool> stopping_{false};  // written under mutex_, read lock-free by running()
   std::atomic<bool> work_flagged_{false};  // set under mutex_ with every queued item
+  std::vector<std::pair<std::shared_ptr<Feed>, bool>> feed_changes_;  // (feed, attach), under mutex_
+  std::atomic<bool> feed_work_{false};  // Poke: a feed has requests ready
+  std::atomic<bool> polling_{false};    // the loop is in (or entering) curl_multi_poll
   RequestId next_id_ = 0;
 
   std::mutex join_mutex_;  // serialises Shutdown's join
@@ -773,6 +921,7 @@ class EngineImpl {
   // Loop thread only.
   std::vector<std::unique_ptr<Transfer>> active_;  // in the multi handle; see Transfer::active_index
   std::vector<PooledHandle> pool_;
+  std::vector<std::unique_ptr<FeedState>> feeds_;
 
   std::atomic<std::uint64_t> submitted_{0};
   std::atomic<std::uint64_t> completed_{0};
@@ -878,6 +1027,12 @@ Pending Engine::Start(Request request) {
 Response Engine::Perform(Request request) { return Start(std::move(request)).Take(); }
 
 void Engine::Cancel(RequestId id) { impl_->Cancel(id); }
+
+void Engine::Attach(std::shared_ptr<Feed> feed) { impl_->Attach(std::move(feed)); }
+
+void Engine::Detach(const std::shared_ptr<Feed>& feed) { impl_->Detach(feed); }
+
+void Engine::Poke() noexcept { impl_->Poke(); }
 
 void Engine::Shutdown() { impl_->Shutdown(); }
 

@@ -3,6 +3,7 @@
 #include "twiliocore/twilio_client.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <stdexcept>
@@ -304,29 +305,39 @@ MessageCreateTemplate TwilioClient::CreateMessageTemplate(MessageCreate fields) 
   t.password_ = std::move(base.password);
   t.headers_ = std::move(base.headers);
   t.fields_ = std::move(fields);
+  static std::atomic<std::uint64_t> last_settings_id{0};
+  t.settings_id_ = ++last_settings_id;
   return t;
 }
 
-http::Request MessageCreateTemplate::Request(std::string_view to,
-                                             std::optional<std::string_view> body) const {
+void MessageCreateTemplate::Check(std::string_view to,
+                                  std::optional<std::string_view> body) const {
   if (to.empty()) throw std::invalid_argument("To: is required");
-  const bool own_body = body.has_value();
-  const std::size_t body_size = own_body ? body->size() * 3 : body_.size();
-  if (body_size == 0 && !body_optional_) {
+  const bool empty_body = body ? body->empty() : body_.empty();
+  if (empty_body && !body_optional_) {
     throw std::invalid_argument("Body: one of Body, MediaUrl or ContentSid is required");
   }
-  http::Request r;
-  r.method = "POST";
-  r.url = url_;
-  r.username = username_;
-  r.password = SecureString(password_.view());
-  r.headers = headers_;
+}
+
+void MessageCreateTemplate::Fill(http::Request& r, std::string_view to,
+                                 std::optional<std::string_view> body) const {
+  Check(to, body);
+  if (r.settings_id != settings_id_) {  // not filled by this template before: copy its settings
+    r.method = "POST";
+    r.url = url_;
+    r.username = username_;
+    r.password = SecureString(password_.view());
+    r.headers = headers_;
+    r.settings_id = settings_id_;
+  }
   std::string& form = r.body;
+  form.clear();
+  const std::size_t body_size = body ? body->size() * 3 : body_.size();
   form.reserve(3 + to.size() * 3 + before_body_.size() + 6 + body_size + after_body_.size());
   form.append("To=");
   EncodeTo(form, to, true);
   form.append(before_body_);
-  if (own_body) {
+  if (body) {
     if (!body->empty()) {
       form.append("&Body=");
       EncodeTo(form, *body, true);
@@ -335,6 +346,12 @@ http::Request MessageCreateTemplate::Request(std::string_view to,
     form.append("&Body=").append(body_);
   }
   form.append(after_body_);
+}
+
+http::Request MessageCreateTemplate::Request(std::string_view to,
+                                             std::optional<std::string_view> body) const {
+  http::Request r;
+  Fill(r, to, body);
   return r;
 }
 

@@ -221,7 +221,9 @@ class FakeTwilio : public BulkTransport {
     for (auto& t : threads_) t.join();
   }
 
-  void CreateMessage(const BulkMessage& m, CreateCallback done) override {
+  void Bind(std::shared_ptr<Sink> sink) override { sink_ = std::move(sink); }
+
+  void CreateMessage(std::uint64_t tag, const BulkMessage& m) override {
     CreateOutcome out;
     {
       std::lock_guard lock(mu_);
@@ -269,10 +271,12 @@ class FakeTwilio : public BulkTransport {
           break;
       }
     }
-    Deliver([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    Deliver([sink = sink_, tag, out = std::move(out)]() mutable {
+      sink->OnCreate(tag, std::move(out));
+    });
   }
 
-  void ListMessages(const ListQuery& q, ListCallback done) override {
+  void ListMessages(std::uint64_t tag, const ListQuery& q) override {
     ListOutcome out;
     {
       std::lock_guard lock(mu_);
@@ -281,7 +285,9 @@ class FakeTwilio : public BulkTransport {
         if (m.to == q.to && (q.from.empty() || m.from == q.from)) out.messages.push_back(m);
       }
     }
-    Deliver([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+    Deliver([sink = sink_, tag, out = std::move(out)]() mutable {
+      sink->OnList(tag, std::move(out));
+    });
   }
 
   std::map<std::string, int> CreatedPerRecipient() {
@@ -326,6 +332,7 @@ class FakeTwilio : public BulkTransport {
   }
 
   std::function<Fault(const std::string&, int)> fault_;
+  std::shared_ptr<Sink> sink_;
   bool async_;
   std::mutex mu_;
   std::map<std::string, int> attempts_;

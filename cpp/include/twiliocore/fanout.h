@@ -87,23 +87,39 @@ struct ListQuery {
   int page_size = 50;
 };
 
-/// The transport a bulk job sends through. Implementations deliver each completion exactly once,
-/// from any thread (possibly synchronously from inside the call). Safe to call from any thread.
+/// The transport a bulk job sends through. Requests carry the job's tag; outcomes go to the
+/// job's `Sink`, exactly once per request, from any thread (possibly synchronously from inside
+/// the call). Calls come from one thread at a time (the job's coordinator).
 class BulkTransport {
  public:
-  using CreateCallback = std::function<void(CreateOutcome)>;
-  using ListCallback = std::function<void(ListOutcome)>;
+  /// Receives outcomes.
+  class Sink {
+   public:
+    virtual ~Sink() = default;
+    virtual void OnCreate(std::uint64_t tag, CreateOutcome outcome) = 0;
+    virtual void OnList(std::uint64_t tag, ListOutcome outcome) = 0;
+  };
 
   virtual ~BulkTransport() = default;
+  /// Called once, before the first request; the transport keeps `sink` alive while any of
+  /// its requests is outstanding.
+  virtual void Bind(std::shared_ptr<Sink> sink) = 0;
   /// Starts POST /Accounts/{sid}/Messages.json.
-  virtual void CreateMessage(const BulkMessage& message, CreateCallback done) = 0;
+  virtual void CreateMessage(std::uint64_t tag, const BulkMessage& message) = 0;
   /// Starts GET /Accounts/{sid}/Messages.json with the query's filters.
-  virtual void ListMessages(const ListQuery& query, ListCallback done) = 0;
+  virtual void ListMessages(std::uint64_t tag, const ListQuery& query) = 0;
+  /// Called after each round of requests: a transport that holds requests back sends them.
+  virtual void Flush() {}
+  /// The job made its last request and every outcome arrived.
+  virtual void Close() {}
 };
 
-/// A transport over `client` and its shared HTTP engine (the client is kept alive).
+/// A transport over `client` and its shared HTTP engine (the client is kept alive). Creates
+/// go through an engine `Feed`: up to `max_in_flight` prepared recipients wait in a lock-free
+/// ring that the engine thread turns into requests on reused slots; lookups go through the
+/// client.
 [[nodiscard]] std::shared_ptr<BulkTransport> MakeClientTransport(
-    std::shared_ptr<const TwilioClient> client);
+    std::shared_ptr<const TwilioClient> client, std::size_t max_in_flight = 64);
 
 // ---------------------------------------------------------------------------------------------
 // Pure units.

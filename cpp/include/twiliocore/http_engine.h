@@ -45,12 +45,17 @@ struct Request {
   std::optional<std::chrono::milliseconds> connect_timeout;
   /// Per-request total timeout (from submission to last byte); unset: the engine's.
   std::optional<std::chrono::milliseconds> total_timeout;
-  /// False: `Response::headers` stays empty for a 2xx answer (any other answer keeps its
-  /// headers, e.g. a 429's Retry-After). Saves their copies when only the body matters.
+  /// False: response headers are not collected; `Response::headers` holds at most a
+  /// `retry-after` (from libcurl's own parse of it, for a non-2xx answer). Saves libcurl's
+  /// header callbacks and their copies when only the body matters.
   bool keep_response_headers = true;
   /// False: no `Accept-Encoding` is offered, so the answer comes uncompressed (for small
   /// answers, where decompressing costs more than the bytes saved).
   bool accept_compressed = true;
+  /// For the library's request templates: a non-zero id that only requests with identical
+  /// method, URL, headers, credentials and flags share (a template gives all its requests
+  /// one), so the engine matches a configured handle without comparing them. 0: compare.
+  std::uint64_t settings_id = 0;
 };
 
 /// The outcome of one request: an HTTP answer (any status) or an `error`.
@@ -111,6 +116,26 @@ struct PendingState;
 class EngineImpl;
 }  // namespace internal
 
+/// A stream of requests the engine pulls on its own thread: the bulk fan-out's path, with no
+/// submission, wakeup or allocation per request in steady state. The engine keeps a set of
+/// request slots per feed, each with its easy handle (configured once, as curl's
+/// 10-at-a-time.c keeps its handles), its request and its answer buffers, and reuses them
+/// request after request: it asks `Next` whenever it can start a request (each loop pass and
+/// right after each completion), and hands every outcome to `Done`.
+///
+/// Both methods run on the engine thread only, one at a time; they must be quick and must
+/// not block or call the engine (except `Poke`); exceptions they throw are swallowed.
+class Feed {
+ public:
+  virtual ~Feed() = default;
+  /// Writes the next request into `request`, a reused object (assign every field the request
+  /// needs; buffers keep their capacity), and its `tag`; false when none is ready now.
+  virtual bool Next(Request& request, std::uint64_t& tag) = 0;
+  /// The outcome of request `tag` (any HTTP answer, or an error: cancelled at shutdown, too).
+  /// `response` is cleared and reused after the call returns.
+  virtual void Done(std::uint64_t tag, Response& response) = 0;
+};
+
 /// A future-like handle on one submitted request. Cheap to move; all methods are safe to
 /// call from any thread. `Take` may be called once, after the response is ready.
 class Pending {
@@ -156,6 +181,15 @@ class Engine {
 
   /// Submits and waits (blocking, not interruptible). Convenience for C++ callers.
   [[nodiscard]] Response Perform(Request request);
+
+  /// Starts pulling requests from `feed` (see `Feed`) until `Detach`. The engine keeps a
+  /// reference to it while any of its requests is in flight.
+  void Attach(std::shared_ptr<Feed> feed);
+  /// Stops pulling from `feed`; requests already started complete through `Feed::Done`.
+  void Detach(const std::shared_ptr<Feed>& feed);
+  /// Tells the loop that an attached feed has new requests, waking it only if it is asleep.
+  /// Lock-free; call after a batch of requests was made ready, not per request.
+  void Poke() noexcept;
 
   /// Cancels a request: it completes with `kCancelled` (unless it already completed).
   /// Unknown or finished ids are ignored. Asynchronous: returns before the callback ran.

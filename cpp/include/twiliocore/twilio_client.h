@@ -10,6 +10,7 @@
 /// must not be called from an engine callback.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -187,6 +188,14 @@ class MessageCreateTemplate {
   /// and the template has neither media nor `ContentSid`.
   [[nodiscard]] http::Request Request(std::string_view to,
                                       std::optional<std::string_view> body = std::nullopt) const;
+  /// The same request written into `request`, reusing its buffers: fields that already hold
+  /// the template's values are not copied again and the body is rebuilt in place (the bulk
+  /// fan-out's engine slots reuse one request object per slot). Same checks as `Request`,
+  /// made before anything is written.
+  void Fill(http::Request& request, std::string_view to,
+            std::optional<std::string_view> body = std::nullopt) const;
+  /// The checks of `Request`, without building anything.
+  void Check(std::string_view to, std::optional<std::string_view> body = std::nullopt) const;
 
  private:
   friend class TwilioClient;
@@ -201,6 +210,7 @@ class MessageCreateTemplate {
   std::string body_;         ///< the encoded default body ("" when empty)
   std::string after_body_;   ///< encoded fields after `Body` ("&MediaUrl=...")
   bool body_optional_ = false;  ///< media or ContentSid present: an empty body is allowed
+  std::uint64_t settings_id_ = 0;  ///< http::Request::settings_id of its requests (unique)
 };
 
 }  // namespace twiliocore
