@@ -185,6 +185,9 @@ class CreateFeed final : public http::Feed {
     return true;
   }
 
+  std::size_t Limit() const override { return limit_.load(std::memory_order_relaxed); }
+  void SetLimit(std::size_t limit) { limit_.store(limit, std::memory_order_relaxed); }
+
   bool Next(http::Request& request, std::uint64_t& tag) override {
     const std::size_t head = head_.load(std::memory_order_relaxed);
     if (head == tail_.load(std::memory_order_acquire)) return false;
@@ -200,7 +203,14 @@ class CreateFeed final : public http::Feed {
   }
 
   void Done(std::uint64_t tag, http::Response& response) override {
-    sink_->OnCreate(tag, CreateOutcomeOf(std::move(response)));
+    outcomes_.emplace_back(tag, CreateOutcomeOf(std::move(response)));
+  }
+
+  // The pass's outcomes go to the job in one hand-over, not one per message.
+  void Flush() override {
+    if (outcomes_.empty()) return;
+    sink_->OnCreates(outcomes_);
+    outcomes_.clear();
   }
 
  private:
@@ -215,6 +225,8 @@ class CreateFeed final : public http::Feed {
   const std::shared_ptr<BulkTransport::Sink> sink_;
   std::vector<Entry> ring_;
   std::size_t mask_ = 0;
+  std::vector<std::pair<std::uint64_t, CreateOutcome>> outcomes_;  // engine thread only
+  std::atomic<std::size_t> limit_{1};
   alignas(64) std::atomic<std::size_t> head_{0};  // next entry the engine takes
   alignas(64) std::atomic<std::size_t> tail_{0};  // next entry the coordinator fills
 };
@@ -238,7 +250,8 @@ class ClientTransport final : public BulkTransport {
         fields.media_urls = message.media_urls;
         fields.status_callback = message.status_callback;
         feed_ = std::make_shared<CreateFeed>(client_->CreateMessageTemplate(std::move(fields)),
-                                             sink_, capacity_);
+                                             sink_, 2 * capacity_);
+        feed_->SetLimit(window_);
         client_->engine()->Attach(feed_);
       }
       const MessageCreate& fields = feed_->form().fields();
@@ -272,6 +285,16 @@ class ClientTransport final : public BulkTransport {
       });
     } catch (const std::invalid_argument& e) {  // the form was refused before sending
       sink_->OnCreate(tag, RefusedBeforeSending(e));
+    }
+  }
+
+  std::size_t Lookahead() const override { return capacity_; }
+
+  void SetWindow(int window) override {
+    window_ = static_cast<std::size_t>(std::max(1, window));
+    if (feed_) {
+      feed_->SetLimit(window_);
+      pushed_ = true;  // a larger window may start waiting requests: poke at the flush
     }
   }
 
@@ -332,6 +355,7 @@ class ClientTransport final : public BulkTransport {
  private:
   std::shared_ptr<const TwilioClient> client_;
   std::size_t capacity_;
+  std::size_t window_ = 1;
   std::shared_ptr<Sink> sink_;
   std::shared_ptr<CreateFeed> feed_;
   bool pushed_ = false;
@@ -599,15 +623,20 @@ struct BulkJob::Shared final : BulkTransport::Sink {
     auto node = std::make_unique<EventNode>();
     node->event = std::move(event);
     EventNode* raw = node.release();  // owned by the stack until TakeEvents
-    raw->next = event_head.load(std::memory_order_relaxed);
-    while (!event_head.compare_exchange_weak(raw->next, raw, std::memory_order_release,
+    PostChain(raw, raw, 1);
+  }
+
+  /// Hands over a chain of nodes linked newest first through `next` (`last` is the oldest).
+  void PostChain(EventNode* first, EventNode* last, std::int64_t count) {
+    last->next = event_head.load(std::memory_order_relaxed);
+    while (!event_head.compare_exchange_weak(last->next, first, std::memory_order_release,
                                              std::memory_order_relaxed)) {
     }
     // seq_cst with the coordinator's store to `sleeping` and load of `event_count` (Dekker):
-    // either this sees it sleeping, or it sees this event before it sleeps.
+    // either this sees it sleeping, or it sees these events before it sleeps.
     // Only the post that finds it asleep wakes it: the ones after it, until the coordinator
     // runs, do not touch the mutex.
-    const std::int64_t waiting = event_count.fetch_add(1) + 1;
+    const std::int64_t waiting = event_count.fetch_add(count) + count;
     if (waiting >= notify_at.load(std::memory_order_relaxed) && sleeping.load() &&
         sleeping.exchange(false)) {
       Wake();
@@ -644,6 +673,21 @@ struct BulkJob::Shared final : BulkTransport::Sink {
     event.id = tag;
     event.create = std::move(outcome);
     Post(std::move(event));
+  }
+
+  void OnCreates(std::vector<std::pair<std::uint64_t, CreateOutcome>>& batch) override {
+    EventNode* first = nullptr;  // newest
+    EventNode* last = nullptr;   // oldest
+    for (auto& [tag, outcome] : batch) {
+      auto node = std::make_unique<EventNode>();
+      node->event.id = tag;
+      node->event.create = std::move(outcome);
+      EventNode* raw = node.release();  // owned by the chain, then by the stack
+      raw->next = first;
+      first = raw;
+      if (last == nullptr) last = raw;
+    }
+    if (first != nullptr) PostChain(first, last, static_cast<std::int64_t>(batch.size()));
   }
 
   void OnList(std::uint64_t tag, ListOutcome outcome) override {
@@ -1131,6 +1175,8 @@ void BulkJob::RunLoop() {
   };
 
   std::vector<Event> events;
+  const auto lookahead = static_cast<std::int64_t>(transport_->Lookahead());
+  int window_told = 0;
   for (;;) {
     shared->TakeEvents(events);
     if (shared->cancel.load() && !cancelling) cancelling = true;
@@ -1182,7 +1228,13 @@ void BulkJob::RunLoop() {
     // Fill the window: due retries/lookups first, then fresh recipients, each through the pacer.
     auto now = Clock::now();
     Clock::time_point wake_at = now + options_.progress_interval;
-    while (in_flight < window.limit()) {
+    // A transport with a lookahead holds prepared creates beyond the window and keeps the
+    // window itself (it starts the next one as soon as one completes).
+    if (window.limit() != window_told) {
+      window_told = window.limit();
+      transport_->SetWindow(window_told);
+    }
+    while (in_flight < window.limit() + lookahead) {
       std::uint64_t id = 0;
       bool from_schedule = false;
       if (!scheduled.empty() && scheduled.top().first <= now) {

@@ -392,6 +392,7 @@ class EngineImpl {
           done.push_back(std::move(transfer));
         }
         RunCallbacks(done);
+        FlushFeeds();
         pool_.clear();
         feeds_.clear();
         return;
@@ -418,6 +419,7 @@ class EngineImpl {
       }
       // Callbacks run here, with no engine mutex held (they may Submit or Cancel).
       RunCallbacks(done);
+      FlushFeeds();
       // Idle: no pooled handle keeps credentials or settings while nothing is in flight.
       if (active_.empty()) ResetPool();
       PruneFeeds();
@@ -842,7 +844,7 @@ class EngineImpl {
 
   /// Starts requests from `state`'s feed while it has them.
   void Pump(FeedState& state, std::vector<std::unique_ptr<Transfer>>& done) {
-    while (!state.detached) {
+    while (!state.detached && state.in_flight < state.feed->Limit()) {
       std::unique_ptr<Transfer> transfer;
       if (!state.idle.empty()) {
         transfer = std::move(state.idle.back());
@@ -887,6 +889,15 @@ class EngineImpl {
     } else if (it != feeds_.end()) {
       (*it)->detached = true;
       (*it)->idle.clear();
+    }
+  }
+
+  void FlushFeeds() {
+    for (auto& state : feeds_) {
+      try {
+        state->feed->Flush();
+      } catch (...) {
+      }
     }
   }
 

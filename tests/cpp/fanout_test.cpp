@@ -12,8 +12,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -741,6 +743,88 @@ TEST(ClientTransportTest, ReconcilesDroppedConnectionsAndRetriesThrottlingOverTh
   EXPECT_EQ(s.reconciled, 1);   // the dropped connection
   std::lock_guard lock(mu);
   EXPECT_EQ(created.size(), 2u);  // each recipient created exactly once
+  engine->Shutdown();
+}
+
+// The engine-feed path end to end: every recipient's create is sent once, byte for byte the
+// form a single create would send (job body or its own), and never more than the window is
+// in flight although the transport holds prepared creates beyond it.
+TEST(ClientTransportTest, FeedSendsEachRecipientOnceWithItsFormWithinTheWindow) {
+  testing::TestServer server;
+  std::atomic<int> concurrent{0};
+  std::atomic<int> most{0};
+  std::atomic<int> next_sid{0};
+  server.SetHandler([&](const testing::RecordedRequest&) {
+    const int now = ++concurrent;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(2ms);
+    --concurrent;
+    testing::Reply reply;
+    reply.status = 201;
+    reply.headers = {{"Content-Type", "application/json"}};
+    char sid[40];
+    std::snprintf(sid, sizeof sid, "SM%032d", ++next_sid);
+    reply.body = std::string(R"({"account_sid": "AC0123456789abcdef0123456789abcdef", "sid": ")") +
+                 sid + R"(", "status": "queued"})";
+    return reply;
+  });
+  auto engine = std::make_shared<http::Engine>();
+  auto client = std::make_shared<TwilioClient>(
+      engine, Credentials{"AC0123456789abcdef0123456789abcdef", "", SecureString("token")},
+      server.url());
+  auto options = FastOptions();
+  options.window = 6;
+  options.status_callback = "https://hooks.example.com/status?x=1&y=2";
+  const int n = 150;
+  auto index = std::make_shared<int>(0);
+  RecipientProducer producer = [index](std::vector<Recipient>& out, std::size_t max) {
+    while (*index < n && out.size() < max) {
+      const int i = (*index)++;
+      std::optional<std::string> body;
+      if (i % 3 == 0) body = "Own body #" + std::to_string(i) + " ✓ & more";
+      out.push_back(Recipient{"+1415" + std::to_string(2000000 + i), body, {}});
+    }
+    return *index < n;
+  };
+  std::vector<RecipientResult> results;
+  BulkJob job(MakeClientTransport(client, 6), options, producer,
+              [&results](const std::vector<RecipientResult>& batch) {
+                results.insert(results.end(), batch.begin(), batch.end());
+              });
+  job.Start();
+  ASSERT_TRUE(job.WaitFor(60s));
+  const BulkSummary s = job.summary();
+  EXPECT_EQ(s.sent, n);
+  EXPECT_EQ(s.retries, 0);
+  EXPECT_LE(most.load(), 6);
+  ASSERT_EQ(results.size(), static_cast<std::size_t>(n));
+  std::set<std::string> sids;
+  for (const RecipientResult& r : results) {
+    EXPECT_EQ(r.status, RecipientStatus::kSent);
+    EXPECT_EQ(r.message_sid.size(), 34U);
+    sids.insert(r.message_sid);
+  }
+  EXPECT_EQ(sids.size(), static_cast<std::size_t>(n));
+  std::map<std::string, std::string> sent;  // form per To
+  for (const testing::RecordedRequest& req : server.Requests()) {
+    ASSERT_EQ(req.method, "POST");
+    EXPECT_EQ(req.Header("authorization"),
+              "Basic QUMwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjp0b2tlbg==");
+    const std::string to = req.body.substr(3, req.body.find('&') - 3);
+    EXPECT_TRUE(sent.emplace(to, req.body).second) << to << " sent twice";
+  }
+  ASSERT_EQ(sent.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    MessageCreate expected;
+    expected.to = "+1415" + std::to_string(2000000 + i);
+    expected.from = options.from;
+    expected.body = i % 3 == 0 ? "Own body #" + std::to_string(i) + " ✓ & more" : options.body;
+    expected.status_callback = options.status_callback;
+    EXPECT_EQ(sent["%2B1415" + std::to_string(2000000 + i)],
+              client->CreateMessageRequest(expected).body);
+  }
   engine->Shutdown();
 }
 

@@ -425,6 +425,109 @@ TEST_F(HttpEngineTest, HttpsToPlainServerIsTls) {
   EXPECT_TRUE(response.error.NeverSent());
 }
 
+// A feed of POSTs, each tagged with its index; Limit() in flight at most.
+class CountingFeed final : public Feed {
+ public:
+  CountingFeed(std::string url, int total, std::size_t limit)
+      : url_(std::move(url)), total_(total), limit_(limit) {}
+
+  bool Next(Request& request, std::uint64_t& tag) override {
+    if (next_ >= total_) return false;
+    tag = static_cast<std::uint64_t>(next_);
+    request.method = "POST";
+    request.url = url_;
+    request.body = "n=" + std::to_string(next_++);
+    return true;
+  }
+  void Done(std::uint64_t tag, Response& response) override {
+    std::lock_guard lock(mu_);
+    statuses_.emplace_back(tag, response.error ? -1 : response.status);
+    if (response.error) cancelled_ += response.error.category == ErrorCategory::kCancelled;
+    cv_.notify_all();
+  }
+  void Flush() override { ++flushes_; }
+  std::size_t Limit() const override { return limit_; }
+
+  bool WaitForDone(std::size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 20s, [&] { return statuses_.size() >= n; });
+  }
+  std::vector<std::pair<std::uint64_t, long>> statuses() {
+    std::lock_guard lock(mu_);
+    return statuses_;
+  }
+  int cancelled() {
+    std::lock_guard lock(mu_);
+    return cancelled_;
+  }
+  int flushes() const { return flushes_.load(); }
+
+ private:
+  std::string url_;
+  int total_;
+  std::size_t limit_;
+  int next_ = 0;  // engine thread only
+  std::atomic<int> flushes_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<std::uint64_t, long>> statuses_;
+  int cancelled_ = 0;
+};
+
+TEST_F(HttpEngineTest, FeedRequestsAreAnsweredOnceEachWithinItsLimit) {
+  std::atomic<int> concurrent{0};
+  std::atomic<int> most{0};
+  server_.SetHandler([&](const RecordedRequest&) {
+    const int now = ++concurrent;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(5ms);
+    --concurrent;
+    return Reply{};
+  });
+  auto feed = std::make_shared<CountingFeed>(server_.url() + "/feed", 60, 4);
+  engine_.Attach(feed);
+  engine_.Poke();
+  ASSERT_TRUE(feed->WaitForDone(60));
+  auto statuses = feed->statuses();
+  ASSERT_EQ(statuses.size(), 60U);
+  std::vector<bool> seen(60, false);
+  for (const auto& [tag, status] : statuses) {
+    ASSERT_LT(tag, 60U);
+    EXPECT_FALSE(seen[tag]) << "tag " << tag << " answered twice";
+    seen[tag] = true;
+    EXPECT_EQ(status, 200);
+  }
+  EXPECT_LE(most.load(), 4);
+  EXPECT_LE(server_.Connections(), 4);  // slots keep their connections
+  EXPECT_GT(feed->flushes(), 0);
+  std::vector<std::string> bodies;
+  for (const RecordedRequest& r : server_.Requests()) bodies.push_back(r.body);
+  std::sort(bodies.begin(), bodies.end());
+  EXPECT_EQ(std::unique(bodies.begin(), bodies.end()), bodies.end());
+  EXPECT_EQ(bodies.size(), 60U);
+  engine_.Detach(feed);
+  EXPECT_EQ(engine_.Stats().in_flight, 0U);
+}
+
+TEST(HttpEngineFeeds, InFlightRequestsCompleteCancelledAtShutdown) {
+  TestServer server;
+  server.SetHandler([](const RecordedRequest&) {
+    Reply reply;
+    reply.delay = 2s;
+    return reply;
+  });
+  auto engine = std::make_unique<Engine>();
+  auto feed = std::make_shared<CountingFeed>(server.url() + "/slow", 3, 3);
+  engine->Attach(feed);
+  engine->Poke();
+  for (int i = 0; i < 200 && server.Requests().size() < 3; ++i) std::this_thread::sleep_for(10ms);
+  engine->Shutdown();
+  ASSERT_TRUE(feed->WaitForDone(3));
+  EXPECT_EQ(feed->cancelled(), 3);
+}
+
 TEST_F(HttpEngineTest, CallbackMaySubmitFromEngineThread) {
   std::promise<long> second;
   std::atomic<bool> on_engine_thread{false};

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "twiliocore/error.h"
@@ -98,6 +99,10 @@ class BulkTransport {
     virtual ~Sink() = default;
     virtual void OnCreate(std::uint64_t tag, CreateOutcome outcome) = 0;
     virtual void OnList(std::uint64_t tag, ListOutcome outcome) = 0;
+    /// Several creates' outcomes at once (moved from; the caller clears `batch`).
+    virtual void OnCreates(std::vector<std::pair<std::uint64_t, CreateOutcome>>& batch) {
+      for (auto& [tag, outcome] : batch) OnCreate(tag, std::move(outcome));
+    }
   };
 
   virtual ~BulkTransport() = default;
@@ -110,14 +115,20 @@ class BulkTransport {
   virtual void ListMessages(std::uint64_t tag, const ListQuery& query) = 0;
   /// Called after each round of requests: a transport that holds requests back sends them.
   virtual void Flush() {}
+  /// Creates the transport can hold ready beyond the window: it keeps at most the window
+  /// (`SetWindow`) in flight itself and starts the next one the moment one completes, without
+  /// waiting for the job. 0: the job keeps the window.
+  [[nodiscard]] virtual std::size_t Lookahead() const { return 0; }
+  /// The job's current window (most creates in flight), for a transport with a lookahead.
+  virtual void SetWindow(int window) { (void)window; }
   /// The job made its last request and every outcome arrived.
   virtual void Close() {}
 };
 
 /// A transport over `client` and its shared HTTP engine (the client is kept alive). Creates
-/// go through an engine `Feed`: up to `max_in_flight` prepared recipients wait in a lock-free
-/// ring that the engine thread turns into requests on reused slots; lookups go through the
-/// client.
+/// go through an engine `Feed`: prepared recipients wait in a lock-free ring (a lookahead of
+/// `max_in_flight` beyond the window) that the engine thread turns into requests on reused
+/// slots, keeping the window full; lookups go through the client.
 [[nodiscard]] std::shared_ptr<BulkTransport> MakeClientTransport(
     std::shared_ptr<const TwilioClient> client, std::size_t max_in_flight = 64);
 

@@ -11,6 +11,7 @@
 /// (`CURLPIPE_MULTIPLEX` + `CURLOPT_PIPEWAIT`). libcurl never appears in this header.
 
 #include <chrono>
+#include <cstddef>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -134,6 +135,12 @@ class Feed {
   /// The outcome of request `tag` (any HTTP answer, or an error: cancelled at shutdown, too).
   /// `response` is cleared and reused after the call returns.
   virtual void Done(std::uint64_t tag, Response& response) = 0;
+  /// Called once per loop pass after the pass's `Done` calls: a feed that holds outcomes back
+  /// to hand them over in one batch does it here.
+  virtual void Flush() {}
+  /// Most of its requests in flight at once (read before each `Next`; may change at any time,
+  /// call `Engine::Poke` after raising it).
+  [[nodiscard]] virtual std::size_t Limit() const { return static_cast<std::size_t>(-1); }
 };
 
 /// A future-like handle on one submitted request. Cheap to move; all methods are safe to
