@@ -246,6 +246,93 @@ void ExpectSame(const std::string& input, std::string_view region, PhonePolicy p
   EXPECT_EQ(fast.reason, full.reason) << "input '" << input << "' region " << region;
 }
 
+TEST(DigitPatternTest, MatchesTheWholeNumberOnly) {
+  using internal::DigitPatternFullMatch;
+  EXPECT_EQ(DigitPatternFullMatch("[2-9]\\d{9}", "4155552671"), true);
+  EXPECT_EQ(DigitPatternFullMatch("[2-9]\\d{9}", "1155552671"), false);
+  EXPECT_EQ(DigitPatternFullMatch("[2-9]\\d{9}", "415555267"), false);    // too short
+  EXPECT_EQ(DigitPatternFullMatch("[2-9]\\d{9}", "41555526710"), false);  // not a prefix match
+  EXPECT_EQ(DigitPatternFullMatch("8(?:00|33|44)[2-9]\\d{6}", "8335550123"), true);
+  EXPECT_EQ(DigitPatternFullMatch("8(?:00|33|44)[2-9]\\d{6}", "8345550123"), false);
+  EXPECT_EQ(DigitPatternFullMatch("1(?:2|34)?5", "15"), true);
+  EXPECT_EQ(DigitPatternFullMatch("1(?:2|34)?5", "1345"), true);
+  EXPECT_EQ(DigitPatternFullMatch("1(?:2|34)?5", "12345"), false);
+  EXPECT_EQ(DigitPatternFullMatch("(?:12|1)(?:23|3)", "123"), true);  // needs both splits
+  EXPECT_EQ(DigitPatternFullMatch("\\d{2,4}", "1"), false);
+  EXPECT_EQ(DigitPatternFullMatch("\\d{2,4}", "1234"), true);
+  EXPECT_EQ(DigitPatternFullMatch("\\d{2,4}", "12345"), false);
+  EXPECT_EQ(DigitPatternFullMatch("\\d{3,}", "1234567"), true);
+  EXPECT_EQ(DigitPatternFullMatch("(?:1|)+2", "1112"), true);  // an empty branch repeated
+  EXPECT_EQ(DigitPatternFullMatch("[13-5]+", "3145"), true);
+  EXPECT_EQ(DigitPatternFullMatch("[13-5]+", "3125"), false);
+  EXPECT_EQ(DigitPatternFullMatch("(?:\\d\\d)*", ""), true);
+  EXPECT_EQ(DigitPatternFullMatch("(?:\\d\\d)*", "123"), false);
+  // Outside the subset: refused, never guessed.
+  for (const char* unsupported : {"[^1]\\d", "\\w+", "a", "(?=1)1", "1{2", "1{3,2}", "(1",
+                                  "1)", "[]", "1*?", "\\1"}) {
+    EXPECT_EQ(DigitPatternFullMatch(unsupported, "11"), std::nullopt) << unsupported;
+  }
+}
+
+// The compiled check agrees with libphonenumber's IsValidNumberForRegion for every region
+// whose patterns compile (all of them, today), on the region's example numbers and on random
+// national numbers of every possible length.
+TEST(CompiledValidityTest, AgreesWithLibphonenumberForEveryRegion) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::set<std::string> regions;
+  util.GetSupportedRegions(&regions);
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> digit(0, 9);
+  std::size_t compiled = 0;
+  std::size_t valid = 0;
+  std::size_t checked = 0;
+  for (const std::string& region : regions) {
+    if (!internal::CompiledRegionValidity(region, "1")) continue;
+    ++compiled;
+    const int cc = util.GetCountryCodeForRegion(region);
+    std::vector<std::string> nationals;
+    PhoneNumber example;
+    for (int type = 0; type <= PhoneNumberUtil::VOICEMAIL; ++type) {
+      if (util.GetExampleNumberForType(region, static_cast<PhoneNumberUtil::PhoneNumberType>(type),
+                                       &example)) {
+        std::string nsn;
+        util.GetNationalSignificantNumber(example, &nsn);
+        nationals.push_back(nsn);
+      }
+    }
+    for (int i = 0; i < 600; ++i) {
+      std::string n;
+      const int length = 4 + i % 12;
+      for (int d = 0; d < length; ++d) n.push_back(static_cast<char>('0' + digit(rng)));
+      nationals.push_back(n);
+      // Random digits after a real example's leading digits, where valid numbers are dense.
+      if (!nationals.empty() && nationals[0].size() > 4) {
+        std::string near = nationals[0].substr(0, static_cast<std::size_t>(1 + i % 4));
+        while (near.size() < nationals[0].size()) near.push_back(static_cast<char>('0' + digit(rng)));
+        nationals.push_back(near);
+      }
+    }
+    for (const std::string& national : nationals) {
+      PhoneNumber number;
+      if (util.Parse("+" + std::to_string(cc) + national, "ZZ", &number) !=
+              PhoneNumberUtil::NO_PARSING_ERROR ||
+          number.country_code() != cc) {
+        continue;
+      }
+      std::string nsn;
+      util.GetNationalSignificantNumber(number, &nsn);
+      const bool expected = util.IsValidNumberForRegion(number, region);
+      EXPECT_EQ(internal::CompiledRegionValidity(region, nsn), expected)
+          << region << " " << nsn;
+      ++checked;
+      valid += expected ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(compiled, regions.size());  // every region's patterns are in the subset
+  EXPECT_GT(checked, 100000U);
+  EXPECT_GT(valid, 5000U);
+}
+
 TEST(PhoneFastPathTest, BuildsTheNumberParseBuilds) {
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   std::vector<std::string> inputs = ExampleInputs();

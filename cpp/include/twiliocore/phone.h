@@ -125,6 +125,18 @@ namespace internal {
 /// `number` is not of its shape ("+1" and ten digits, the first 2-9) and goes to `Parse`.
 [[nodiscard]] std::optional<std::pair<int, std::uint64_t>> FastPathNumber(
     std::string_view number);
+
+/// Whether the national significant number `national` is valid for `region` by the check
+/// compiled from libphonenumber's metadata (the NANP fast path uses the US one), or nullopt
+/// when the region has none (its patterns fall outside the compiled subset, or the metadata
+/// is not reachable). Tests compare it with libphonenumber's own check.
+[[nodiscard]] std::optional<bool> CompiledRegionValidity(std::string_view region,
+                                                         std::string_view national);
+
+/// Full match of ASCII `digits` against a libphonenumber-style digit pattern, or nullopt when
+/// the pattern is outside the compiled subset.
+[[nodiscard]] std::optional<bool> DigitPatternFullMatch(std::string_view pattern,
+                                                        std::string_view digits);
 }  // namespace internal
 
 }  // namespace twiliocore
