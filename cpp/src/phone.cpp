@@ -1,5 +1,6 @@
 #include "twiliocore/phone.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
@@ -9,6 +10,7 @@
 #include <cctype>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -383,35 +385,57 @@ class RegionValidity {
   std::vector<CompiledDesc> types_;
 };
 
-// Every region's compiled check (regions whose patterns compile), from the metadata
-// libphonenumber itself parses; empty when the metadata is not reachable.
-const std::map<std::string, RegionValidity>& CompiledRegions() {
-  static const std::map<std::string, RegionValidity> regions = [] {
-    std::map<std::string, RegionValidity> out;
+// Calls `visit` with each region's metadata in turn, parsed from the bytes libphonenumber
+// itself parses, one region at a time (the whole collection, megabytes once parsed, is never
+// held), until `visit` returns true. False when the metadata is not reachable or malformed.
+template <typename Visit>
+bool ForEachRegionMetadata(Visit&& visit) {
 #if TWILIOCORE_HAVE_PHONE_METADATA
-    i18n::phonenumbers::PhoneMetadataCollection collection;
-    if (!collection.ParseFromArray(i18n::phonenumbers::metadata_get(),
-                                   i18n::phonenumbers::metadata_size())) {
-      return out;
+  // message PhoneMetadataCollection { repeated PhoneMetadata metadata = 1; }
+  constexpr std::uint32_t kMetadataTag = (1U << 3) | 2U;  // field 1, length-delimited
+  google::protobuf::io::CodedInputStream in(
+      static_cast<const std::uint8_t*>(i18n::phonenumbers::metadata_get()),
+      i18n::phonenumbers::metadata_size());
+  PhoneMetadata metadata;
+  std::string bytes;
+  for (;;) {
+    const std::uint32_t tag = in.ReadTag();
+    if (tag == 0) return in.ConsumedEntireMessage();
+    std::uint32_t length = 0;
+    if (tag != kMetadataTag || !in.ReadVarint32(&length) ||
+        !in.ReadString(&bytes, static_cast<int>(length)) || !metadata.ParseFromString(bytes)) {
+      return false;
     }
-    for (const PhoneMetadata& metadata : collection.metadata()) {
-      if (auto validity = RegionValidity::Build(metadata)) {
-        out.emplace(metadata.id(), std::move(*validity));
-      }
-    }
+    if (visit(metadata)) return true;
+  }
+#else
+  (void)visit;
+  return false;
 #endif
-    return out;
-  }();
-  return regions;
+}
+
+// The compiled check of `region`, built on first use and kept; nullptr when the region's
+// patterns fall outside the subset or the metadata is not reachable.
+const RegionValidity* CompiledRegion(const std::string& region) {
+  static std::mutex mu;
+  static std::map<std::string, std::optional<RegionValidity>> built;
+  std::lock_guard lock(mu);
+  auto it = built.find(region);
+  if (it == built.end()) {
+    std::optional<RegionValidity> validity;
+    ForEachRegionMetadata([&](const PhoneMetadata& metadata) {
+      if (metadata.id() != region) return false;
+      validity = RegionValidity::Build(metadata);
+      return true;
+    });
+    it = built.emplace(region, std::move(validity)).first;
+  }
+  return it->second ? &*it->second : nullptr;  // map nodes are stable
 }
 
 // The US check the NANP fast path uses, or nullptr (libphonenumber's check is used).
 const RegionValidity* UsValidity() {
-  static const RegionValidity* us = [] {
-    const auto& regions = CompiledRegions();
-    const auto it = regions.find("US");
-    return it == regions.end() ? nullptr : &it->second;
-  }();
+  static const RegionValidity* us = CompiledRegion("US");
   return us;
 }
 
@@ -577,10 +601,9 @@ std::optional<std::pair<int, std::uint64_t>> FastPathNumber(std::string_view num
 }
 
 std::optional<bool> CompiledRegionValidity(std::string_view region, std::string_view national) {
-  const auto& regions = CompiledRegions();
-  const auto it = regions.find(std::string(region));
-  if (it == regions.end()) return std::nullopt;
-  return it->second.IsValid(national);
+  const RegionValidity* validity = CompiledRegion(std::string(region));
+  if (validity == nullptr) return std::nullopt;
+  return validity->IsValid(national);
 }
 
 std::optional<bool> DigitPatternFullMatch(std::string_view pattern, std::string_view digits) {
