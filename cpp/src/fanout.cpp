@@ -97,7 +97,7 @@ std::string JsonString(const nlohmann::json& j, const char* key) {
 // The string value of a top-level `"key": "value"` in a compact JSON object, or nullopt. Used
 // on the hot path instead of a full parse: a created Message's `sid` and `status` are plain
 // ASCII. A key inside a string value would be escaped (`\"sid\"`), so it cannot match.
-std::optional<std::string> ScanJsonString(std::string_view json, std::string_view key) {
+std::optional<std::string_view> ScanJsonString(std::string_view json, std::string_view key) {
   char needle[32];
   if (key.size() + 2 > sizeof needle) return std::nullopt;
   needle[0] = '"';
@@ -123,22 +123,26 @@ std::optional<std::string> ScanJsonString(std::string_view json, std::string_vie
   if (end == std::string_view::npos) return std::nullopt;
   std::string_view value = json.substr(pos + 1, end - pos - 1);
   if (value.find('\\') != std::string_view::npos) return std::nullopt;  // escaped: parse fully
-  return std::string(value);
+  return value;
 }
 
-// What a create answer means for the job: `sid` and `status` read straight from a success's
-// body (the ~850-byte Message JSON is not parsed), anything else interpreted in full.
-CreateOutcome CreateOutcomeOf(http::Response&& response) {
-  CreateOutcome out;
+// What a create answer means for the job, written into `out` (a success reuses its strings'
+// buffers): `sid` and `status` read straight from a success's body (the ~850-byte Message
+// JSON is not parsed), anything else interpreted in full.
+void ReadCreateOutcome(http::Response&& response, CreateOutcome& out) {
+  if (out.error) out.error = Error{};
+  out.retry_after = std::chrono::milliseconds(-1);
   if (!response.error && response.status >= 200 && response.status < 300) {
-    auto sid = ScanJsonString(response.body, "sid");
-    auto status = ScanJsonString(response.body, "status");
+    const auto sid = ScanJsonString(response.body, "sid");
+    const auto status = ScanJsonString(response.body, "status");
     if (sid && status) {
-      out.sid = std::move(*sid);
-      out.status = std::move(*status);
-      return out;
+      out.sid.assign(*sid);
+      out.status.assign(*status);
+      return;
     }
   }
+  out.sid.clear();
+  out.status.clear();
   ApiResult result = TwilioClient::Interpret(std::move(response));
   out.error = std::move(result.error);
   out.retry_after = result.retry_after;
@@ -146,6 +150,11 @@ CreateOutcome CreateOutcomeOf(http::Response&& response) {
     out.sid = JsonString(result.json, "sid");
     out.status = JsonString(result.json, "status");
   }
+}
+
+CreateOutcome CreateOutcomeOf(http::Response&& response) {
+  CreateOutcome out;
+  ReadCreateOutcome(std::move(response), out);
   return out;
 }
 
@@ -167,6 +176,7 @@ class CreateFeed final : public http::Feed {
     std::size_t size = 1;
     while (size < capacity) size <<= 1;
     ring_.resize(size);
+    done_.resize(size);
     mask_ = size - 1;
   }
 
@@ -202,15 +212,43 @@ class CreateFeed final : public http::Feed {
     return true;
   }
 
+  // Outcomes go into a second ring the job drains; they are published, and the job told how
+  // many, once per engine pass.
   void Done(std::uint64_t tag, http::Response& response) override {
-    outcomes_.emplace_back(tag, CreateOutcomeOf(std::move(response)));
+    if (done_tail_ - done_head_.load(std::memory_order_acquire) > mask_) {
+      // Cannot happen (the job never has more creates outstanding than the ring holds); if
+      // it did, the outcome still arrives, the slow way.
+      sink_->OnCreate(tag, CreateOutcomeOf(std::move(response)));
+      return;
+    }
+    Completion& slot = done_[done_tail_ & mask_];
+    slot.tag = tag;
+    ReadCreateOutcome(std::move(response), slot.outcome);
+    ++done_tail_;
   }
 
-  // The pass's outcomes go to the job in one hand-over, not one per message.
   void Flush() override {
-    if (outcomes_.empty()) return;
-    sink_->OnCreates(outcomes_);
-    outcomes_.clear();
+    const std::size_t published = done_published_.load(std::memory_order_relaxed);
+    if (done_tail_ == published) return;
+    done_published_.store(done_tail_, std::memory_order_release);
+    sink_->OnReady(done_tail_ - published);
+  }
+
+  // Coordinator: hands each published outcome to `handle` (a copy: the slot keeps its
+  // buffers for the engine); returns how many.
+  template <typename Handle>
+  std::size_t Drain(Handle&& handle) {
+    const std::size_t end = done_published_.load(std::memory_order_acquire);
+    std::size_t head = done_head_.load(std::memory_order_relaxed);
+    const std::size_t count = end - head;
+    for (; head != end; ++head) {
+      const Completion& slot = done_[head & mask_];
+      CreateOutcome outcome = slot.outcome;
+      const std::uint64_t tag = slot.tag;
+      done_head_.store(head + 1, std::memory_order_release);
+      handle(tag, outcome);
+    }
+    return count;
   }
 
  private:
@@ -225,7 +263,14 @@ class CreateFeed final : public http::Feed {
   const std::shared_ptr<BulkTransport::Sink> sink_;
   std::vector<Entry> ring_;
   std::size_t mask_ = 0;
-  std::vector<std::pair<std::uint64_t, CreateOutcome>> outcomes_;  // engine thread only
+  struct Completion {
+    std::uint64_t tag = 0;
+    CreateOutcome outcome;
+  };
+  std::vector<Completion> done_;                    // the outcomes ring, ring_'s size
+  std::size_t done_tail_ = 0;                       // engine thread only: next slot to fill
+  alignas(64) std::atomic<std::size_t> done_published_{0};  // filled slots the job may read
+  alignas(64) std::atomic<std::size_t> done_head_{0};       // next slot the job reads
   std::atomic<std::size_t> limit_{1};
   alignas(64) std::atomic<std::size_t> head_{0};  // next entry the engine takes
   alignas(64) std::atomic<std::size_t> tail_{0};  // next entry the coordinator fills
@@ -286,6 +331,10 @@ class ClientTransport final : public BulkTransport {
     } catch (const std::invalid_argument& e) {  // the form was refused before sending
       sink_->OnCreate(tag, RefusedBeforeSending(e));
     }
+  }
+
+  std::size_t DrainCreates(const std::function<void(std::uint64_t, CreateOutcome&)>& handle) override {
+    return feed_ ? feed_->Drain(handle) : 0;
   }
 
   std::size_t Lookahead() const override { return capacity_; }
@@ -632,6 +681,12 @@ struct BulkJob::Shared final : BulkTransport::Sink {
     while (!event_head.compare_exchange_weak(last->next, first, std::memory_order_release,
                                              std::memory_order_relaxed)) {
     }
+    Arrived(count);
+  }
+
+  /// `count` outcomes are ready (posted, or published by the transport): wake the
+  /// coordinator if a batch is now waiting.
+  void Arrived(std::int64_t count) {
     // seq_cst with the coordinator's store to `sleeping` and load of `event_count` (Dekker):
     // either this sees it sleeping, or it sees these events before it sleeps.
     // Only the post that finds it asleep wakes it: the ones after it, until the coordinator
@@ -674,6 +729,8 @@ struct BulkJob::Shared final : BulkTransport::Sink {
     event.create = std::move(outcome);
     Post(std::move(event));
   }
+
+  void OnReady(std::size_t count) override { Arrived(static_cast<std::int64_t>(count)); }
 
   void OnCreates(std::vector<std::pair<std::uint64_t, CreateOutcome>>& batch) override {
     EventNode* first = nullptr;  // newest
@@ -1175,6 +1232,8 @@ void BulkJob::RunLoop() {
   };
 
   std::vector<Event> events;
+  const std::function<void(std::uint64_t, CreateOutcome&)> on_create_handler =
+      [&on_create](std::uint64_t id, CreateOutcome& outcome) { on_create(id, outcome); };
   const auto lookahead = static_cast<std::int64_t>(transport_->Lookahead());
   int window_told = 0;
   for (;;) {
@@ -1188,6 +1247,8 @@ void BulkJob::RunLoop() {
       }
     }
     events.clear();
+    const std::size_t drained = transport_->DrainCreates(on_create_handler);
+    shared->event_count.fetch_sub(static_cast<std::int64_t>(drained));
 
     if (cancelling || fatal) {
       intake_open = false;

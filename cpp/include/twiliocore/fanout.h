@@ -99,6 +99,8 @@ class BulkTransport {
     virtual ~Sink() = default;
     virtual void OnCreate(std::uint64_t tag, CreateOutcome outcome) = 0;
     virtual void OnList(std::uint64_t tag, ListOutcome outcome) = 0;
+    /// `count` creates' outcomes are ready for `BulkTransport::DrainCreates`.
+    virtual void OnReady(std::size_t count) { (void)count; }
     /// Several creates' outcomes at once (moved from; the caller clears `batch`).
     virtual void OnCreates(std::vector<std::pair<std::uint64_t, CreateOutcome>>& batch) {
       for (auto& [tag, outcome] : batch) OnCreate(tag, std::move(outcome));
@@ -115,6 +117,13 @@ class BulkTransport {
   virtual void ListMessages(std::uint64_t tag, const ListQuery& query) = 0;
   /// Called after each round of requests: a transport that holds requests back sends them.
   virtual void Flush() {}
+  /// On the job's thread: hands over the creates' outcomes the transport announced with
+  /// `Sink::OnReady` (a transport that keeps them in a ring of its own); returns how many.
+  virtual std::size_t DrainCreates(
+      const std::function<void(std::uint64_t, CreateOutcome&)>& handle) {
+    (void)handle;
+    return 0;
+  }
   /// Creates the transport can hold ready beyond the window: it keeps at most the window
   /// (`SetWindow`) in flight itself and starts the next one the moment one completes, without
   /// waiting for the job. 0: the job keeps the window.
