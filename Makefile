@@ -59,7 +59,7 @@ emulator: build
 	@$(PY) -m twiliocore emulator --port 8081
 
 bench: build
-	@$(PY) bench/run_all.py
+	@$(PY) bench/run_all.py --n 20000 --repeat 5
 
 clean:
 	rm -rf build _skbuild

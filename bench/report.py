@@ -53,6 +53,14 @@ def render(res: dict[str, Any]) -> str:
         f"phonenumbers {m['phonenumbers']}; twiliocore {m['twiliocore']}.",
         "",
     ]
+    same = res.get("same_request")
+    if same is not None:
+        lines += [
+            "One request of twiliocore's bulk fan-out and one of the C loop, captured on a "
+            "loopback socket before the run, are byte for byte "
+            + ("**identical**." if same["identical"] else "**not identical** (see results.json)."),
+            "",
+        ]
     for name, t in res["transports"].items():
         title = "Plain HTTP/1.1" if name == "http" else "TLS (HTTP/2 where the client offers it)"
         lines += [
@@ -83,6 +91,15 @@ def render(res: dict[str, Any]) -> str:
             f"/ wrk {_fmt_ratio(r['bulk_vs_wrk'])}.",
             "",
         ]
+        if b.get("rates") and t["curl_multi_c"].get("rates"):
+            lines += [
+                "Each run's msgs/s, in order (the runs of all clients interleave): twiliocore "
+                + ", ".join(f"{x:,}" for x in b["rates"])
+                + "; libcurl loop "
+                + ", ".join(f"{x:,}" for x in t["curl_multi_c"]["rates"])
+                + ".",
+                "",
+            ]
     s = res.get("stream", {})
     if "error" in s:
         lines += [f"Streamed recipients: failed: {s['error'].strip().splitlines()[-1][:200]}", ""]

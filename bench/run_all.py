@@ -298,14 +298,22 @@ def bench_transport(
         ],
     }
     out: dict[str, Any] = {}
-    for label, cmd in clients.items():
-        runs = []
-        for _ in range(args.repeat):
+    # Repeats are interleaved (each client once per round), so a slow spell of the shared
+    # machine falls on every client alike rather than on one client's runs.
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in clients}
+    for _ in range(args.repeat):
+        for label, cmd in clients.items():
             before = fake_twilio.accepted_connections(server)
             r = run_child(cmd, env)
             r["connections_opened"] = fake_twilio.accepted_connections(server) - before
-            runs.append(r)
-        out[label] = summarise(median_run(runs))
+            runs[label].append(r)
+    for label in clients:
+        out[label] = summarise(median_run(runs[label]))
+        out[label]["rates"] = [
+            round(int(r["ok"]) / float(r["wall"]))
+            for r in runs[label]
+            if r.get("wall") and "ok" in r
+        ]
         print(f"  {name:5s} {label:22s} {fmt_row(out[label])}", flush=True)
     rate = out["curl_multi_c"].get("rate", 0) or 1000.0
     duration = min(30.0, max(2.0, args.n / rate * 2)) if not args.quick else 2.0

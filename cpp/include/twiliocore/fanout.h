@@ -15,9 +15,10 @@
 /// The pure pieces (`Pacer`, `ClassifyOutcome`, `BackoffDelay`, `AdaptiveWindow`,
 /// `AddressSet`, `EstimateDuration`) are separate so they can be tested without a network.
 ///
-/// Threads: each job runs one coordinator thread. Transport completions (on the engine thread)
-/// only enqueue an event and wake it; the producer, the result sink and the progress sink are
-/// called on the coordinator thread, never while a lock of the job is held.
+/// Threads: each job runs one coordinator thread. Transport outcomes (on the engine thread)
+/// only reach it through lock-free hand-overs and wake it once per batch; the producer, the
+/// result sink and the progress sink are called on the coordinator thread, never while a lock
+/// of the job is held.
 
 #include <chrono>
 #include <condition_variable>
@@ -362,7 +363,8 @@ class BulkJob {
 
   /// Starts the coordinator thread (once).
   void Start();
-  /// Stops taking and sending recipients. Requests already sent are finished and reported
+  /// Stops taking and sending recipients. Requests already handed to the transport (with a
+  /// lookahead, at most one window beyond those in flight) are finished and reported
   /// (cancelling them would make their outcome ambiguous); the rest are `cancelled`.
   void Cancel() noexcept;
   /// Waits up to `timeout` for the job to finish; true when it has.
