@@ -196,6 +196,23 @@ class CreateFeed final : public http::Feed {
   }
 
   std::size_t Limit() const override { return limit_.load(std::memory_order_relaxed); }
+
+  void Stopped() override { stopped_.store(true, std::memory_order_release); }
+  bool stopped() const { return stopped_.load(std::memory_order_acquire); }
+
+  // Coordinator, once stopped (the engine no longer reads the ring, so this thread may):
+  // reports what is left in the ring as cancelled before it was sent.
+  void CancelPending() {
+    std::size_t head = head_.load(std::memory_order_relaxed);
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    for (; head != tail; ++head) {
+      CreateOutcome out;
+      out.error.category = ErrorCategory::kCancelled;
+      out.error.message = "engine shut down before the request started";
+      sink_->OnCreate(ring_[head & mask_].tag, std::move(out));
+    }
+    head_.store(head, std::memory_order_relaxed);
+  }
   void SetLimit(std::size_t limit) { limit_.store(limit, std::memory_order_relaxed); }
 
   bool Next(http::Request& request, std::uint64_t& tag) override {
@@ -272,6 +289,7 @@ class CreateFeed final : public http::Feed {
   alignas(64) std::atomic<std::size_t> done_published_{0};  // filled slots the job may read
   alignas(64) std::atomic<std::size_t> done_head_{0};       // next slot the job reads
   std::atomic<std::size_t> limit_{1};
+  std::atomic<bool> stopped_{false};
   alignas(64) std::atomic<std::size_t> head_{0};  // next entry the engine takes
   alignas(64) std::atomic<std::size_t> tail_{0};  // next entry the coordinator fills
 };
@@ -352,6 +370,9 @@ class ClientTransport final : public BulkTransport {
       pushed_ = false;
       client_->engine()->Poke();
     }
+    // The engine shut down: what it did not take (pushed before or after it stopped) will not
+    // be sent; each is reported, or the job would wait for it forever.
+    if (feed_ && feed_->stopped()) feed_->CancelPending();
   }
 
   void Close() override {

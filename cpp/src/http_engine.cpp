@@ -276,11 +276,16 @@ class EngineImpl {
 
   void Attach(std::shared_ptr<Feed> feed) {
     if (!feed) throw std::invalid_argument("feed: required");
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    feed_changes_.emplace_back(std::move(feed), true);
-    work_flagged_.store(true, std::memory_order_release);
-    curl_multi_wakeup(multi_.get());
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopping_) {
+        feed_changes_.emplace_back(std::move(feed), true);
+        work_flagged_.store(true, std::memory_order_release);
+        curl_multi_wakeup(multi_.get());
+        return;
+      }
+    }
+    feed->Stopped();  // shut down: nothing will ever be pulled
   }
 
   void Detach(const std::shared_ptr<Feed>& feed) {
@@ -392,7 +397,16 @@ class EngineImpl {
           done.push_back(std::move(transfer));
         }
         RunCallbacks(done);
-        FlushFeeds();
+        // Feeds attached too late for the loop to see, then every feed: what they have ready
+        // was never started; they are told no more will be pulled.
+        {
+          std::lock_guard lock(mutex_);
+          for (auto& [feed, attach] : feed_changes_) {
+            if (attach) ChangeFeed(std::move(feed), true);
+          }
+          feed_changes_.clear();
+        }
+        for (auto& state : feeds_) StopFeed(*state);
         pool_.clear();
         feeds_.clear();
         return;
@@ -890,6 +904,31 @@ class EngineImpl {
       (*it)->detached = true;
       (*it)->idle.clear();
     }
+  }
+
+  /// At shutdown: answers every request `state`'s feed still has ready as cancelled (never
+  /// started), hands the outcomes over and tells the feed that nothing more will be pulled.
+  static void StopFeed(FeedState& state) {
+    Request request;
+    std::uint64_t tag = 0;
+    try {
+      while (!state.detached && state.feed->Next(request, tag)) {
+        Response response;
+        response.url = StripCredentials(request.url);
+        response.method = request.method;
+        Error& e = response.error;
+        e.category = ErrorCategory::kCancelled;
+        e.stage = TransportStage::kNone;
+        e.message = "engine shut down before the request started: " + response.method + " " +
+                    response.url;
+        e.url = response.url;
+        e.method = response.method;
+        state.feed->Done(tag, response);
+      }
+      state.feed->Flush();
+    } catch (...) {
+    }
+    state.feed->Stopped();
   }
 
   void FlushFeeds() {

@@ -828,5 +828,43 @@ TEST(ClientTransportTest, FeedSendsEachRecipientOnceWithItsFormWithinTheWindow) 
   engine->Shutdown();
 }
 
+// An engine shut down under a running job, or before it starts, ends the job: the requests
+// it had ready are reported, none waits forever.
+TEST(ClientTransportTest, EngineShutdownEndsTheJob) {
+  testing::TestServer server;
+  server.SetHandler([](const testing::RecordedRequest&) {
+    testing::Reply reply;
+    reply.status = 201;
+    reply.delay = 20ms;
+    reply.headers = {{"Content-Type", "application/json"}};
+    reply.body = R"({"sid": "SM00000000000000000000000000000001", "status": "queued"})";
+    return reply;
+  });
+  for (const bool before_start : {false, true}) {
+    auto engine = std::make_shared<http::Engine>();
+    auto client = std::make_shared<TwilioClient>(
+        engine, Credentials{"AC0123456789abcdef0123456789abcdef", "", SecureString("token")},
+        server.url());
+    auto options = FastOptions();
+    options.window = 8;
+    if (before_start) engine->Shutdown();
+    BulkJob job(MakeClientTransport(client, 8), options, FromList(Numbers(400)));
+    job.Start();
+    if (!before_start) {
+      std::this_thread::sleep_for(100ms);
+      engine->Shutdown();
+    }
+    ASSERT_TRUE(job.WaitFor(30s)) << "before_start=" << before_start;
+    const BulkSummary s = job.summary();
+    EXPECT_EQ(s.total, 400);
+    EXPECT_EQ(s.finished(), 400);
+    EXPECT_EQ(s.in_flight, 0);
+    if (before_start) {
+      EXPECT_EQ(s.sent, 0);
+    }
+    EXPECT_GT(s.unknown + s.failed + s.cancelled, 0);
+  }
+}
+
 }  // namespace
 }  // namespace twiliocore

@@ -141,6 +141,11 @@ class Feed {
   /// Most of its requests in flight at once (read before each `Next`; may change at any time,
   /// call `Engine::Poke` after raising it).
   [[nodiscard]] virtual std::size_t Limit() const { return static_cast<std::size_t>(-1); }
+  /// The engine will pull nothing more from this feed (it shut down, or the feed was attached
+  /// after it did). Called last: every request it pulled was answered through `Done` and
+  /// flushed (those it still had ready at shutdown as cancelled, never started). From then on
+  /// the engine does not touch the feed, so its owner may take over what is left in it.
+  virtual void Stopped() {}
 };
 
 /// A future-like handle on one submitted request. Cheap to move; all methods are safe to
