@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <limits>
 #include <queue>
@@ -94,23 +93,16 @@ std::string JsonString(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// The string value of a top-level `"key": "value"` in a compact JSON object, or nullopt. Used
-// on the hot path instead of a full parse: a created Message's `sid` and `status` are plain
-// ASCII. A key inside a string value would be escaped (`\"sid\"`), so it cannot match.
-std::optional<std::string_view> ScanJsonString(std::string_view json, std::string_view key) {
-  char needle[32];
-  if (key.size() + 2 > sizeof needle) return std::nullopt;
-  needle[0] = '"';
-  std::memcpy(needle + 1, key.data(), key.size());
-  needle[key.size() + 1] = '"';
-  // memmem, not string_view::find: JSON has a quote every few bytes, and find stops at each.
-  const void* found = memmem(json.data(), json.size(), needle, key.size() + 2);
-  if (found == nullptr) return std::nullopt;
-  std::size_t pos = static_cast<std::size_t>(static_cast<const char*>(found) - json.data()) +
-                    key.size() + 2;
+// The plain string value after the key whose opening quote is at `key_at` and closing quote
+// at `key_end - 1` (`"key": "value"`), or nullopt: not a key (a string value is followed by
+// ',' or '}', not ':'), an escaped quote, or a value that is not a plain string.
+std::optional<std::string_view> ValueOfKeyAt(std::string_view json, std::size_t key_at,
+                                             std::size_t key_end) {
+  if (key_at > 0 && json[key_at - 1] == '\\') return std::nullopt;  // inside a string
+  std::size_t pos = key_end;
   auto skip_ws = [&] {
-    while (pos < json.size() && (json[pos] == ' ' || json[pos] == '\n' || json[pos] == '\t' ||
-                                 json[pos] == '\r')) {
+    while (pos < json.size() &&
+           (json[pos] == ' ' || json[pos] == '\n' || json[pos] == '\t' || json[pos] == '\r')) {
       ++pos;
     }
   };
@@ -119,12 +111,51 @@ std::optional<std::string_view> ScanJsonString(std::string_view json, std::strin
   ++pos;
   skip_ws();
   if (pos >= json.size() || json[pos] != '"') return std::nullopt;
-  const std::size_t end = json.find('"', pos + 1);
-  if (end == std::string_view::npos) return std::nullopt;
-  std::string_view value = json.substr(pos + 1, end - pos - 1);
+  const std::size_t close = json.find('"', pos + 1);
+  if (close == std::string_view::npos) return std::nullopt;
+  const std::string_view value = json.substr(pos + 1, close - pos - 1);
   if (value.find('\\') != std::string_view::npos) return std::nullopt;  // escaped: parse fully
   return value;
 }
+
+// The `sid` and `status` string values of a created Message, read without parsing the
+// ~850-byte JSON; false when either is not found as a plain `"key": "value"` (the caller then
+// parses it fully). Quotes are visited from the end: Twilio writes keys in alphabetical order,
+// which puts these two among the last, but any order is found. A key inside a string value
+// would have escaped quotes, so it cannot match; a Message has no nested "sid"/"status".
+}  // namespace
+
+namespace internal {
+
+bool ScanSidAndStatus(std::string_view json, std::string_view& sid, std::string_view& status) {
+  constexpr std::string_view kSid = "\"sid\"";
+  constexpr std::string_view kStatus = "\"status\"";
+  bool have_sid = false;
+  bool have_status = false;
+  std::size_t end = json.size();
+  while (end > 0 && !(have_sid && have_status)) {
+    const std::size_t quote = json.rfind('"', end - 1);
+    if (quote == std::string_view::npos) break;
+    end = quote;
+    const std::string_view rest = json.substr(quote);
+    if (!have_sid && rest.starts_with(kSid)) {
+      if (auto value = ValueOfKeyAt(json, quote, quote + kSid.size())) {
+        sid = *value;
+        have_sid = true;
+      }
+    } else if (!have_status && rest.starts_with(kStatus)) {
+      if (auto value = ValueOfKeyAt(json, quote, quote + kStatus.size())) {
+        status = *value;
+        have_status = true;
+      }
+    }
+  }
+  return have_sid && have_status;
+}
+
+}  // namespace internal
+
+namespace {
 
 // What a create answer means for the job, written into `out` (a success reuses its strings'
 // buffers): `sid` and `status` read straight from a success's body (the ~850-byte Message
@@ -133,11 +164,11 @@ void ReadCreateOutcome(http::Response&& response, CreateOutcome& out) {
   if (out.error) out.error = Error{};
   out.retry_after = std::chrono::milliseconds(-1);
   if (!response.error && response.status >= 200 && response.status < 300) {
-    const auto sid = ScanJsonString(response.body, "sid");
-    const auto status = ScanJsonString(response.body, "status");
-    if (sid && status) {
-      out.sid.assign(*sid);
-      out.status.assign(*status);
+    std::string_view sid;
+    std::string_view status;
+    if (internal::ScanSidAndStatus(response.body, sid, status)) {
+      out.sid.assign(sid);
+      out.status.assign(status);
       return;
     }
   }

@@ -209,6 +209,10 @@ struct Transfer {
   bool in_final_headers = true;
   int attempts = 0;  ///< times curl started sending this request (see OnPreRequest)
   std::size_t active_index = 0;  ///< position in EngineImpl::active_ while in the multi handle
+  /// `easy`'s CURLOPT_PRIVATE and data pointers point at this transfer (a feed's slot keeps
+  /// its handle and its address, so they are set once), and the URL last set on it.
+  bool bound = false;
+  std::string handle_url;
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -491,6 +495,8 @@ class EngineImpl {
         curl_easy_reset(t.easy.get());
         t.header_list.reset();
         t.configured = false;
+        t.bound = false;
+        t.handle_url.clear();
       }
     } else if (!pool_.empty()) {
       // Most recently pooled first; a handle configured for the same settings keeps them.
@@ -585,12 +591,20 @@ class EngineImpl {
   bool Configure(Transfer& t) {
     CURL* h = t.easy.get();
     const Request& r = t.request;
-    curl_easy_setopt(h, CURLOPT_PRIVATE, &t);
-    curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t.error_buffer);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-    if (t.setup.keep_headers) curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
+    // Options persist on a handle between transfers: what has not changed is not set again
+    // (each CURLOPT_URL is a copy and a parse in libcurl).
+    if (!t.bound) {
+      curl_easy_setopt(h, CURLOPT_PRIVATE, &t);
+      curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t.error_buffer);
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+      if (t.setup.keep_headers) curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+      curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
+      t.bound = true;
+    }
+    if (t.handle_url != r.url) {
+      curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
+      t.handle_url = r.url;
+    }
     if (t.setup.has_body && r.method != "GET" && r.method != "HEAD") {
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.c_str());
@@ -847,7 +861,7 @@ class EngineImpl {
     response.status = 0;
     response.headers.clear();
     response.body.clear();
-    response.error = Error{};
+    if (response.error) response.error = Error{};
     response.new_connections = 0;
     response.http_version = 0;
     transfer->in_final_headers = true;

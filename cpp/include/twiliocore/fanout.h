@@ -405,4 +405,11 @@ class BulkJob {
   std::thread thread_;
 };
 
+namespace internal {
+/// The `sid` and `status` string values of a created Message's JSON, read without parsing it;
+/// false when either is not a plain top-level `"key": "value"` (the caller then parses fully).
+/// Exposed for tests.
+bool ScanSidAndStatus(std::string_view json, std::string_view& sid, std::string_view& status);
+}  // namespace internal
+
 }  // namespace twiliocore
