@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <queue>
@@ -118,15 +119,24 @@ std::optional<std::string_view> ValueOfKeyAt(std::string_view json, std::size_t 
   return value;
 }
 
-// The `sid` and `status` string values of a created Message, read without parsing the
-// ~850-byte JSON; false when either is not found as a plain `"key": "value"` (the caller then
-// parses it fully). Quotes are visited from the end: Twilio writes keys in alphabetical order,
-// which puts these two among the last, but any order is found. A key inside a string value
-// would have escaped quotes, so it cannot match; a Message has no nested "sid"/"status".
+// The position of the last '"' in json[0, end), or npos.
+std::size_t LastQuoteBefore(std::string_view json, std::size_t end) {
+#if defined(__GLIBC__)
+  const void* found = memrchr(json.data(), '"', end);  // vectorised, unlike a reverse find
+  return found == nullptr ? std::string_view::npos
+                          : static_cast<std::size_t>(static_cast<const char*>(found) - json.data());
+#else
+  return end == 0 ? std::string_view::npos : json.rfind('"', end - 1);
+#endif
+}
+
 }  // namespace
 
 namespace internal {
 
+// Quotes are visited from the end: Twilio writes keys in alphabetical order, which puts these
+// two among the last, but any order is found. A key inside a string value would have escaped
+// quotes, so it cannot match; a Message has no nested "sid"/"status".
 bool ScanSidAndStatus(std::string_view json, std::string_view& sid, std::string_view& status) {
   constexpr std::string_view kSid = "\"sid\"";
   constexpr std::string_view kStatus = "\"status\"";
@@ -134,7 +144,7 @@ bool ScanSidAndStatus(std::string_view json, std::string_view& sid, std::string_
   bool have_status = false;
   std::size_t end = json.size();
   while (end > 0 && !(have_sid && have_status)) {
-    const std::size_t quote = json.rfind('"', end - 1);
+    const std::size_t quote = LastQuoteBefore(json, end);
     if (quote == std::string_view::npos) break;
     end = quote;
     const std::string_view rest = json.substr(quote);
