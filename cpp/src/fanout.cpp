@@ -335,6 +335,17 @@ class CreateFeed final : public http::Feed {
   alignas(64) std::atomic<std::size_t> tail_{0};  // next entry the coordinator fills
 };
 
+// The create fields of a bulk message, without its recipient.
+MessageCreate FieldsOf(const BulkMessage& message) {
+  MessageCreate fields;
+  fields.from = message.from;
+  fields.messaging_service_sid = message.messaging_service_sid;
+  fields.body = message.body;
+  fields.media_urls = message.media_urls;
+  fields.status_callback = message.status_callback;
+  return fields;
+}
+
 class ClientTransport final : public BulkTransport {
  public:
   ClientTransport(std::shared_ptr<const TwilioClient> client, std::size_t capacity)
@@ -347,13 +358,7 @@ class ClientTransport final : public BulkTransport {
   void CreateMessage(std::uint64_t tag, const BulkMessage& message) override {
     try {
       if (!feed_) {
-        MessageCreate fields;
-        fields.from = message.from;
-        fields.messaging_service_sid = message.messaging_service_sid;
-        fields.body = message.body;
-        fields.media_urls = message.media_urls;
-        fields.status_callback = message.status_callback;
-        feed_ = std::make_shared<CreateFeed>(client_->CreateMessageTemplate(std::move(fields)),
+        feed_ = std::make_shared<CreateFeed>(client_->CreateMessageTemplate(FieldsOf(message)),
                                              sink_, 2 * capacity_);
         feed_->SetLimit(window_);
         client_->engine()->Attach(feed_);
@@ -374,13 +379,8 @@ class ClientTransport final : public BulkTransport {
         }
       }
       // Other fields than the job's, or more in flight than the ring holds: a request of its own.
-      MessageCreate create;
+      MessageCreate create = FieldsOf(message);
       create.to = message.to;
-      create.from = message.from;
-      create.messaging_service_sid = message.messaging_service_sid;
-      create.body = message.body;
-      create.media_urls = message.media_urls;
-      create.status_callback = message.status_callback;
       http::Request request = client_->CreateMessageRequest(create);
       request.keep_response_headers = false;
       request.accept_compressed = false;

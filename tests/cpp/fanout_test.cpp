@@ -711,6 +711,14 @@ TEST(BulkJobTest, EstimatesDurationFromSenderRateAndSegments) {
 // ---------------------------------------------------------------------------------------------
 // Over the real engine and client against a loopback server playing Twilio.
 
+// A REST client of a test account on `engine`, talking to `server`.
+std::shared_ptr<TwilioClient> ClientOf(std::shared_ptr<http::Engine> engine,
+                                       const testing::TestServer& server) {
+  return std::make_shared<TwilioClient>(
+      std::move(engine),
+      Credentials{"AC0123456789abcdef0123456789abcdef", "", SecureString("token")}, server.url());
+}
+
 TEST(ClientTransportTest, ReconcilesDroppedConnectionsAndRetriesThrottlingOverTheEngine) {
   testing::TestServer server;
   std::mutex mu;
@@ -757,9 +765,7 @@ TEST(ClientTransportTest, ReconcilesDroppedConnectionsAndRetriesThrottlingOverTh
     return reply;
   });
   auto engine = std::make_shared<http::Engine>();
-  auto client = std::make_shared<TwilioClient>(
-      engine, Credentials{"AC0123456789abcdef0123456789abcdef", "", SecureString("token")},
-      server.url());
+  auto client = ClientOf(engine, server);
   auto options = FastOptions();
   options.body = "hi";
   BulkJob job(MakeClientTransport(client), options, FromList({"+14152000000", "+14152000001"}));
@@ -779,16 +785,11 @@ TEST(ClientTransportTest, ReconcilesDroppedConnectionsAndRetriesThrottlingOverTh
 // in flight although the transport holds prepared creates beyond it.
 TEST(ClientTransportTest, FeedSendsEachRecipientOnceWithItsFormWithinTheWindow) {
   testing::TestServer server;
-  std::atomic<int> concurrent{0};
-  std::atomic<int> most{0};
+  testing::ConcurrencyGauge gauge;
   std::atomic<int> next_sid{0};
   server.SetHandler([&](const testing::RecordedRequest&) {
-    const int now = ++concurrent;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
+    auto serving = gauge.Enter();
     std::this_thread::sleep_for(2ms);
-    --concurrent;
     testing::Reply reply;
     reply.status = 201;
     reply.headers = {{"Content-Type", "application/json"}};
@@ -799,9 +800,7 @@ TEST(ClientTransportTest, FeedSendsEachRecipientOnceWithItsFormWithinTheWindow) 
     return reply;
   });
   auto engine = std::make_shared<http::Engine>();
-  auto client = std::make_shared<TwilioClient>(
-      engine, Credentials{"AC0123456789abcdef0123456789abcdef", "", SecureString("token")},
-      server.url());
+  auto client = ClientOf(engine, server);
   auto options = FastOptions();
   options.window = 6;
   options.status_callback = "https://hooks.example.com/status?x=1&y=2";
@@ -826,7 +825,7 @@ TEST(ClientTransportTest, FeedSendsEachRecipientOnceWithItsFormWithinTheWindow) 
   const BulkSummary s = job.summary();
   EXPECT_EQ(s.sent, n);
   EXPECT_EQ(s.retries, 0);
-  EXPECT_LE(most.load(), 6);
+  EXPECT_LE(gauge.most(), 6);
   ASSERT_EQ(results.size(), static_cast<std::size_t>(n));
   std::set<std::string> sids;
   for (const RecipientResult& r : results) {
@@ -870,9 +869,7 @@ TEST(ClientTransportTest, EngineShutdownEndsTheJob) {
   });
   for (const bool before_start : {false, true}) {
     auto engine = std::make_shared<http::Engine>();
-    auto client = std::make_shared<TwilioClient>(
-        engine, Credentials{"AC0123456789abcdef0123456789abcdef", "", SecureString("token")},
-        server.url());
+    auto client = ClientOf(engine, server);
     auto options = FastOptions();
     options.window = 8;
     if (before_start) engine->Shutdown();

@@ -475,15 +475,10 @@ class CountingFeed final : public Feed {
 };
 
 TEST_F(HttpEngineTest, FeedRequestsAreAnsweredOnceEachWithinItsLimit) {
-  std::atomic<int> concurrent{0};
-  std::atomic<int> most{0};
+  twiliocore::testing::ConcurrencyGauge gauge;
   server_.SetHandler([&](const RecordedRequest&) {
-    const int now = ++concurrent;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
+    auto serving = gauge.Enter();
     std::this_thread::sleep_for(5ms);
-    --concurrent;
     return Reply{};
   });
   auto feed = std::make_shared<CountingFeed>(server_.url() + "/feed", 60, 4);
@@ -499,7 +494,7 @@ TEST_F(HttpEngineTest, FeedRequestsAreAnsweredOnceEachWithinItsLimit) {
     seen[tag] = true;
     EXPECT_EQ(status, 200);
   }
-  EXPECT_LE(most.load(), 4);
+  EXPECT_LE(gauge.most(), 4);
   EXPECT_LE(server_.Connections(), 4);  // slots keep their connections
   EXPECT_GT(feed->flushes(), 0);
   std::vector<std::string> bodies;

@@ -42,6 +42,36 @@ struct Reply {
   bool close_after = false;            ///< answer with Connection: close, then close
 };
 
+/// Counts requests a handler is serving at once and keeps the most seen. Thread-safe.
+class ConcurrencyGauge {
+ public:
+  /// Ends one request when destroyed.
+  class Guard {
+   public:
+    explicit Guard(std::atomic<int>& current) : current_(current) {}
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    ~Guard() { --current_; }
+
+   private:
+    std::atomic<int>& current_;
+  };
+
+  /// Call at the start of a handler; the returned guard ends the request.
+  [[nodiscard]] Guard Enter() {
+    const int now = ++current_;
+    int seen = most_.load();
+    while (now > seen && !most_.compare_exchange_weak(seen, now)) {
+    }
+    return Guard(current_);
+  }
+  [[nodiscard]] int most() const noexcept { return most_.load(); }
+
+ private:
+  std::atomic<int> current_{0};
+  std::atomic<int> most_{0};
+};
+
 /// The loopback server. Starts in the constructor, stops in the destructor.
 class TestServer {
  public:
