@@ -847,7 +847,7 @@ BulkJob::BulkJob(std::shared_ptr<BulkTransport> transport, BulkOptions options,
     throw std::invalid_argument("media_url: Twilio accepts at most 10 media URLs");
   }
   if (options_.producer_chunk == 0) options_.producer_chunk = 1;
-  (void)TryToE164("", options_.region);  // throws "region: ..." for a region libphonenumber lacks
+  (void)CheckRegion(options_.region);  // throws "region: ..." for a region libphonenumber lacks
   if (options_.whatsapp && !options_.from.empty() && !StartsWithNoCase(options_.from, "whatsapp:")) {
     options_.from = "whatsapp:" + options_.from;
   }

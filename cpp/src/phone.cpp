@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -48,6 +49,8 @@ constexpr std::string_view kWhatsAppPrefix = "whatsapp:";
 // concurrent const calls are safe.
 const PhoneNumberUtil& Util() { return *PhoneNumberUtil::GetInstance(); }
 
+std::optional<bool> IsRegionInMetadata(const std::string& upper);
+
 // Uppercases and checks the default region once per call (not per number of a batch).
 std::string CheckedRegion(std::string_view region) {
   std::string upper(region);
@@ -55,7 +58,10 @@ std::string CheckedRegion(std::string_view region) {
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   if (upper.empty()) return "ZZ";
   if (upper == "ZZ") return upper;
-  if (Util().GetCountryCodeForRegion(upper) == 0) {
+  // The same answer as GetCountryCodeForRegion != 0, without libphonenumber's instance when
+  // the metadata is reachable directly (tested for every two-letter code).
+  const std::optional<bool> known = IsRegionInMetadata(upper);
+  if (known ? !*known : Util().GetCountryCodeForRegion(upper) == 0) {
     throw std::invalid_argument("region: '" + std::string(region) +
                                 "' is not an ISO 3166 region code libphonenumber knows");
   }
@@ -433,6 +439,24 @@ const RegionValidity* CompiledRegion(const std::string& region) {
   return it->second ? &*it->second : nullptr;  // map nodes are stable
 }
 
+// Whether `upper` is a region of the metadata (PhoneNumberUtil::IsValidRegionCode: every
+// geographic entry; "001" holds the non-geographic ones), or nullopt when the metadata is not
+// reachable.
+std::optional<bool> IsRegionInMetadata(const std::string& upper) {
+  static const std::optional<std::set<std::string>> regions =
+      []() -> std::optional<std::set<std::string>> {
+    std::set<std::string> ids;
+    const bool read = ForEachRegionMetadata([&ids](const PhoneMetadata& metadata) {
+      if (metadata.id() != "001") ids.insert(metadata.id());
+      return false;  // every region
+    });
+    if (!read || ids.empty()) return std::nullopt;
+    return ids;
+  }();
+  if (!regions) return std::nullopt;
+  return regions->count(upper) != 0;
+}
+
 // The US check the NANP fast path uses, or nullptr (libphonenumber's check is used).
 const RegionValidity* UsValidity() {
   static const RegionValidity* us = CompiledRegion("US");
@@ -442,13 +466,15 @@ const RegionValidity* UsValidity() {
 // Parses and checks one number; on success fills `parsed` and returns an empty reason.
 // `fast` allows ParseNanpE164 in place of Parse (tests compare both ways).
 std::string_view Evaluate(std::string_view input, const std::string& region, PhonePolicy policy,
-                          PhoneNumber& parsed, bool fast = true) {
+                          PhoneNumber& parsed, bool fast = true, bool* nanp_out = nullptr) {
   // libphonenumber assumes valid UTF-8; check first rather than hand it garbage.
   if (!internal::IsValidUtf8(input)) return kReasonNotANumber;
-  const PhoneNumberUtil& util = Util();
   const bool nanp = fast && ParseNanpE164(input, parsed);
+  if (nanp_out != nullptr) *nanp_out = nanp;
+  // libphonenumber's instance (its whole metadata parsed, 3 MB) is only touched when needed:
+  // a +1 number valid for the US never needs it.
   if (!nanp) {
-    const auto error = util.Parse(std::string(input), region, &parsed);
+    const auto error = Util().Parse(std::string(input), region, &parsed);
     if (error != PhoneNumberUtil::NO_PARSING_ERROR) return ParseErrorReason(error);
   }
   if (policy == PhonePolicy::kStrict) {
@@ -460,15 +486,16 @@ std::string_view Evaluate(std::string_view input, const std::string& region, Pho
     static const std::string kUs = "US";
     if (nanp) {
       const RegionValidity* us = UsValidity();
-      if (us != nullptr ? us->IsValid(input.substr(2)) : util.IsValidNumberForRegion(parsed, kUs)) {
+      if (us != nullptr ? us->IsValid(input.substr(2))
+                        : Util().IsValidNumberForRegion(parsed, kUs)) {
         return {};
       }
     }
-    if (util.IsValidNumber(parsed)) return {};
+    if (Util().IsValidNumber(parsed)) return {};
   }
   // The length check only runs when needed: it names the reason for a rejected number
   // (strict) or is the test itself (lenient).
-  const auto possible = util.IsPossibleNumberWithReason(parsed);
+  const auto possible = Util().IsPossibleNumberWithReason(parsed);
   if (policy == PhonePolicy::kLenient && possible == PhoneNumberUtil::IS_POSSIBLE) return {};
   return ValidationReason(possible);
 }
@@ -478,9 +505,12 @@ PhoneResult Convert(std::string_view input, const std::string& region, PhonePoli
   PhoneResult result;
   result.input = std::string(input);
   PhoneNumber parsed;
-  const std::string_view reason = Evaluate(input, region, policy, parsed, fast);
+  bool nanp = false;
+  const std::string_view reason = Evaluate(input, region, policy, parsed, fast, &nanp);
   if (!reason.empty()) {
     result.reason = std::string(reason);
+  } else if (nanp) {
+    result.e164 = std::string(input);  // "+1" and ten digits: already its E.164 form
   } else {
     Util().Format(parsed, PhoneNumberUtil::E164, &result.e164);
   }
@@ -613,6 +643,8 @@ std::optional<bool> DigitPatternFullMatch(std::string_view pattern, std::string_
 }
 
 }  // namespace internal
+
+std::string CheckRegion(std::string_view region) { return CheckedRegion(region); }
 
 const char* PhoneMetadataVersion() noexcept { return TWILIOCORE_LIBPHONENUMBER_VERSION; }
 

@@ -246,6 +246,30 @@ void ExpectSame(const std::string& input, std::string_view region, PhonePolicy p
   EXPECT_EQ(fast.reason, full.reason) << "input '" << input << "' region " << region;
 }
 
+// The region check reads the metadata directly; it agrees with libphonenumber's instance.
+TEST(CheckRegionTest, AcceptsExactlyTheRegionsLibphonenumberKnows) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::vector<std::string> codes = {"001", "ZZ", "", "usa", "U", "XK", "AC", "TA", "UN", "EU"};
+  for (char a = 'A'; a <= 'Z'; ++a) {
+    for (char b = 'A'; b <= 'Z'; ++b) codes.push_back(std::string{a, b});
+  }
+  std::size_t known = 0;
+  for (const std::string& code : codes) {
+    const bool expected = code.empty() || code == "ZZ" || util.GetCountryCodeForRegion(code) != 0;
+    bool accepted = true;
+    try {
+      (void)CheckRegion(code);
+    } catch (const std::invalid_argument& e) {
+      accepted = false;
+      EXPECT_NE(std::string(e.what()).find("region"), std::string::npos);
+    }
+    EXPECT_EQ(accepted, expected) << "'" << code << "'";
+    known += accepted ? 1 : 0;
+  }
+  EXPECT_GT(known, 200U);
+  EXPECT_EQ(CheckRegion("us"), "US");
+}
+
 TEST(DigitPatternTest, MatchesTheWholeNumberOnly) {
   using internal::DigitPatternFullMatch;
   EXPECT_EQ(DigitPatternFullMatch("[2-9]\\d{9}", "4155552671"), true);

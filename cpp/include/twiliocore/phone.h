@@ -109,6 +109,11 @@ struct NumberInfo {
 [[nodiscard]] NumberInfo GetNumberInfo(std::string_view number, std::string_view region = "US",
                                        PhonePolicy policy = PhonePolicy::kStrict);
 
+/// `region` upper-cased when libphonenumber knows it as a default region ("" means none: the
+/// number must carry its calling code, like "ZZ"). Throws `std::invalid_argument` naming the
+/// field otherwise.
+[[nodiscard]] std::string CheckRegion(std::string_view region);
+
 /// The libphonenumber release whose metadata is compiled in (e.g. "8.12.57"), or
 /// "unknown" when the build could not tell.
 [[nodiscard]] const char* PhoneMetadataVersion() noexcept;
