@@ -93,7 +93,8 @@ def render(res: dict[str, Any]) -> str:
         ]
         if b.get("rates") and t["curl_multi_c"].get("rates"):
             lines += [
-                "Each run's msgs/s, in order (the runs of all clients interleave): twiliocore "
+                "Each run's msgs/s, in round order (the clients' runs interleave, the order "
+                "rotating each round): twiliocore "
                 + ", ".join(f"{x:,}" for x in b["rates"])
                 + "; libcurl loop "
                 + ", ".join(f"{x:,}" for x in t["curl_multi_c"]["rates"])

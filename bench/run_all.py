@@ -299,10 +299,16 @@ def bench_transport(
     }
     out: dict[str, Any] = {}
     # Repeats are interleaved (each client once per round), so a slow spell of the shared
-    # machine falls on every client alike rather than on one client's runs.
+    # machine falls on every client alike rather than on one client's runs; the order rotates
+    # from round to round and each run starts after a pause, so no client always follows the
+    # long twilio-python runs (a virtual machine's CPU can lag after a long busy stretch).
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in clients}
-    for _ in range(args.repeat):
-        for label, cmd in clients.items():
+    labels = list(clients)
+    for round_index in range(args.repeat):
+        shift = round_index % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            cmd = clients[label]
+            time.sleep(args.pause)
             before = fake_twilio.accepted_connections(server)
             r = run_child(cmd, env)
             r["connections_opened"] = fake_twilio.accepted_connections(server) - before
@@ -396,6 +402,7 @@ def main() -> int:
     ap.add_argument("--sync-sample", type=int, default=2000, help="messages timed for the loop")
     ap.add_argument("--stream-n", type=int, default=1_000_000, help="streamed-recipients run")
     ap.add_argument("--repeat", type=int, default=1, help="runs per client; the median is kept")
+    ap.add_argument("--pause", type=float, default=1.0, help="seconds of rest before each run")
     ap.add_argument("--quick", action="store_true", help="smoke run: small N, no 1M stream")
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     ap.add_argument("--md", type=Path, default=ROOT / "docs" / "benchmarks.md")
