@@ -734,16 +734,11 @@ struct BulkJob::Shared final : BulkTransport::Sink {
     auto node = std::make_unique<EventNode>();
     node->event = std::move(event);
     EventNode* raw = node.release();  // owned by the stack until TakeEvents
-    PostChain(raw, raw, 1);
-  }
-
-  /// Hands over a chain of nodes linked newest first through `next` (`last` is the oldest).
-  void PostChain(EventNode* first, EventNode* last, std::int64_t count) {
-    last->next = event_head.load(std::memory_order_relaxed);
-    while (!event_head.compare_exchange_weak(last->next, first, std::memory_order_release,
+    raw->next = event_head.load(std::memory_order_relaxed);
+    while (!event_head.compare_exchange_weak(raw->next, raw, std::memory_order_release,
                                              std::memory_order_relaxed)) {
     }
-    Arrived(count);
+    Arrived(1);
   }
 
   /// `count` outcomes are ready (posted, or published by the transport): wake the
@@ -793,21 +788,6 @@ struct BulkJob::Shared final : BulkTransport::Sink {
   }
 
   void OnReady(std::size_t count) override { Arrived(static_cast<std::int64_t>(count)); }
-
-  void OnCreates(std::vector<std::pair<std::uint64_t, CreateOutcome>>& batch) override {
-    EventNode* first = nullptr;  // newest
-    EventNode* last = nullptr;   // oldest
-    for (auto& [tag, outcome] : batch) {
-      auto node = std::make_unique<EventNode>();
-      node->event.id = tag;
-      node->event.create = std::move(outcome);
-      EventNode* raw = node.release();  // owned by the chain, then by the stack
-      raw->next = first;
-      first = raw;
-      if (last == nullptr) last = raw;
-    }
-    if (first != nullptr) PostChain(first, last, static_cast<std::int64_t>(batch.size()));
-  }
 
   void OnList(std::uint64_t tag, ListOutcome outcome) override {
     Event event;

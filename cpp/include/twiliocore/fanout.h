@@ -32,7 +32,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "twiliocore/error.h"
@@ -102,10 +101,6 @@ class BulkTransport {
     virtual void OnList(std::uint64_t tag, ListOutcome outcome) = 0;
     /// `count` creates' outcomes are ready for `BulkTransport::DrainCreates`.
     virtual void OnReady(std::size_t count) { (void)count; }
-    /// Several creates' outcomes at once (moved from; the caller clears `batch`).
-    virtual void OnCreates(std::vector<std::pair<std::uint64_t, CreateOutcome>>& batch) {
-      for (auto& [tag, outcome] : batch) OnCreate(tag, std::move(outcome));
-    }
   };
 
   virtual ~BulkTransport() = default;
