@@ -237,6 +237,7 @@ class CreateFeed final : public http::Feed {
   }
 
   std::size_t Limit() const override { return limit_.load(std::memory_order_relaxed); }
+  void SetLimit(std::size_t limit) { limit_.store(limit, std::memory_order_relaxed); }
 
   void Stopped() override { stopped_.store(true, std::memory_order_release); }
   bool stopped() const { return stopped_.load(std::memory_order_acquire); }
@@ -254,14 +255,13 @@ class CreateFeed final : public http::Feed {
     }
     head_.store(head, std::memory_order_relaxed);
   }
-  void SetLimit(std::size_t limit) { limit_.store(limit, std::memory_order_relaxed); }
 
   bool Next(http::Request& request, std::uint64_t& tag) override {
     const std::size_t head = head_.load(std::memory_order_relaxed);
     if (head == tail_.load(std::memory_order_acquire)) return false;
     const Entry& entry = ring_[head & mask_];
     tag = entry.tag;
-    // Checked by the coordinator before the push, so this does not throw.
+    // Checked by the coordinator before the push (Check), so this does not throw.
     form_.Fill(request, entry.to,
                entry.own_body ? std::optional<std::string_view>(entry.body) : std::nullopt);
     request.keep_response_headers = false;  // a success needs only the body's sid and status
