@@ -206,7 +206,6 @@ struct Transfer {
   HandleSetup setup;        ///< what `easy` is configured for (see HandleSetup)
   bool configured = false;  ///< `easy` came from the pool already configured for `setup`
   Response response;
-  bool in_final_headers = true;
   int attempts = 0;  ///< times curl started sending this request (see OnPreRequest)
   std::size_t active_index = 0;  ///< position in EngineImpl::active_ while in the multi handle
   /// `easy`'s CURLOPT_PRIVATE and data pointers point at this transfer (a feed's slot keeps
@@ -864,7 +863,6 @@ class EngineImpl {
     if (response.error) response.error = Error{};
     response.new_connections = 0;
     response.http_version = 0;
-    transfer->in_final_headers = true;
     transfer->attempts = 0;
     transfer->error_buffer[0] = '\0';
     if (!state.detached && transfer->easy) state.idle.push_back(std::move(transfer));
