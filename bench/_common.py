@@ -1,12 +1,14 @@
-"""Constants and helpers shared by the benchmark runner and its client processes."""
+"""Constants and helpers shared by the benchmark runner and its client processes.
+
+A client process measures its own peak memory, so this module imports only what the
+measurement needs (no ``json`` or ``urllib`` before the report is written).
+"""
 
 from __future__ import annotations
 
-import json
 import resource
 import sys
 import time
-from urllib.parse import urlencode
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "bench-token-0123456789abcdef0123"
@@ -22,42 +24,6 @@ BODY = "Your verification code is 482913. It expires in 10 minutes. Reply STOP t
 def recipient(i: int) -> str:
     """The i-th distinct, valid US mobile-style E.164 number (+1 415 2xx xxxx)."""
     return f"+1415{2000000 + i:07d}"
-
-
-def form_body(to: str) -> str:
-    return urlencode({"To": to, "From": FROM_NUMBER, "Body": BODY})
-
-
-# A realistic Message resource as Twilio returns it on create (about 850 bytes).
-MESSAGE_JSON = json.dumps(
-    {
-        "account_sid": ACCOUNT_SID,
-        "api_version": "2010-04-01",
-        "body": BODY,
-        "date_created": "Thu, 24 Aug 2023 05:01:45 +0000",
-        "date_sent": None,
-        "date_updated": "Thu, 24 Aug 2023 05:01:45 +0000",
-        "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": FROM_NUMBER,
-        "messaging_service_sid": None,
-        "num_media": "0",
-        "num_segments": "1",
-        "price": None,
-        "price_unit": "USD",
-        "sid": "SM" + "fedcba9876543210" * 2,
-        "status": "queued",
-        "subresource_uris": {
-            "media": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/SM"
-            + "fedcba9876543210" * 2
-            + "/Media.json"
-        },
-        "to": "+14152000000",
-        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/SM" + "fedcba9876543210" * 2 + ".json",
-    },
-    separators=(", ", ": "),
-)
 
 
 class Meter:
@@ -94,5 +60,7 @@ def report(meter: Meter, n: int, ok: int, **extra: object) -> None:
     """Print the child's result as one JSON line on stdout (read by run_all.py)."""
     out = {"n": n, "ok": ok, "wall": meter.wall, "cpu": meter.cpu, "vm_hwm_kb": vm_hwm_kb()}
     out.update(extra)
+    import json  # after the peak was read
+
     sys.stdout.write(json.dumps(out) + "\n")
     sys.stdout.flush()

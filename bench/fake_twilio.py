@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
 import os
 import shutil
 import signal
@@ -19,8 +20,46 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
-from bench._common import ACCOUNT_SID, MESSAGE_JSON
+from bench._common import ACCOUNT_SID, BODY, FROM_NUMBER
+
+
+def form_body(to: str) -> str:
+    """The form body of a create to ``to``, as every client sends it."""
+    return urlencode({"To": to, "From": FROM_NUMBER, "Body": BODY})
+
+
+# A realistic Message resource as Twilio returns it on create (about 850 bytes).
+MESSAGE_JSON = json.dumps(
+    {
+        "account_sid": ACCOUNT_SID,
+        "api_version": "2010-04-01",
+        "body": BODY,
+        "date_created": "Thu, 24 Aug 2023 05:01:45 +0000",
+        "date_sent": None,
+        "date_updated": "Thu, 24 Aug 2023 05:01:45 +0000",
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": FROM_NUMBER,
+        "messaging_service_sid": None,
+        "num_media": "0",
+        "num_segments": "1",
+        "price": None,
+        "price_unit": "USD",
+        "sid": "SM" + "fedcba9876543210" * 2,
+        "status": "queued",
+        "subresource_uris": {
+            "media": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/SM"
+            + "fedcba9876543210" * 2
+            + "/Media.json"
+        },
+        "to": "+14152000000",
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/SM" + "fedcba9876543210" * 2 + ".json",
+    },
+    separators=(", ", ": "),
+)
 
 NGINX_CONF = """\
 worker_processes 1;

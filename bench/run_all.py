@@ -38,8 +38,6 @@ from bench._common import (  # noqa: E402
     AUTH_TOKEN,
     BODY,
     FROM_NUMBER,
-    MESSAGE_JSON,
-    form_body,
     recipient,
     vm_hwm_kb,
 )
@@ -148,7 +146,7 @@ def capture_first_requests(cmds: list[list[str]], env: dict[str, str]) -> list[b
     listener.listen(8)
     port = listener.getsockname()[1]
     captured: list[bytes] = []
-    answer = MESSAGE_JSON.encode()
+    answer = fake_twilio.MESSAGE_JSON.encode()
 
     def serve() -> None:
         while True:
@@ -217,7 +215,7 @@ def run_wrk(url: str, concurrency: int, duration: float, env: dict[str, str]) ->
     if wrk is None:
         return {"error": "wrk not installed (apt-get install wrk)"}
     env = dict(env)
-    env["BENCH_FORM"] = form_body(recipient(0))
+    env["BENCH_FORM"] = fake_twilio.form_body(recipient(0))
     env["BENCH_AUTH"] = "Basic " + b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
     threads = max(1, min(concurrency, os.cpu_count() or 1))
     cmd = [

@@ -21,16 +21,14 @@ Example::
 from __future__ import annotations
 
 import atexit
-import logging
 import threading
 from collections.abc import Callable, Iterable, Sized
 from typing import Any, TypedDict, Union, cast
 
-from twiliocore import _core
+from twiliocore import _core, _log
 
 __all__ = ["BulkJob", "BulkResult", "BulkSummary", "Recipients", "start_bulk_job"]
 
-_log = logging.getLogger("twiliocore.bulk")
 
 #: What ``recipients`` may hold: numbers, or (number, body) pairs for per-recipient bodies.
 Recipients = Iterable[Union[str, tuple[str, Union[str, None]]]]
@@ -262,6 +260,7 @@ def start_bulk_job(
     job = BulkJob(core_job)
     if job.estimated_seconds > LONG_JOB_SECONDS:
         _log.warning(
+            __name__,
             "bulk send of %d recipients x %d segment(s) at %.0f segment(s)/s will take about "
             "%.1f hours; use a Messaging Service with more senders, or a higher-throughput "
             "sender (toll-free, short code), to send faster",

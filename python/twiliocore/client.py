@@ -18,15 +18,16 @@ request.
 from __future__ import annotations
 
 import builtins
-import datetime as _dt
-import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twiliocore import _core
 from twiliocore.bulk import BulkJob, BulkResult, Recipients, start_bulk_job
 from twiliocore.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 __all__ = ["AccountInstance", "Client", "MessageInstance"]
 
@@ -68,24 +69,32 @@ def serialize(value: Any) -> list[str]:
         return [item for element in value for item in serialize(element)]
     if isinstance(value, bool):
         return ["true" if value else "false"]
-    if isinstance(value, _dt.datetime):
-        return [value.strftime("%Y-%m-%dT%H:%M:%SZ")]
-    if isinstance(value, _dt.date):
-        return [value.isoformat()]
+    if isinstance(value, str | int | float):
+        return [str(value)]
     if isinstance(value, dict):
+        import json  # here, not at import: few parameters are dicts
+
         return [json.dumps(value)]
+    import datetime  # loaded by then in any program that has a date to pass
+
+    if isinstance(value, datetime.datetime):
+        return [value.strftime("%Y-%m-%dT%H:%M:%SZ")]
+    if isinstance(value, datetime.date):
+        return [value.isoformat()]
     return [str(value)]
 
 
 def _date_param(value: _dt.date | str | None, name: str) -> str:
     if value is None:
         return ""
-    if isinstance(value, _dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, _dt.date):
-        return value.isoformat()
     if isinstance(value, str):
         return value
+    import datetime  # loaded by then in any program that has a date to pass
+
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     raise TypeError(f"{name}: expected date, datetime or str, got {type(value).__name__}")
 
 

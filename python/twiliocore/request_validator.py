@@ -18,12 +18,10 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Union
 
-from twiliocore import _core
+from twiliocore import _core, _log
 
 __all__ = [
     "HMAC_SHA1",
@@ -33,8 +31,6 @@ __all__ = [
     "RequestValidator",
     "get_signature_algorithm",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: The header carrying the signature.
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -171,7 +167,7 @@ class RequestValidator:
             body: the raw request body (``str`` is UTF-8 encoded).
         """
         data = body.encode("utf-8") if isinstance(body, str) else body
-        return hashlib.sha256(data).hexdigest()
+        return _core.sha256_hex(data)
 
     def validate(
         self, uri: str, params: Params, signature: str | None, algorithm: str | None = None
@@ -199,7 +195,8 @@ class RequestValidator:
         """
         selected = _algorithm(algorithm)
         if selected is None:
-            logger.warning(
+            _log.warning(
+                __name__,
                 "Unsupported webhook signature algorithm %r; supported: %s, %s",
                 algorithm,
                 HMAC_SHA1,

@@ -4,6 +4,7 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -11,6 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include "phone_internal.h"
+#include "phone_libphonenumber.h"
+#include "phone_patterns.h"
 #include "twiliocore/error.h"
 
 namespace twiliocore {
@@ -270,8 +274,14 @@ TEST(CheckRegionTest, AcceptsExactlyTheRegionsLibphonenumberKnows) {
   EXPECT_EQ(CheckRegion("us"), "US");
 }
 
+// Full match of `digits` against `pattern`, or nullopt when the pattern does not compile.
+std::optional<bool> DigitPatternFullMatch(std::string_view pattern, std::string_view digits) {
+  const auto compiled = internal::DigitPattern::Compile(pattern);
+  if (!compiled) return std::nullopt;
+  return compiled->FullMatch(digits);
+}
+
 TEST(DigitPatternTest, MatchesTheWholeNumberOnly) {
-  using internal::DigitPatternFullMatch;
   EXPECT_EQ(DigitPatternFullMatch("[2-9]\\d{9}", "4155552671"), true);
   EXPECT_EQ(DigitPatternFullMatch("[2-9]\\d{9}", "1155552671"), false);
   EXPECT_EQ(DigitPatternFullMatch("[2-9]\\d{9}", "415555267"), false);    // too short
@@ -311,7 +321,10 @@ TEST(CompiledValidityTest, AgreesWithLibphonenumberForEveryRegion) {
   std::size_t valid = 0;
   std::size_t checked = 0;
   for (const std::string& region : regions) {
-    if (!internal::CompiledRegionValidity(region, "1")) continue;
+    const auto source = internal::libphonenumber::MetadataRegionSource(region);
+    ASSERT_TRUE(source.has_value()) << region;
+    const auto validity = internal::RegionValidity::Build(*source);
+    if (!validity) continue;
     ++compiled;
     const int cc = util.GetCountryCodeForRegion(region);
     std::vector<std::string> nationals;
@@ -346,8 +359,7 @@ TEST(CompiledValidityTest, AgreesWithLibphonenumberForEveryRegion) {
       std::string nsn;
       util.GetNationalSignificantNumber(number, &nsn);
       const bool expected = util.IsValidNumberForRegion(number, region);
-      EXPECT_EQ(internal::CompiledRegionValidity(region, nsn), expected)
-          << region << " " << nsn;
+      EXPECT_EQ(validity->IsValid(nsn), expected) << region << " " << nsn;
       ++checked;
       valid += expected ? 1 : 0;
     }
@@ -355,6 +367,35 @@ TEST(CompiledValidityTest, AgreesWithLibphonenumberForEveryRegion) {
   EXPECT_EQ(compiled, regions.size());  // every region's patterns are in the subset
   EXPECT_GT(checked, 100000U);
   EXPECT_GT(valid, 5000U);
+}
+
+// The tables compiled into the core are libphonenumber's metadata as the tests read it.
+TEST(BuiltInTablesTest, AreTheMetadataOfTheLibraryInUse) {
+  const auto regions = internal::libphonenumber::MetadataRegions();
+  ASSERT_TRUE(regions.has_value());
+  const auto built_in = internal::BuiltInRegions();
+  EXPECT_EQ(std::vector<std::string>(built_in.begin(), built_in.end()), *regions);
+  EXPECT_GT(regions->size(), 200U);
+  const auto us = internal::libphonenumber::MetadataRegionSource("US");
+  ASSERT_TRUE(us.has_value());
+  ASSERT_NE(internal::BuiltInUsSource(), nullptr);
+  EXPECT_EQ(*internal::BuiltInUsSource(), *us);
+  EXPECT_FALSE(us->general.pattern.empty());
+}
+
+// A `+1` number valid for the US and the region check never load the backend; anything else
+// loads it once. (CTest runs each case in its own process; run with others, it is skipped
+// when an earlier case has loaded the backend already.)
+TEST(PhoneBackendTest, LoadsOnlyWhenANumberNeedsLibphonenumber) {
+  if (internal::PhoneBackendLoaded()) GTEST_SKIP() << "backend loaded by an earlier case";
+  EXPECT_EQ(ToE164("+14155552671"), "+14155552671");
+  EXPECT_EQ(NormalizeAddress("WhatsApp:+12125551234", "gb"), "whatsapp:+12125551234");
+  EXPECT_EQ(CheckRegion("de"), "DE");
+  EXPECT_THROW((void)CheckRegion("XX"), std::invalid_argument);
+  EXPECT_FALSE(internal::PhoneBackendLoaded());
+  EXPECT_EQ(ToE164("+1 415 555 2671"), "+14155552671");  // another notation
+  EXPECT_TRUE(internal::PhoneBackendLoaded());
+  EXPECT_EQ(&internal::LoadPhoneBackend(), &internal::LoadPhoneBackend());
 }
 
 TEST(PhoneFastPathTest, BuildsTheNumberParseBuilds) {

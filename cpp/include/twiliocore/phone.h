@@ -8,6 +8,12 @@
 ///
 /// Every function here is safe to call from any thread at once: libphonenumber's
 /// `PhoneNumberUtil` is an immutable, thread-safe singleton.
+///
+/// libphonenumber is loaded on first need, from `libtwiliocore_phonenumber.so` next to the
+/// binary holding the core: a `+1` number in E.164 valid for the US (strict policy) and the
+/// check of the default region are answered from tables built from its metadata when
+/// twiliocore is compiled, and never load it. If the library cannot be loaded, the call
+/// that needs it throws `std::runtime_error` naming it.
 
 #include <cstdint>
 #include <optional>
@@ -131,17 +137,6 @@ namespace internal {
 [[nodiscard]] std::optional<std::pair<int, std::uint64_t>> FastPathNumber(
     std::string_view number);
 
-/// Whether the national significant number `national` is valid for `region` by the check
-/// compiled from libphonenumber's metadata (the NANP fast path uses the US one), or nullopt
-/// when the region has none (its patterns fall outside the compiled subset, or the metadata
-/// is not reachable). Tests compare it with libphonenumber's own check.
-[[nodiscard]] std::optional<bool> CompiledRegionValidity(std::string_view region,
-                                                         std::string_view national);
-
-/// Full match of ASCII `digits` against a libphonenumber-style digit pattern, or nullopt when
-/// the pattern is outside the compiled subset.
-[[nodiscard]] std::optional<bool> DigitPatternFullMatch(std::string_view pattern,
-                                                        std::string_view digits);
 }  // namespace internal
 
 }  // namespace twiliocore
