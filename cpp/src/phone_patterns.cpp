@@ -133,19 +133,52 @@ std::optional<DigitPattern> DigitPattern::Compile(std::string_view pattern) {
   const int root = parser.Alternation();
   if (root < 0 || parser.pos != pattern.size()) return std::nullopt;
   compiled.root_ = root;
+  // What each node can start with: children come before their parent in nodes_.
+  for (Node& node : compiled.nodes_) {
+    if (node.kind == Node::Kind::kClass) {
+      node.first = node.digits;
+      node.nullable = false;
+    } else {
+      node.nullable = node.kind == Node::Kind::kSequence;
+      for (const int index : node.children) {
+        const Node& child = compiled.nodes_[static_cast<std::size_t>(index)];
+        if (node.kind == Node::Kind::kAlternation) {
+          node.first |= child.first;
+          node.nullable = node.nullable || child.nullable;
+        } else if (node.nullable) {  // a sequence: up to its first child that is not nullable
+          node.first |= child.first;
+          node.nullable = child.nullable;
+        }
+      }
+    }
+    if (node.min == 0) node.nullable = true;
+  }
   return compiled;
 }
 
-bool DigitPattern::FullMatch(std::string_view digits) const {
-  if (digits.size() > kMaxDigits) return false;
-  Masks masks{};
+std::optional<DigitPattern::Input> DigitPattern::Read(std::string_view digits) noexcept {
+  if (digits.size() > kMaxDigits) return std::nullopt;
+  Input input;
+  input.length = digits.size();
   for (std::size_t i = 0; i < digits.size(); ++i) {
     const int d = digits[i] - '0';
-    if (d < 0 || d > 9) return false;
-    masks[static_cast<std::size_t>(d)] |= Positions{1} << i;
+    if (d < 0 || d > 9) return std::nullopt;
+    input.at[static_cast<std::size_t>(d)] |= Positions{1} << i;
   }
-  const Positions ends = Match(root_, 1, masks, digits.size());
-  return (ends >> digits.size() & 1U) != 0;
+  if (!digits.empty()) input.first = digits[0] - '0';
+  return input;
+}
+
+bool DigitPattern::FullMatch(std::string_view digits) const {
+  const std::optional<Input> input = Read(digits);
+  return input && FullMatch(*input);
+}
+
+bool DigitPattern::FullMatch(const Input& input) const {
+  const Node& root = nodes_[static_cast<std::size_t>(root_)];
+  if (input.first >= 0 && !root.nullable && (root.first >> input.first & 1U) == 0) return false;
+  const Positions ends = Match(root_, 1, input.at, input.length);
+  return (ends >> input.length & 1U) != 0;
 }
 
 DigitPattern::Positions DigitPattern::Match(int index, Positions starts, const Masks& masks, std::size_t length) const {
@@ -179,18 +212,29 @@ DigitPattern::Positions DigitPattern::Once(const Node& node, Positions starts, c
       }
       return starts;
     case Node::Kind::kAlternation: {
+      // The digits at the start positions: a branch that cannot start with one of them (and
+      // cannot match empty) is skipped. The national patterns are alternations of hundreds
+      // of prefixes, of which one or two can match.
+      std::uint16_t present = 0;
+      for (std::size_t d = 0; d < masks.size(); ++d) {
+        if ((masks[d] & starts) != 0) present = static_cast<std::uint16_t>(present | 1U << d);
+      }
       Positions ends = 0;
-      for (const int child : node.children) ends |= Match(child, starts, masks, length);
+      for (const int child : node.children) {
+        const Node& branch = nodes_[static_cast<std::size_t>(child)];
+        if (branch.nullable || (branch.first & present) != 0) {
+          ends |= Match(child, starts, masks, length);
+        }
+      }
       return ends;
     }
   }
   return 0;
 }
 
-bool RegionValidity::CompiledDesc::Matches(std::string_view national) const {
-  if (!lengths.empty() &&
-      std::find(lengths.begin(), lengths.end(), static_cast<int>(national.size())) ==
-          lengths.end()) {
+bool RegionValidity::CompiledDesc::Matches(const DigitPattern::Input& national) const {
+  if (!lengths.empty() && std::find(lengths.begin(), lengths.end(),
+                                    static_cast<int>(national.length)) == lengths.end()) {
     return false;
   }
   return pattern && pattern->FullMatch(national);
@@ -219,9 +263,10 @@ std::optional<RegionValidity> RegionValidity::Build(const RegionSource& source) 
 }
 
 bool RegionValidity::IsValid(std::string_view national) const {
-  if (!general_.Matches(national)) return false;
+  const std::optional<DigitPattern::Input> input = DigitPattern::Read(national);
+  if (!input || !general_.Matches(*input)) return false;
   return std::any_of(types_.begin(), types_.end(),
-                     [national](const CompiledDesc& desc) { return desc.Matches(national); });
+                     [&input](const CompiledDesc& desc) { return desc.Matches(*input); });
 }
 
 }  // namespace twiliocore::internal

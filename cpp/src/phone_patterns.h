@@ -49,20 +49,35 @@ class DigitPattern {
   /// (...) / (?:...) groups, | and the quantifiers ? * + {n} {n,} {n,m}.
   static std::optional<DigitPattern> Compile(std::string_view pattern);
 
+  using Positions = std::uint32_t;  // sets of positions in a number of at most 30 digits
+
+  /// A number read once for matching against any number of patterns.
+  struct Input {
+    std::array<Positions, 10> at{};  // at[d]: the positions holding digit d
+    std::size_t length = 0;
+    int first = -1;  // the first digit, -1 when empty
+  };
+
+  /// `digits` as an Input; nullopt when it holds anything but ASCII digits or is too long.
+  static std::optional<Input> Read(std::string_view digits) noexcept;
+
   /// True when the whole of `digits` (ASCII digits only) matches.
   [[nodiscard]] bool FullMatch(std::string_view digits) const;
+  [[nodiscard]] bool FullMatch(const Input& input) const;
 
  private:
-  using Positions = std::uint32_t;  // sets of positions in a number of at most 30 digits
   struct Node {
     enum class Kind { kClass, kSequence, kAlternation } kind = Kind::kClass;
     std::uint16_t digits = 0;  // kClass: bit d set when digit d matches
     std::vector<int> children;
     int min = 1;
     int max = 1;  // -1: unbounded
+    // With the quantifier: the digits a match can start with, and whether it can be empty.
+    std::uint16_t first = 0;
+    bool nullable = false;
   };
   struct Parser;
-  using Masks = std::array<Positions, 10>;  // positions holding each digit
+  using Masks = std::array<Positions, 10>;  // Input::at
 
   Positions Match(int index, Positions starts, const Masks& masks, std::size_t length) const;
   Positions Once(const Node& node, Positions starts, const Masks& masks,
@@ -87,7 +102,7 @@ class RegionValidity {
     std::vector<int> lengths;             // possible lengths; empty: not checked
     std::optional<DigitPattern> pattern;  // nullopt: no pattern, never matches
 
-    [[nodiscard]] bool Matches(std::string_view national) const;
+    [[nodiscard]] bool Matches(const DigitPattern::Input& national) const;
   };
 
   static std::optional<CompiledDesc> Compile(const DescSource& desc);
