@@ -79,6 +79,55 @@ TEST_F(HttpEngineTest, PostSendsHeadersFormBodyAndBasicAuth) {
   EXPECT_EQ(response.url.find("s3cret"), std::string::npos);
 }
 
+TEST_F(HttpEngineTest, SendsOneAuthorizationLineAndACallersOwnWins) {
+  auto count = [](const RecordedRequest& request) {
+    return std::count_if(request.headers.begin(), request.headers.end(),
+                         [](const auto& header) { return header.first == "authorization"; });
+  };
+  Request first = Get("/a");
+  first.username = "ACuser";
+  first.password = SecureString("s3cret");
+  ASSERT_FALSE(engine_.Perform(std::move(first)).error);
+  Request own = Get("/a");
+  own.username = "ACuser";
+  own.password = SecureString("s3cret");
+  own.headers = {{"Authorization", "Bearer t0ken"}};
+  ASSERT_FALSE(engine_.Perform(std::move(own)).error);
+  const auto requests = server_.Requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(count(requests[0]), 1);
+  EXPECT_EQ(requests[0].Header("authorization"), "Basic QUN1c2VyOnMzY3JldA==");
+  EXPECT_EQ(count(requests[1]), 1);
+  EXPECT_EQ(requests[1].Header("authorization"), "Bearer t0ken");
+}
+
+// Through a proxy, an https URL is reached with CONNECT: the proxy gets the agent, never the
+// account's credentials (they go inside the tunnel only).
+TEST(HttpEngineProxyTest, ConnectCarriesTheAgentNeverTheCredentials) {
+  TestServer proxy;
+  proxy.SetHandler([](const RecordedRequest&) {
+    Reply reply;
+    reply.status = 403;
+    reply.body.clear();
+    return reply;
+  });
+  EngineOptions options;
+  options.proxy = proxy.url();
+  Engine engine(options);
+  Request r;
+  r.url = "https://api.twilio.invalid/2010-04-01/Accounts.json";
+  r.username = "ACuser";
+  r.password = SecureString("s3cret");
+  const Response response = engine.Perform(std::move(r));
+  EXPECT_TRUE(response.error);
+  const auto requests = proxy.Requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(requests[0].method, "CONNECT");
+  EXPECT_EQ(requests[0].Header("user-agent"), engine.options().user_agent);
+  EXPECT_EQ(requests[0].Header("authorization"), "");
+  EXPECT_EQ(requests[0].Header("proxy-authorization"), "");
+}
+
 TEST_F(HttpEngineTest, SendsOneAgentAndEncodingLineAndDecodesGzip) {
   // "decoded answer", gzip-compressed.
   static constexpr char kGzip[] =

@@ -40,8 +40,11 @@ struct Request {
   std::string url;             ///< absolute http:// or https:// URL, no credentials in it
   Headers headers;             ///< extra request headers
   std::string body;            ///< request body (sent for POST/PUT/PATCH)
-  std::string username;        ///< HTTP Basic user (CURLOPT_USERNAME); empty: no auth
-  SecureString password;       ///< HTTP Basic password (CURLOPT_PASSWORD)
+  std::string username;        ///< HTTP Basic user; empty: no auth
+  SecureString password;       ///< HTTP Basic password. Both are sent as an Authorization
+                               ///< line of the handle's header list (wiped when freed), never
+                               ///< in the URL nor to a proxy; a request's own Authorization
+                               ///< header wins.
   /// Per-request connect timeout; unset: the engine's.
   std::optional<std::chrono::milliseconds> connect_timeout;
   /// Per-request total timeout (from submission to last byte); unset: the engine's.
