@@ -690,13 +690,13 @@ class EngineImpl {
     // printed into a new string in every transfer's set-up, about 6,000 instructions, even
     // when a header of that name replaces it). CURLOPT_ACCEPT_ENCODING above stays for the
     // decoding of compressed answers (lib/http.c leaves a header the application sets to the
-    // application). The list also goes to a proxy's CONNECT (libcurl's unified headers, the
-    // default), so the agent still reaches it. Same lines on the wire; a caller's own header
-    // of either name still wins.
+    // application). A proxy's CONNECT gets the agent from CURLOPT_PROXYHEADER. Same lines on
+    // the wire; a caller's own header of either name still wins.
     if (!HasHeader(r.headers, "user-agent")) append("User-Agent: " + options_.user_agent);
     // HTTP Basic credentials as a header line of the handle, encoded once here: given as
     // CURLOPT_USERNAME/PASSWORD, libcurl would print and encode them into a new line on every
-    // transfer (about 9,500 instructions). Never in the URL (which appears in messages).
+    // transfer (about 27,000 instructions by callgrind). Never in the URL (which appears in
+    // messages).
     if (!r.username.empty() && !HasHeader(r.headers, "authorization")) {
       AppendBasicAuthorization(list, r.username, r.password.view());
     }
