@@ -24,8 +24,11 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <initializer_list>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -231,6 +234,28 @@ struct FeedState {
   bool detached = false;
 };
 
+// The value of the first of `names` set in the environment (perhaps empty), or nullopt.
+std::optional<std::string> Environment(std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (const char* value = std::getenv(name); value != nullptr) return value;
+  }
+  return std::nullopt;
+}
+
+// The proxy libcurl would take from the environment for `scheme` ("http" or "https"), ""
+// for none: <scheme>_proxy, its upper-case form (never HTTP_PROXY, which a CGI request can
+// set), then all_proxy and ALL_PROXY; the first one set counts, even empty (lib/url.c,
+// detect_proxy).
+std::string EnvironmentProxy(std::string_view scheme) {
+  const std::string lower = std::string(scheme) + "_proxy";
+  std::string upper = lower;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::optional<std::string> proxy = Environment({lower.c_str()});
+  if (!proxy && scheme != "http") proxy = Environment({upper.c_str()});
+  if (!proxy) proxy = Environment({"all_proxy", "ALL_PROXY"});
+  return proxy.value_or("");
+}
+
 // Appends "Authorization: Basic base64(user:password)" to `list`; the buffers that held the
 // credentials are wiped.
 void AppendBasicAuthorization(curl_slist*& list, std::string_view user,
@@ -255,7 +280,12 @@ class EngineImpl {
   explicit EngineImpl(EngineOptions options) : options_(std::move(options)) {
     GlobalInitOnce();
     if (options_.user_agent.empty()) options_.user_agent = DefaultUserAgent();
-    if (!options_.proxy.empty()) {
+    // The proxy for each scheme and the hosts that bypass it, read once here: left to
+    // libcurl, up to six environment variables are looked up on every transfer.
+    http_proxy_ = options_.proxy.empty() ? EnvironmentProxy("http") : options_.proxy;
+    https_proxy_ = options_.proxy.empty() ? EnvironmentProxy("https") : options_.proxy;
+    no_proxy_ = Environment({"no_proxy", "NO_PROXY"}).value_or("");
+    if (!http_proxy_.empty() || !https_proxy_.empty()) {
       const std::string agent = "User-Agent: " + options_.user_agent;
       proxy_headers_.reset(curl_slist_append(nullptr, agent.c_str()));
     }
@@ -658,8 +688,12 @@ class EngineImpl {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (!options_.proxy.empty()) {
-      curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy.c_str());
+    // The proxy resolved when the engine was made ("" = none: libcurl then reads no
+    // environment variable on the transfer).
+    const std::string& proxy = t.setup.https ? https_proxy_ : http_proxy_;
+    curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
+    curl_easy_setopt(h, CURLOPT_NOPROXY, no_proxy_.c_str());
+    if (!proxy.empty()) {
       // The header list below carries the Authorization line: it goes to the server only,
       // never into a proxy's CONNECT, which gets the agent alone.
       curl_easy_setopt(h, CURLOPT_HEADEROPT, static_cast<long>(CURLHEADER_SEPARATE));
@@ -995,6 +1029,9 @@ class EngineImpl {
   static constexpr std::size_t kExpectThreshold = 1000;
 
   EngineOptions options_;
+  std::string http_proxy_;     // the proxy of http:// URLs; "" = none
+  std::string https_proxy_;    // the proxy of https:// URLs; "" = none
+  std::string no_proxy_;       // hosts reached without the proxy (CURLOPT_NOPROXY)
   SlistHandle proxy_headers_;  // a proxy's CONNECT: the agent only (outlives every handle)
   MultiHandle multi_;
 

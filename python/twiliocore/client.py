@@ -587,7 +587,8 @@ class Client:
         connect_timeout: seconds to establish a connection.
         ca_bundle: PEM file of CA certificates to trust instead of the system store.
         insecure: skip TLS verification (local testing only).
-        proxy: proxy URL.
+        proxy: proxy URL; ``None``: the environment's (``https_proxy``, ``http_proxy``,
+            ``all_proxy``, with ``no_proxy``), read when the client is created.
         engine: share an existing ``_core.Engine`` (its timeouts and TLS settings apply).
 
     Raises:

@@ -8,9 +8,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -126,6 +128,70 @@ TEST(HttpEngineProxyTest, ConnectCarriesTheAgentNeverTheCredentials) {
   EXPECT_EQ(requests[0].Header("user-agent"), engine.options().user_agent);
   EXPECT_EQ(requests[0].Header("authorization"), "");
   EXPECT_EQ(requests[0].Header("proxy-authorization"), "");
+}
+
+// Sets environment variables (nullptr: unset) for a scope, and restores them.
+class ScopedEnvironment {
+ public:
+  explicit ScopedEnvironment(std::vector<std::pair<std::string, const char*>> values) {
+    for (const auto& [name, value] : values) {
+      const char* old = std::getenv(name.c_str());
+      saved_.emplace_back(name, old != nullptr ? std::optional<std::string>(old) : std::nullopt);
+      if (value != nullptr) {
+        setenv(name.c_str(), value, 1);
+      } else {
+        unsetenv(name.c_str());
+      }
+    }
+  }
+  ~ScopedEnvironment() {
+    for (const auto& [name, value] : saved_) {
+      if (value) {
+        setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        unsetenv(name.c_str());
+      }
+    }
+  }
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// Without a configured proxy, the environment's is used, as libcurl reads it, from when the
+// engine was made; no_proxy hosts go straight to the server.
+TEST(HttpEngineProxyTest, TakesTheEnvironmentsProxyWhenTheEngineIsMade) {
+  TestServer server;
+  TestServer proxy;
+  std::optional<Engine> proxied;
+  std::optional<Engine> bypassing;
+  {
+    ScopedEnvironment env({{"http_proxy", proxy.url().c_str()},
+                           {"HTTP_PROXY", nullptr},
+                           {"https_proxy", nullptr},
+                           {"HTTPS_PROXY", nullptr},
+                           {"all_proxy", nullptr},
+                           {"ALL_PROXY", nullptr},
+                           {"no_proxy", nullptr},
+                           {"NO_PROXY", nullptr}});
+    proxied.emplace();
+    setenv("no_proxy", "127.0.0.1", 1);
+    bypassing.emplace();
+  }  // the environment restored: the engines keep what they read
+  Request via;
+  via.url = server.url() + "/via";
+  ASSERT_FALSE(proxied->Perform(std::move(via)).error);
+  ASSERT_EQ(proxy.Requests().size(), 1U);
+  EXPECT_EQ(proxy.Requests()[0].target, server.url() + "/via");  // absolute form: a proxy
+  EXPECT_EQ(server.Requests().size(), 0U);
+  Request direct;
+  direct.url = server.url() + "/direct";
+  ASSERT_FALSE(bypassing->Perform(std::move(direct)).error);
+  ASSERT_EQ(server.Requests().size(), 1U);
+  EXPECT_EQ(server.Requests()[0].target, "/direct");
+  EXPECT_EQ(proxy.Requests().size(), 1U);
 }
 
 TEST_F(HttpEngineTest, SendsOneAgentAndEncodingLineAndDecodesGzip) {

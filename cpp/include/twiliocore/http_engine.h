@@ -92,7 +92,10 @@ struct EngineOptions {
   std::chrono::milliseconds total_timeout{30'000};    ///< default total timeout; 0 = none
   std::string ca_bundle;  ///< PEM CA bundle (CURLOPT_CAINFO); empty: the system store
   bool insecure = false;  ///< disables TLS verification: local testing only
-  std::string proxy;      ///< proxy URL (CURLOPT_PROXY); empty: libcurl's environment default
+  /// Proxy URL (CURLOPT_PROXY); empty: the environment's, as libcurl reads it (http_proxy,
+  /// https_proxy or HTTPS_PROXY, all_proxy or ALL_PROXY), read when the engine is made.
+  /// no_proxy / NO_PROXY (also read then) lists the hosts that bypass it.
+  std::string proxy;
   long max_host_connections = 0;  ///< CURLMOPT_MAX_HOST_CONNECTIONS; 0 = unlimited
   /// Idle connections kept for reuse (CURLMOPT_MAXCONNECTS). libcurl's default (4x the
   /// transfers in progress) shrinks between bursts and closes warm HTTP/1.1 connections.
