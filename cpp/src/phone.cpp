@@ -1,8 +1,10 @@
 #include "twiliocore/phone.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <stdexcept>
@@ -38,7 +40,12 @@ const PhoneBackend& LoadPhoneBackend() {
       throw std::runtime_error("phone numbers: cannot find the directory of the twiliocore core");
     }
     std::string path = self.dli_fname;
-    path.erase(path.rfind('/') + 1);  // dli_fname is a path: "." when found in the cwd
+    if (path.find('/') == std::string::npos) {  // the main program, named as it was run
+      std::array<char, 4096> exe{};
+      const ssize_t n = readlink("/proc/self/exe", exe.data(), exe.size() - 1);
+      if (n > 0) path.assign(exe.data(), static_cast<std::size_t>(n));
+    }
+    path.erase(path.rfind('/') + 1);  // the directory, with its '/' (or "" if none)
     path += kPhoneBackendLibrary;
     // Kept open until exit: its functions are called from any thread at any time.
     void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
