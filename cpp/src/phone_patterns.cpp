@@ -1,12 +1,21 @@
 #include "phone_patterns.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 namespace twiliocore::internal {
 
 namespace {
-constexpr std::size_t kMaxDigits = 30;  // DigitPattern::Positions holds a bit per position
+
+constexpr std::size_t kMaxDigits = DigitPattern::kMaxDigits;  // a bit per position
+
+// A set of positions of a pattern's position automaton, a bit each.
+using Bits = std::vector<std::uint64_t>;
+
+void Set(Bits& bits, std::size_t i) { bits[i / 64] |= std::uint64_t{1} << (i % 64); }
+bool Has(const Bits& bits, std::size_t i) { return (bits[i / 64] >> (i % 64) & 1U) != 0; }
+
 }  // namespace
 
 struct DigitPattern::Parser {
@@ -153,7 +162,154 @@ std::optional<DigitPattern> DigitPattern::Compile(std::string_view pattern) {
     }
     if (node.min == 0) node.nullable = true;
   }
+  compiled.BuildAutomaton();
   return compiled;
+}
+
+// The position automaton of a pattern (Glushkov): a position per digit class of the pattern
+// with its quantifiers written out ({2,4} as two copies and two optional ones, + and * as a
+// loop), and which positions may follow which. Built from the parsed nodes.
+struct PositionAutomaton {
+  // What a sub-pattern can match: whether nothing, its possible first and last positions.
+  struct Fragment {
+    bool nullable = true;
+    std::vector<int> first;
+    std::vector<int> last;
+  };
+
+  const std::vector<DigitPattern::Node>& nodes;
+  std::size_t max_positions;
+  std::vector<std::uint16_t> digits;     // per position: the digits it matches
+  std::vector<std::vector<int>> follow;  // per position: the positions that may come next
+  bool too_large = false;
+
+  Fragment Concat(Fragment a, const Fragment& b) {
+    for (const int x : a.last) {
+      auto& f = follow[static_cast<std::size_t>(x)];
+      f.insert(f.end(), b.first.begin(), b.first.end());
+    }
+    if (a.nullable) a.first.insert(a.first.end(), b.first.begin(), b.first.end());
+    if (!b.nullable) a.last.clear();
+    a.last.insert(a.last.end(), b.last.begin(), b.last.end());
+    a.nullable = a.nullable && b.nullable;
+    return a;
+  }
+
+  // Node `index` without its quantifier, with new positions.
+  Fragment Body(int index) {
+    const DigitPattern::Node& node = nodes[static_cast<std::size_t>(index)];
+    using Kind = DigitPattern::Node::Kind;
+    if (node.kind == Kind::kClass) {
+      if (digits.size() >= max_positions) {
+        too_large = true;
+        return {};
+      }
+      const int p = static_cast<int>(digits.size());
+      digits.push_back(node.digits);
+      follow.emplace_back();
+      return {false, {p}, {p}};
+    }
+    Fragment out;
+    if (node.kind == Kind::kAlternation) out.nullable = false;
+    for (const int child : node.children) {
+      Fragment f = Build(child);
+      if (node.kind == Kind::kSequence) {
+        out = Concat(std::move(out), f);
+      } else {
+        out.nullable = out.nullable || f.nullable;
+        out.first.insert(out.first.end(), f.first.begin(), f.first.end());
+        out.last.insert(out.last.end(), f.last.begin(), f.last.end());
+      }
+    }
+    return out;
+  }
+
+  // Node `index` with its quantifier.
+  Fragment Build(int index) {
+    const DigitPattern::Node& node = nodes[static_cast<std::size_t>(index)];
+    Fragment out;
+    for (int i = 0; i < node.min && !too_large; ++i) out = Concat(std::move(out), Body(index));
+    if (node.max < 0) {
+      Fragment loop = Body(index);
+      for (const int x : loop.last) {
+        auto& f = follow[static_cast<std::size_t>(x)];
+        f.insert(f.end(), loop.first.begin(), loop.first.end());
+      }
+      loop.nullable = true;
+      out = Concat(std::move(out), loop);
+    } else {
+      for (int i = node.min; i < node.max && !too_large; ++i) {
+        Fragment optional = Body(index);
+        optional.nullable = true;
+        out = Concat(std::move(out), optional);
+      }
+    }
+    return out;
+  }
+};
+
+void DigitPattern::BuildAutomaton() {
+  constexpr std::size_t kMaxPositions = 4096;
+  PositionAutomaton positions{nodes_, kMaxPositions, {}, {}, false};
+  const PositionAutomaton::Fragment root = positions.Build(root_);
+  if (positions.too_large) return;
+  // Position `start` stands before the first digit; it is followed by the pattern's first.
+  const std::size_t start = positions.digits.size();
+  positions.follow.push_back(root.first);
+  const std::size_t words = (start + 1 + 63) / 64;
+  std::vector<Bits> follow(start + 1, Bits(words));
+  for (std::size_t p = 0; p <= start; ++p) {
+    for (const int q : positions.follow[p]) Set(follow[p], static_cast<std::size_t>(q));
+  }
+  std::array<Bits, 10> with_digit;
+  for (std::size_t d = 0; d < 10; ++d) {
+    with_digit[d].assign(words, 0);
+    for (std::size_t p = 0; p < start; ++p) {
+      if ((static_cast<unsigned>(positions.digits[p]) >> d & 1U) != 0) Set(with_digit[d], p);
+    }
+  }
+  Bits last(words);
+  for (const int p : root.last) Set(last, static_cast<std::size_t>(p));
+
+  // Subset construction: a state is the set of positions the digits so far can end on.
+  Automaton automaton;
+  std::map<Bits, std::int32_t> ids;
+  std::vector<Bits> states;
+  Bits initial(words);
+  Set(initial, start);
+  ids.emplace(initial, 0);
+  states.push_back(std::move(initial));
+  for (std::size_t s = 0; s < states.size(); ++s) {
+    Bits reachable(words);
+    bool accepting = false;
+    for (std::size_t p = 0; p <= start; ++p) {
+      if (!Has(states[s], p)) continue;
+      for (std::size_t w = 0; w < words; ++w) reachable[w] |= follow[p][w];
+      accepting = accepting || (p == start ? root.nullable : Has(last, p));
+    }
+    std::array<std::int32_t, 10> next{};
+    for (std::size_t d = 0; d < 10; ++d) {
+      Bits target(words);
+      bool any = false;
+      for (std::size_t w = 0; w < words; ++w) {
+        target[w] = reachable[w] & with_digit[d][w];
+        any = any || target[w] != 0;
+      }
+      if (!any) {
+        next[d] = -1;
+        continue;
+      }
+      const auto [it, added] = ids.emplace(target, static_cast<std::int32_t>(states.size()));
+      if (added) {
+        if (states.size() >= kMaxStates) return;  // too large: keep the position-set matcher
+        states.push_back(std::move(target));
+      }
+      next[d] = it->second;
+    }
+    automaton.next.push_back(next);
+    automaton.accepting.push_back(accepting ? 1 : 0);
+  }
+  automaton_ = std::move(automaton);
 }
 
 std::optional<DigitPattern::Input> DigitPattern::Read(std::string_view digits) noexcept {
@@ -164,6 +320,7 @@ std::optional<DigitPattern::Input> DigitPattern::Read(std::string_view digits) n
     const int d = digits[i] - '0';
     if (d < 0 || d > 9) return std::nullopt;
     input.at[static_cast<std::size_t>(d)] |= Positions{1} << i;
+    input.digit[i] = static_cast<std::uint8_t>(d);
   }
   if (!digits.empty()) input.first = digits[0] - '0';
   return input;
@@ -175,6 +332,17 @@ bool DigitPattern::FullMatch(std::string_view digits) const {
 }
 
 bool DigitPattern::FullMatch(const Input& input) const {
+  if (!automaton_.next.empty()) {
+    std::int32_t state = 0;
+    for (std::size_t i = 0; i < input.length && state >= 0; ++i) {
+      state = automaton_.next[static_cast<std::size_t>(state)][input.digit[i]];
+    }
+    return state >= 0 && automaton_.accepting[static_cast<std::size_t>(state)] != 0;
+  }
+  return MatchByPositions(input);
+}
+
+bool DigitPattern::MatchByPositions(const Input& input) const {
   const Node& root = nodes_[static_cast<std::size_t>(root_)];
   if (input.first >= 0 && !root.nullable && (root.first >> input.first & 1U) == 0) return false;
   const Positions ends = Match(root_, 1, input.at, input.length);

@@ -42,6 +42,8 @@ struct RegionSource {
   friend bool operator==(const RegionSource& a, const RegionSource& b) = default;
 };
 
+struct PositionAutomaton;
+
 /// A libphonenumber-style national number pattern, compiled.
 class DigitPattern {
  public:
@@ -50,10 +52,12 @@ class DigitPattern {
   static std::optional<DigitPattern> Compile(std::string_view pattern);
 
   using Positions = std::uint32_t;  // sets of positions in a number of at most 30 digits
+  static constexpr std::size_t kMaxDigits = 30;
 
   /// A number read once for matching against any number of patterns.
   struct Input {
     std::array<Positions, 10> at{};  // at[d]: the positions holding digit d
+    std::array<std::uint8_t, kMaxDigits> digit{};
     std::size_t length = 0;
     int first = -1;  // the first digit, -1 when empty
   };
@@ -64,6 +68,13 @@ class DigitPattern {
   /// True when the whole of `digits` (ASCII digits only) matches.
   [[nodiscard]] bool FullMatch(std::string_view digits) const;
   [[nodiscard]] bool FullMatch(const Input& input) const;
+
+  /// The position-set matcher alone (what FullMatch uses when no automaton was built):
+  /// tests compare the two.
+  [[nodiscard]] bool MatchByPositions(const Input& input) const;
+
+  /// Whether the pattern was also compiled into a deterministic automaton (tests).
+  [[nodiscard]] bool HasAutomaton() const noexcept { return !automaton_.next.empty(); }
 
  private:
   struct Node {
@@ -77,14 +88,27 @@ class DigitPattern {
     bool nullable = false;
   };
   struct Parser;
+  friend struct PositionAutomaton;  // reads the nodes (phone_patterns.cpp)
   using Masks = std::array<Positions, 10>;  // Input::at
 
   Positions Match(int index, Positions starts, const Masks& masks, std::size_t length) const;
   Positions Once(const Node& node, Positions starts, const Masks& masks,
                  std::size_t length) const;
 
+  // The pattern as a deterministic automaton over digits: from state 0, digit by digit;
+  // -1 when no match is possible any more. Built by Compile from the pattern's position
+  // automaton (Glushkov), unless it would pass kMaxStates states; the position-set matcher
+  // (Match) is then used.
+  struct Automaton {
+    std::vector<std::array<std::int32_t, 10>> next;
+    std::vector<std::uint8_t> accepting;
+  };
+  static constexpr std::size_t kMaxStates = 4096;
+  void BuildAutomaton();
+
   std::vector<Node> nodes_;
   int root_ = -1;
+  Automaton automaton_;
 };
 
 /// PhoneNumberUtil::IsValidNumberForRegion on compiled patterns, for one region.

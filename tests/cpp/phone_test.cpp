@@ -308,6 +308,45 @@ TEST(DigitPatternTest, MatchesTheWholeNumberOnly) {
   }
 }
 
+// The automaton and the position-set matcher agree on every pattern of the metadata, for
+// random digit strings of every length up to 17; every pattern gets an automaton.
+TEST(DigitPatternTest, AutomatonAgreesWithThePositionMatcherOnEveryPattern) {
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  std::set<std::string> regions;
+  util.GetSupportedRegions(&regions);
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> digit(0, 9);
+  std::size_t patterns = 0;
+  std::size_t automata = 0;
+  std::size_t matches = 0;
+  for (const std::string& region : regions) {
+    const auto source = internal::libphonenumber::MetadataRegionSource(region);
+    ASSERT_TRUE(source.has_value()) << region;
+    std::vector<internal::DescSource> descs = source->types;
+    descs.push_back(source->general);
+    for (const internal::DescSource& desc : descs) {
+      if (desc.pattern.empty()) continue;
+      const auto pattern = internal::DigitPattern::Compile(desc.pattern);
+      ASSERT_TRUE(pattern.has_value()) << desc.pattern;
+      ++patterns;
+      automata += pattern->HasAutomaton() ? 1U : 0U;
+      for (int i = 0; i < 200; ++i) {
+        std::string number;
+        const int length = 1 + i % 17;
+        for (int d = 0; d < length; ++d) number.push_back(static_cast<char>('0' + digit(rng)));
+        const auto input = internal::DigitPattern::Read(number);
+        ASSERT_TRUE(input.has_value());
+        const bool by_positions = pattern->MatchByPositions(*input);
+        EXPECT_EQ(pattern->FullMatch(*input), by_positions) << desc.pattern << " " << number;
+        matches += by_positions ? 1U : 0U;
+      }
+    }
+  }
+  EXPECT_GT(patterns, 1000U);
+  EXPECT_EQ(automata, patterns);
+  EXPECT_GT(matches, 1000U);
+}
+
 // The compiled check agrees with libphonenumber's IsValidNumberForRegion for every region
 // whose patterns compile (all of them, today), on the region's example numbers and on random
 // national numbers of every possible length.
