@@ -19,10 +19,11 @@ setup:
 	@scripts/setup.sh
 	@mkdir -p build
 
-## Editable install of the package: compiles twiliocore._core into build/py.
+## Installs the package into the virtualenv as a user's pip install does (not editable, so
+## tests and benchmarks run what users get); the C++ build in build/py is incremental.
 build: setup
 	@$(LOCK) $(PY) -m pip install -q --no-build-isolation --no-deps \
-		-Cbuild-dir=build/py -Ccmake.define.TWILIOCORE_WERROR=ON -e .
+		-Cbuild-dir=build/py -Ccmake.define.TWILIOCORE_WERROR=ON .
 
 ## Everything CI runs: C++ tests (plain and under ASan+UBSan), Python tests, lint.
 test: build test-cpp test-asan test-python lint

@@ -23,52 +23,25 @@ from __future__ import annotations
 import atexit
 import threading
 from collections.abc import Callable, Iterable, Sized
-from typing import Any, TypedDict, Union, cast
 
 from twiliocore import _core, _log
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from twiliocore._types import BulkResult, BulkSummary
 
 __all__ = ["BulkJob", "BulkResult", "BulkSummary", "Recipients", "start_bulk_job"]
 
 
 #: What ``recipients`` may hold: numbers, or (number, body) pairs for per-recipient bodies.
-Recipients = Iterable[Union[str, tuple[str, Union[str, None]]]]
+Recipients = Iterable[str | tuple[str, str | None]]
 
 #: Above this estimated duration a job logs a warning (a sender's rate is the bottleneck).
 LONG_JOB_SECONDS = 3600.0
 
 RETRY_POLICIES = ("reconcile", "retry", "fail")
-
-
-class BulkResult(TypedDict):
-    """The outcome for one recipient.
-
-    ``status`` is ``"sent"``, ``"failed"`` (Twilio refused it, or retries were exhausted),
-    ``"invalid"`` (not a usable number; never sent), ``"duplicate"`` (an earlier recipient had
-    the same number), ``"unknown"`` (the outcome could not be decided; see docs/bulk.md) or
-    ``"cancelled"`` (not sent because the job was cancelled).
-    """
-
-    to: str
-    status: str
-    message_sid: str | None
-    error_code: int | None
-    error: str | None
-
-
-class BulkSummary(TypedDict, total=False):
-    """Counters of a bulk job (``results`` only in the summaries of ``send_bulk_*``)."""
-
-    total: int
-    sent: int
-    failed: int
-    invalid: int
-    duplicates: int
-    unknown: int
-    cancelled: int
-    retries: int
-    duration_seconds: float
-    rate: float
-    results: list[BulkResult]
 
 
 _SUMMARY_KEYS = (
@@ -163,7 +136,7 @@ class BulkJob:
     @property
     def results(self) -> list[BulkResult]:
         """Per-recipient results so far, in completion order (empty with ``keep_results=False``)."""
-        return cast("list[BulkResult]", self._job.results)
+        return self._job.results  # type: ignore[return-value]  # dicts of BulkResult's shape
 
     def __repr__(self) -> str:
         s = self._job.summary
@@ -172,7 +145,8 @@ class BulkJob:
 
 
 def _summary(raw: dict[str, Any]) -> BulkSummary:
-    return BulkSummary(**{k: raw[k] for k in _SUMMARY_KEYS})  # type: ignore[typeddict-item]
+    summary: BulkSummary = {k: raw[k] for k in _SUMMARY_KEYS}  # type: ignore[assignment,misc]
+    return summary
 
 
 def _check_callback(name: str, value: object) -> None:
@@ -236,6 +210,8 @@ def start_bulk_job(
     else:
         media = list(media_url)
     expected = len(recipients) if isinstance(recipients, Sized) else -1
+    # The core hands each result over as a plain dict, which is what a BulkResult is.
+    on_result_dict: Callable[[dict[str, Any]], object] | None = on_result  # type: ignore[assignment]
     core_job = _core.BulkJob(
         core_client,
         recipients,
@@ -254,7 +230,7 @@ def start_bulk_job(
         expected_recipients=expected,
         progress_interval=progress_interval,
         reconcile_delays=list(reconcile_delays),
-        on_result=cast("Callable[[dict[str, Any]], object] | None", on_result),
+        on_result=on_result_dict,
         on_progress=on_progress,
     )
     job = BulkJob(core_job)
@@ -282,3 +258,12 @@ def _cancel_active_jobs() -> None:
         job.cancel()
     for job in jobs:
         job._job.join(10.0)
+
+
+def __getattr__(name: str) -> object:
+    """``BulkResult`` and ``BulkSummary``, from :mod:`twiliocore._types` on first access."""
+    if name in ("BulkResult", "BulkSummary"):
+        from twiliocore import _types
+
+        return getattr(_types, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,14 +20,17 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from twiliocore import _core
-from twiliocore.bulk import BulkJob, BulkResult, Recipients, start_bulk_job
+from twiliocore.bulk import BulkJob, Recipients, start_bulk_job
 from twiliocore.errors import ConfigurationError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
     import datetime as _dt
+    from typing import Any
+
+    from twiliocore._types import BulkResult
 
 __all__ = ["AccountInstance", "Client", "MessageInstance"]
 

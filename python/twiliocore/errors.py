@@ -19,7 +19,9 @@ with ``raise X(...) from exc``. No message or ``repr`` ever contains an auth tok
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Cancelled",

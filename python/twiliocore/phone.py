@@ -25,10 +25,13 @@ All functions are thread-safe and run in C++ without the GIL.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from twiliocore import _core
 from twiliocore.errors import InvalidPhoneNumber
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
+if TYPE_CHECKING:
+    from twiliocore._types import NumberInfo, PhoneResult
 
 __all__ = [
     "NumberInfo",
@@ -39,39 +42,6 @@ __all__ = [
     "to_e164",
     "to_e164_many",
 ]
-
-
-class PhoneResult(NamedTuple):
-    """The outcome for one input of :func:`to_e164_many`.
-
-    Attributes:
-        input: the input as given.
-        e164: the E.164 form, or ``None`` when rejected.
-        reason: why it was rejected, or ``None`` when accepted.
-    """
-
-    input: str
-    e164: str | None
-    reason: str | None
-
-
-class NumberInfo(NamedTuple):
-    """What libphonenumber knows about a number.
-
-    Attributes:
-        e164: the E.164 form, e.g. ``"+447400123456"``.
-        type: ``"mobile"``, ``"fixed_line"``, ``"fixed_line_or_mobile"``, ``"toll_free"``,
-            ``"premium_rate"``, ``"shared_cost"``, ``"voip"``, ``"personal_number"``,
-            ``"pager"``, ``"uan"``, ``"voicemail"`` or ``"unknown"``.
-        region: ISO 3166 region code (``"GB"``), ``"001"`` for non-geographic numbers,
-            ``"ZZ"`` when unknown.
-        country_code: the calling code, e.g. ``44``.
-    """
-
-    e164: str
-    type: str
-    region: str
-    country_code: int
 
 
 def _check_str(name: str, value: object) -> str:
@@ -126,6 +96,8 @@ def to_e164_many(
         if not isinstance(item, str):
             raise TypeError(f"numbers[{index}]: expected str, got {type(item).__name__}")
     outcomes = _core.to_e164_many(items, _check_str("region", region), strict)
+    from twiliocore._types import PhoneResult
+
     return [
         PhoneResult(item, value, None) if ok else PhoneResult(item, None, value)
         for item, (ok, value) in zip(items, outcomes, strict=True)
@@ -176,6 +148,8 @@ def number_info(number: str, region: str = "US", *, strict: bool = True) -> Numb
     )
     if not ok:
         raise InvalidPhoneNumber(number, value)
+    from twiliocore._types import NumberInfo
+
     return NumberInfo(value, kind, number_region, country_code)
 
 
@@ -185,3 +159,12 @@ def metadata_version() -> str:
     Compare with the ``phonenumbers`` PyPI package's ``__version__`` when benchmarking.
     """
     return _core.phone_metadata_version()
+
+
+def __getattr__(name: str) -> object:
+    """``PhoneResult`` and ``NumberInfo``, from :mod:`twiliocore._types` on first access."""
+    if name in ("PhoneResult", "NumberInfo"):
+        from twiliocore import _types
+
+        return getattr(_types, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

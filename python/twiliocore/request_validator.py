@@ -19,9 +19,12 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
 
 from twiliocore import _core, _log
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
 
 __all__ = [
     "HMAC_SHA1",
@@ -45,7 +48,7 @@ _ALGORITHMS = {
 }
 
 #: What ``params`` may be: form fields in any common shape, or a raw JSON body.
-Params = Union[Mapping[str, Any], Iterable[tuple[str, str]], str, bytes, None]
+Params: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, str]] | str | bytes | None"
 
 
 def get_signature_algorithm(signature_settings_header: str | None) -> str:

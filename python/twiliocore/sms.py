@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from twiliocore.bulk import BulkJob, BulkResult
+from twiliocore.bulk import BulkJob
 from twiliocore.client import Client, MessageInstance
 from twiliocore.errors import (
     ConfigurationError,
@@ -36,6 +35,12 @@ from twiliocore.errors import (
     TwilioRestError,
 )
 from twiliocore.phone import normalize_address, to_e164
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from twiliocore._types import BulkResult
 
 __all__ = ["AsyncSMSService", "SMSService"]
 

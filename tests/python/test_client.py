@@ -96,8 +96,14 @@ def test_list_pages_and_limits(client: Client) -> None:
     assert len(client.messages.list(limit=3)) == 3
     streamed = list(client.messages.stream(to=RECIPIENT, limit=4, page_size=3))
     assert len(streamed) == 4
+    # date_sent is set when the emulator sends a message: wait for all five (a loaded machine
+    # may still hold some in the queue), then the filter must find exactly them.
+    deadline = time.monotonic() + 20
+    while any(client.messages(sid).fetch().date_sent is None for sid in sids):
+        assert time.monotonic() < deadline, "the emulator never sent the messages"
+        time.sleep(0.05)
     today = dt.datetime.now(dt.timezone.utc).date()
-    assert len(client.messages.list(to=RECIPIENT, date_sent=today)) in (0, 5)
+    assert {m.sid for m in client.messages.list(to=RECIPIENT, date_sent=today)} == sids
 
 
 def test_account_fetch_hides_token(client: Client, fresh_emulator: Any) -> None:

@@ -11,8 +11,9 @@ import sys
 
 # Modules the package imports only where they are used: asyncio (the *_async calls), email
 # (date parsing), logging (warnings), json (dict parameters), datetime (date parameters),
-# hashlib (never: the body hash is computed by the core).
-DEFERRED = ("asyncio", "email", "logging", "json", "datetime", "hashlib")
+# typing and re (the result types: twiliocore._types), hashlib (never: the body hash is
+# computed by the core).
+DEFERRED = ("asyncio", "email", "logging", "json", "datetime", "typing", "re", "hashlib")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -29,6 +30,26 @@ def test_import_loads_no_deferred_module() -> None:
     loaded = _modules_after("import twiliocore")
     assert "twiliocore._core" in loaded
     assert sorted(m for m in DEFERRED if m in loaded) == []
+
+
+def test_result_types_load_on_first_access() -> None:
+    loaded = _modules_after(
+        "import twiliocore.bulk, twiliocore.phone, sys\n"
+        "assert 'typing' not in sys.modules\n"
+        "from twiliocore.bulk import BulkResult, BulkSummary\n"
+        "from twiliocore.phone import NumberInfo, PhoneResult\n"
+        "assert PhoneResult('a', None, 'not a number').reason == 'not a number'\n"
+        "assert BulkResult.__annotations__ and BulkSummary.__total__ is False\n"
+        "assert twiliocore.phone.to_e164_many(['+14155552671'])[0] == "
+        "PhoneResult('+14155552671', '+14155552671', None)\n"
+        "try:\n"
+        "    twiliocore.bulk.Missing\n"
+        "except AttributeError as e:\n"
+        "    assert 'Missing' in str(e)\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    assert "typing" in loaded
 
 
 def test_deferred_modules_load_where_used() -> None:
