@@ -42,14 +42,14 @@ class SignatureValidator:
     def compute(
         self,
         url: str,
-        params: list[tuple[str, str]],
+        params: list[tuple[str, str]] | dict[str, Any],
         algorithm: SignatureAlgorithm = ...,
     ) -> str:
         """Base64 HMAC of the URL (as given) followed by the sorted name+value pairs."""
     def validate(
         self,
         url: str,
-        params: list[tuple[str, str]],
+        params: list[tuple[str, str]] | dict[str, Any],
         signature: str,
         algorithm: SignatureAlgorithm = ...,
     ) -> bool:

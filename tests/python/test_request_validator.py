@@ -186,6 +186,27 @@ def test_agrees_with_twilio_python(validator: RequestValidator) -> None:
         assert validator.validate(url, params, signature) == twilio.validate(url, params, signature)
 
 
+def test_a_dict_is_read_by_the_core_as_any_mapping_is_in_python(
+    validator: RequestValidator,
+) -> None:
+    from collections import OrderedDict
+
+    url = "https://e.com/hook?x=1"
+    fields = {"B": ["2", "1"], "A": ("3",), "C": "", "D": []}
+    pairs = [("B", "2"), ("B", "1"), ("A", "3"), ("C", "")]
+    signature = validator.compute_signature(url, pairs)
+    assert validator.compute_signature(url, fields) == signature
+    assert validator.compute_signature(url, OrderedDict(fields)) == signature  # Python path
+    assert validator.validate(url, fields, signature)
+    for bad in ({"To": 5}, {"To": ["a", 5]}, {"To": None}):
+        with pytest.raises(TypeError) as from_core:
+            validator.validate(url, bad, signature)
+        with pytest.raises(TypeError) as from_python:
+            validator.validate(url, OrderedDict(bad), signature)
+        assert str(from_core.value) == str(from_python.value)
+        assert "'To'" in str(from_core.value)
+
+
 def test_bad_values_raise(validator: RequestValidator) -> None:
     with pytest.raises(TypeError, match="'To'"):
         validator.compute_signature("https://e.com", {"To": 5})
