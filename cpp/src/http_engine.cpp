@@ -242,16 +242,13 @@ std::optional<std::string> Environment(std::initializer_list<const char*> names)
   return std::nullopt;
 }
 
-// The proxy libcurl would take from the environment for `scheme` ("http" or "https"), ""
-// for none: <scheme>_proxy, its upper-case form (never HTTP_PROXY, which a CGI request can
-// set), then all_proxy and ALL_PROXY; the first one set counts, even empty (lib/url.c,
+// The proxy libcurl would take from the environment for http:// or https:// URLs, "" for
+// none: http_proxy (never HTTP_PROXY, which a CGI request can set), or https_proxy then
+// HTTPS_PROXY; then all_proxy and ALL_PROXY. The first one set counts, even empty (lib/url.c,
 // detect_proxy).
-std::string EnvironmentProxy(std::string_view scheme) {
-  const std::string lower = std::string(scheme) + "_proxy";
-  std::string upper = lower;
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  std::optional<std::string> proxy = Environment({lower.c_str()});
-  if (!proxy && scheme != "http") proxy = Environment({upper.c_str()});
+std::string EnvironmentProxy(bool https) {
+  std::optional<std::string> proxy =
+      https ? Environment({"https_proxy", "HTTPS_PROXY"}) : Environment({"http_proxy"});
   if (!proxy) proxy = Environment({"all_proxy", "ALL_PROXY"});
   return proxy.value_or("");
 }
@@ -282,8 +279,8 @@ class EngineImpl {
     if (options_.user_agent.empty()) options_.user_agent = DefaultUserAgent();
     // The proxy for each scheme and the hosts that bypass it, read once here: left to
     // libcurl, up to six environment variables are looked up on every transfer.
-    http_proxy_ = options_.proxy.empty() ? EnvironmentProxy("http") : options_.proxy;
-    https_proxy_ = options_.proxy.empty() ? EnvironmentProxy("https") : options_.proxy;
+    http_proxy_ = options_.proxy.empty() ? EnvironmentProxy(false) : options_.proxy;
+    https_proxy_ = options_.proxy.empty() ? EnvironmentProxy(true) : options_.proxy;
     no_proxy_ = Environment({"no_proxy", "NO_PROXY"}).value_or("");
     if (!http_proxy_.empty() || !https_proxy_.empty()) {
       const std::string agent = "User-Agent: " + options_.user_agent;
