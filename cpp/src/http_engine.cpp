@@ -17,7 +17,6 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -32,6 +31,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "twiliocore/signature.h"
 #include "twiliocore/thread_name.h"
 #include "twiliocore/version.h"
 
@@ -253,23 +253,23 @@ std::string EnvironmentProxy(bool https) {
   return proxy.value_or("");
 }
 
-// Appends "Authorization: Basic base64(user:password)" to `list`; the buffers that held the
+// Appends "Authorization: Basic base64(user:password)" to `list`; the strings that held the
 // credentials are wiped.
 void AppendBasicAuthorization(curl_slist*& list, std::string_view user,
                               std::string_view password) {
+  std::string plain;
+  plain.reserve(user.size() + 1 + password.size());
+  plain.append(user).append(1, ':').append(password);
+  std::string encoded = twiliocore::internal::Base64(plain);
   constexpr std::string_view kPrefix = "Authorization: Basic ";
-  std::vector<char> plain(user.begin(), user.end());
-  plain.push_back(':');
-  plain.insert(plain.end(), password.begin(), password.end());
-  std::vector<char> line(kPrefix.size() + 4 * ((plain.size() + 2) / 3) + 1);
-  std::copy(kPrefix.begin(), kPrefix.end(), line.begin());
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(line.data() + kPrefix.size()),
-                  reinterpret_cast<const unsigned char*>(plain.data()),
-                  static_cast<int>(plain.size()));  // NUL-terminated
-  curl_slist* grown = curl_slist_append(list, line.data());
+  std::string line;
+  line.reserve(kPrefix.size() + encoded.size());
+  line.append(kPrefix).append(encoded);
+  curl_slist* grown = curl_slist_append(list, line.c_str());
   if (grown != nullptr) list = grown;
-  OPENSSL_cleanse(plain.data(), plain.size());
-  OPENSSL_cleanse(line.data(), line.size());
+  for (std::string* secret : {&plain, &encoded, &line}) {
+    OPENSSL_cleanse(secret->data(), secret->size());
+  }
 }
 
 class EngineImpl {

@@ -25,15 +25,6 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string Base64(std::string_view raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(raw.data()),
-                                static_cast<int>(raw.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 bool IEquals(std::string_view a, std::string_view b) noexcept {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
     return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
@@ -98,6 +89,15 @@ void SecureString::Wipe() noexcept {
 // --- internal -----------------------------------------------------------------------
 
 namespace internal {
+
+std::string Base64(std::string_view raw) {
+  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(raw.data()),
+                                static_cast<int>(raw.size()));
+  out.resize(static_cast<std::size_t>(n));  // shrinks in place: no copy is left behind
+  return out;
+}
 
 MacCtx::~MacCtx() { EVP_MAC_CTX_free(ctx_); }
 
@@ -258,7 +258,7 @@ std::string SignatureValidator::Digest(std::string_view url, const Params& param
 
 std::string SignatureValidator::Compute(std::string_view url, const Params& params,
                                         SignatureAlgorithm algorithm) const {
-  return Base64(Digest(url, params, algorithm));
+  return internal::Base64(Digest(url, params, algorithm));
 }
 
 bool SignatureValidator::Validate(std::string_view url, const Params& params,

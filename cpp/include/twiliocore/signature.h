@@ -55,6 +55,9 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 
 namespace internal {
 
+/// Standard base64 (with padding) of `raw`.
+[[nodiscard]] std::string Base64(std::string_view raw);
+
 /// RAII owner of an `EVP_MAC_CTX*` (copy deleted, move noexcept).
 class MacCtx {
  public:
