@@ -319,10 +319,8 @@ std::optional<DigitPattern::Input> DigitPattern::Read(std::string_view digits) n
   for (std::size_t i = 0; i < digits.size(); ++i) {
     const int d = digits[i] - '0';
     if (d < 0 || d > 9) return std::nullopt;
-    input.at[static_cast<std::size_t>(d)] |= Positions{1} << i;
     input.digit[i] = static_cast<std::uint8_t>(d);
   }
-  if (!digits.empty()) input.first = digits[0] - '0';
   return input;
 }
 
@@ -344,8 +342,13 @@ bool DigitPattern::FullMatch(const Input& input) const {
 
 bool DigitPattern::MatchByPositions(const Input& input) const {
   const Node& root = nodes_[static_cast<std::size_t>(root_)];
-  if (input.first >= 0 && !root.nullable && (root.first >> input.first & 1U) == 0) return false;
-  const Positions ends = Match(root_, 1, input.at, input.length);
+  if (input.length > 0 && !root.nullable &&
+      (static_cast<unsigned>(root.first) >> input.digit[0] & 1U) == 0) {
+    return false;
+  }
+  Masks masks{};
+  for (std::size_t i = 0; i < input.length; ++i) masks[input.digit[i]] |= Positions{1} << i;
+  const Positions ends = Match(root_, 1, masks, input.length);
   return (ends >> input.length & 1U) != 0;
 }
 

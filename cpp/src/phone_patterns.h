@@ -56,10 +56,8 @@ class DigitPattern {
 
   /// A number read once for matching against any number of patterns.
   struct Input {
-    std::array<Positions, 10> at{};  // at[d]: the positions holding digit d
-    std::array<std::uint8_t, kMaxDigits> digit{};
+    std::array<std::uint8_t, kMaxDigits> digit{};  // 0-9 each
     std::size_t length = 0;
-    int first = -1;  // the first digit, -1 when empty
   };
 
   /// `digits` as an Input; nullopt when it holds anything but ASCII digits or is too long.
@@ -89,7 +87,7 @@ class DigitPattern {
   };
   struct Parser;
   friend struct PositionAutomaton;  // reads the nodes (phone_patterns.cpp)
-  using Masks = std::array<Positions, 10>;  // Input::at
+  using Masks = std::array<Positions, 10>;  // Masks[d]: the positions holding digit d
 
   Positions Match(int index, Positions starts, const Masks& masks, std::size_t length) const;
   Positions Once(const Node& node, Positions starts, const Masks& masks,
