@@ -145,8 +145,7 @@ class BulkJob:
 
 
 def _summary(raw: dict[str, Any]) -> BulkSummary:
-    summary: BulkSummary = {k: raw[k] for k in _SUMMARY_KEYS}  # type: ignore[assignment,misc]
-    return summary
+    return {k: raw[k] for k in _SUMMARY_KEYS}  # type: ignore[return-value]
 
 
 def _check_callback(name: str, value: object) -> None:
