@@ -827,7 +827,9 @@ BulkJob::BulkJob(std::shared_ptr<BulkTransport> transport, BulkOptions options,
     throw std::invalid_argument("media_url: Twilio accepts at most 10 media URLs");
   }
   if (options_.producer_chunk == 0) options_.producer_chunk = 1;
-  (void)CheckRegion(options_.region);  // throws "region: ..." for a region libphonenumber lacks
+  // Throws "region: ..." for a region libphonenumber lacks; kept upper-cased, as checked, so
+  // that each recipient is normalised without checking it again.
+  options_.region = CheckRegion(options_.region);
   if (options_.whatsapp && !options_.from.empty() && !StartsWithNoCase(options_.from, "whatsapp:")) {
     options_.from = "whatsapp:" + options_.from;
   }
@@ -1190,7 +1192,7 @@ void BulkJob::RunLoop() {
         }
         PhoneResult pr;
         try {
-          pr = TryNormalizeAddress(address, options_.region, PhonePolicy::kStrict);
+          pr = TryNormalizeAddressInCheckedRegion(address, options_.region, PhonePolicy::kStrict);
         } catch (const std::invalid_argument& e) {
           pr.reason = e.what();
         }

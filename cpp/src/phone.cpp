@@ -200,7 +200,11 @@ std::vector<PhoneResult> ToE164Many(const std::vector<std::string>& numbers,
 
 PhoneResult TryNormalizeAddress(std::string_view address, std::string_view region,
                                 PhonePolicy policy) {
-  const std::string checked = CheckedRegion(region);
+  return TryNormalizeAddressInCheckedRegion(address, CheckedRegion(region), policy);
+}
+
+PhoneResult TryNormalizeAddressInCheckedRegion(std::string_view address,
+                                               const std::string& checked, PhonePolicy policy) {
   if (!StartsWithIgnoreCase(address, kWhatsAppPrefix)) return Convert(address, checked, policy);
   PhoneResult result = Convert(address.substr(kWhatsAppPrefix.size()), checked, policy);
   result.input = std::string(address);

@@ -105,6 +105,12 @@ struct NumberInfo {
                                               std::string_view region = "US",
                                               PhonePolicy policy = PhonePolicy::kStrict);
 
+/// `TryNormalizeAddress` with `checked_region` as `CheckRegion` returned it: for a batch,
+/// which checks its region once rather than with every number.
+[[nodiscard]] PhoneResult TryNormalizeAddressInCheckedRegion(
+    std::string_view address, const std::string& checked_region,
+    PhonePolicy policy = PhonePolicy::kStrict);
+
 /// Throwing form of `TryNormalizeAddress`.
 [[nodiscard]] std::string NormalizeAddress(std::string_view address, std::string_view region = "US",
                                            PhonePolicy policy = PhonePolicy::kStrict);
