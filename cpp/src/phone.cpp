@@ -222,9 +222,9 @@ std::string NormalizeAddress(std::string_view address, std::string_view region,
 NumberInfo GetNumberInfo(std::string_view number, std::string_view region, PhonePolicy policy) {
   const std::string checked = CheckedRegion(region);
   NumberInfo info;
-  const std::string_view reason = internal::IsValidUtf8(number)
-                                      ? LoadPhoneBackend().number_info(number, checked, policy, info)
-                                      : kReasonNotANumber;
+  const std::string_view reason =
+      internal::IsValidUtf8(number) ? LoadPhoneBackend().number_info(number, checked, policy, info)
+                                    : kReasonNotANumber;
   if (!reason.empty()) throw InvalidPhoneNumber(std::string(number), std::string(reason));
   return info;
 }
