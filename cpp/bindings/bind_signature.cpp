@@ -1,12 +1,14 @@
 // Bindings of the signature unit: glue only.
 //
-//   SignatureAlgorithm(enum.Enum): HMAC_SHA1, HMAC_SHA256
 //   class SignatureValidator
 //     __init__(auth_token: str)
 //     compute(url: str, params: FormParams, algorithm=HMAC_SHA1) -> str
 //     validate(url: str, params: FormParams, signature: str, algorithm=HMAC_SHA1) -> bool
 //     validate_body(url: str, body: str | bytes, signature: str, algorithm=HMAC_SHA1) -> bool
 //   sha256_hex(data: str | bytes) -> str
+//
+// The algorithm is named as Twilio names it, "HMAC_SHA1" or "HMAC_SHA256" (a Python enum type
+// here would cost the module pybind11's enum support and, through it, C++ iostreams).
 //
 // FormParams: a list of (name, value) pairs, or a dict whose values are str or lists/tuples of
 // str (the shape most webhook handlers have, converted here instead of in Python).
@@ -15,7 +17,6 @@
 // runs with the GIL released. The auth token is read through a
 // string_view of the Python string, copied only into the C++ SecureString.
 
-#include <pybind11/native_enum.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -64,17 +65,20 @@ Params ToParams(const py::object& params) {
   return pairs;
 }
 
+// "HMAC_SHA1" or "HMAC_SHA256"; ValueError naming the argument for anything else.
+SignatureAlgorithm ToAlgorithm(std::string_view name) {
+  if (name == "HMAC_SHA1") return SignatureAlgorithm::kHmacSha1;
+  if (name == "HMAC_SHA256") return SignatureAlgorithm::kHmacSha256;
+  throw py::value_error("algorithm: unsupported webhook signature algorithm '" +
+                        std::string(name) + "' (HMAC_SHA1 or HMAC_SHA256)");
+}
+
 }  // namespace
 
 void register_signature(py::module_& m) {
   using Release = py::call_guard<py::gil_scoped_release>;
 
-  py::native_enum<SignatureAlgorithm>(m, "SignatureAlgorithm", "enum.Enum",
-                                      "The HMAC a webhook is signed with.")
-      .value("HMAC_SHA1", SignatureAlgorithm::kHmacSha1)
-      .value("HMAC_SHA256", SignatureAlgorithm::kHmacSha256)
-      .finalize();
-  const auto sha1 = py::arg("algorithm") = SignatureAlgorithm::kHmacSha1;
+  const auto sha1 = py::arg("algorithm") = "HMAC_SHA1";
 
   py::class_<SignatureValidator>(m, "SignatureValidator", R"pbdoc(
 Computes and checks X-Twilio-Signature values for one auth token.
@@ -86,28 +90,37 @@ shown by repr() and cannot be read back.)pbdoc")
       .def(
           "compute",
           [](const SignatureValidator& self, std::string_view url, const py::object& params,
-             SignatureAlgorithm algorithm) {
+             std::string_view algorithm) {
+            const SignatureAlgorithm selected = ToAlgorithm(algorithm);
             const Params pairs = ToParams(params);
             py::gil_scoped_release release;
-            return self.Compute(url, pairs, algorithm);
+            return self.Compute(url, pairs, selected);
           },
           py::arg("url"), py::arg("params"), sha1,
           "Base64 HMAC of the URL (as given) followed by the sorted name+value pairs.")
       .def(
           "validate",
           [](const SignatureValidator& self, std::string_view url, const py::object& params,
-             std::string_view signature, SignatureAlgorithm algorithm) {
+             std::string_view signature, std::string_view algorithm) {
+            const SignatureAlgorithm selected = ToAlgorithm(algorithm);
             const Params pairs = ToParams(params);
             py::gil_scoped_release release;
-            return self.Validate(url, pairs, signature, algorithm);
+            return self.Validate(url, pairs, signature, selected);
           },
           py::arg("url"), py::arg("params"), py::arg("signature"), sha1,
           "True if the signature matches the URL as given, with its port removed, or with "
           "the default port added. Constant-time compare.")
-      .def("validate_body", &SignatureValidator::ValidateBody, py::arg("url"), py::arg("body"),
-           py::arg("signature"), sha1, Release(),
-           "JSON webhook check: the URL's bodySHA256 must equal sha256(body) and the "
-           "signature must match the URL alone. False if the URL has no bodySHA256.")
+      .def(
+          "validate_body",
+          [](const SignatureValidator& self, std::string_view url, std::string_view body,
+             std::string_view signature, std::string_view algorithm) {
+            const SignatureAlgorithm selected = ToAlgorithm(algorithm);
+            py::gil_scoped_release release;
+            return self.ValidateBody(url, body, signature, selected);
+          },
+          py::arg("url"), py::arg("body"), py::arg("signature"), sha1,
+          "JSON webhook check: the URL's bodySHA256 must equal sha256(body) and the "
+          "signature must match the URL alone. False if the URL has no bodySHA256.")
       .def("__repr__",
            [](const SignatureValidator&) { return std::string("<SignatureValidator token=***>"); });
 

@@ -5,7 +5,6 @@ Hand-written; each unit appends its section. Use the public twiliocore API inste
 
 from __future__ import annotations
 
-import enum
 import types
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -24,12 +23,6 @@ def count_segments(body: str | bytes) -> tuple[str, int, int, int]:
 
 # --- signature (bind_signature.cpp) ---------------------------------------------
 
-class SignatureAlgorithm(enum.Enum):
-    """The HMAC a webhook is signed with."""
-
-    HMAC_SHA1 = 0
-    HMAC_SHA256 = 1
-
 class SignatureValidator:
     """Computes and checks X-Twilio-Signature values for one auth token.
 
@@ -43,7 +36,7 @@ class SignatureValidator:
         self,
         url: str,
         params: list[tuple[str, str]] | dict[str, Any],
-        algorithm: SignatureAlgorithm = ...,
+        algorithm: str = ...,
     ) -> str:
         """Base64 HMAC of the URL (as given) followed by the sorted name+value pairs."""
     def validate(
@@ -51,7 +44,7 @@ class SignatureValidator:
         url: str,
         params: list[tuple[str, str]] | dict[str, Any],
         signature: str,
-        algorithm: SignatureAlgorithm = ...,
+        algorithm: str = ...,
     ) -> bool:
         """True if the signature matches the URL as given, without its port, or with the default port."""  # noqa: E501
     def validate_body(
@@ -59,7 +52,7 @@ class SignatureValidator:
         url: str,
         body: str | bytes,
         signature: str,
-        algorithm: SignatureAlgorithm = ...,
+        algorithm: str = ...,
     ) -> bool:
         """JSON webhook check: bodySHA256 must equal sha256(body), the signature the URL alone."""
 

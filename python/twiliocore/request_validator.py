@@ -18,12 +18,11 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-
 from twiliocore import _core, _log
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
     from typing import Any, TypeAlias
 
 __all__ = [
@@ -42,10 +41,7 @@ SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 HMAC_SHA1 = "HMAC_SHA1"
 HMAC_SHA256 = "HMAC_SHA256"
 
-_ALGORITHMS = {
-    HMAC_SHA1: _core.SignatureAlgorithm.HMAC_SHA1,
-    HMAC_SHA256: _core.SignatureAlgorithm.HMAC_SHA256,
-}
+_ALGORITHMS = frozenset((HMAC_SHA1, HMAC_SHA256))
 
 #: What ``params`` may be: form fields in any common shape, or a raw JSON body.
 Params: TypeAlias = "Mapping[str, Any] | Iterable[tuple[str, str]] | str | bytes | None"
@@ -68,8 +64,9 @@ def get_signature_algorithm(signature_settings_header: str | None) -> str:
     return HMAC_SHA1
 
 
-def _algorithm(algorithm: str | None) -> _core.SignatureAlgorithm | None:
-    return _ALGORITHMS.get((algorithm or HMAC_SHA1).upper())
+def _algorithm(algorithm: str | None) -> str | None:
+    name = (algorithm or HMAC_SHA1).upper()
+    return name if name in _ALGORITHMS else None
 
 
 def _values(name: str, value: object) -> list[str]:
@@ -87,6 +84,8 @@ def _pairs(params: Mapping[str, Any] | Iterable[tuple[str, str]] | None) -> list
     """Flatten every supported form-parameter shape into (name, value) pairs."""
     if not params:
         return []
+    from collections.abc import Mapping  # not at import: plain dicts never come here
+
     getall = getattr(params, "getall", None)  # multidict (aiohttp), werkzeug MultiDict
     if not callable(getall):
         getall = getattr(params, "getlist", None)  # Starlette FormData, Django QueryDict
