@@ -38,7 +38,9 @@ namespace twiliocore::bindings {
 namespace {
 
 std::atomic<bool> g_exiting{false};
-unsigned long g_main_thread = 0;  // PyThread ident of the main thread, set at import
+// PyThread ident of the thread finalizing the interpreter (the one running atexit handlers,
+// the only one that may take the GIL back from then on); set before g_exiting.
+std::atomic<unsigned long> g_finalizing_thread{0};
 
 std::mutex& RegistryMutex() {
   static std::mutex mu;
@@ -62,6 +64,7 @@ std::map<std::uint64_t, std::function<void()>>& ExitActions() {
 /// background work (bulk jobs), then stop and join every live engine, all with the GIL
 /// released.
 void ShutdownEngines() {
+  g_finalizing_thread = PyThread_get_thread_ident();
   g_exiting = true;
   std::map<std::uint64_t, std::function<void()>> actions;
   {
@@ -244,7 +247,7 @@ http::Response WaitInterruptibly(http::Engine& engine, http::Pending& pending) {
     {
       py::gil_scoped_release release;
       ready = pending.WaitFor(100ms);
-      if (g_exiting.load() && PyThread_get_thread_ident() != g_main_thread) {
+      if (g_exiting.load() && PyThread_get_thread_ident() != g_finalizing_thread.load()) {
         // A daemon thread at interpreter exit: taking the GIL back during finalization
         // would end this thread with pthread_exit, whose unwinding through the noexcept
         // destructor above aborts the process. Park until the process ends instead.
@@ -417,7 +420,6 @@ The libcurl multi event loop on one background thread. Thread-safe.
       });
 
   m.def("default_user_agent", &http::DefaultUserAgent);
-  g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   py::module_::import("atexit").attr("register")(py::cpp_function(&ShutdownEngines));
 }
 

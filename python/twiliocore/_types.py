@@ -7,9 +7,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple, TypedDict
 
-__all__ = ["BulkResult", "BulkSummary", "NumberInfo", "PhoneResult"]
+__all__ = ["BulkResult", "BulkSummary", "NumberInfo", "PhoneResult", "Recipients"]
+
+#: What ``recipients`` may hold: numbers, or (number, body) pairs for per-recipient bodies.
+Recipients = Iterable[str | tuple[str, str | None]]
 
 
 class BulkResult(TypedDict):

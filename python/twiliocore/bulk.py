@@ -20,23 +20,19 @@ Example::
 
 from __future__ import annotations
 
+import _thread
 import atexit
-import threading
-from collections.abc import Callable, Iterable, Sized
 
 from twiliocore import _core, _log
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from typing import Any
 
-    from twiliocore._types import BulkResult, BulkSummary
+    from twiliocore._types import BulkResult, BulkSummary, Recipients
 
 __all__ = ["BulkJob", "BulkResult", "BulkSummary", "Recipients", "start_bulk_job"]
-
-
-#: What ``recipients`` may hold: numbers, or (number, body) pairs for per-recipient bodies.
-Recipients = Iterable[str | tuple[str, str | None]]
 
 #: Above this estimated duration a job logs a warning (a sender's rate is the bottleneck).
 LONG_JOB_SECONDS = 3600.0
@@ -61,7 +57,7 @@ _SUMMARY_KEYS = (
 # and cancelled at interpreter exit. Finished jobs are pruned whenever a job starts or a
 # wait() ends: no thread per job, and no Python thread blocked in the core at finalization.
 _active: set[BulkJob] = set()
-_active_lock = threading.Lock()
+_active_lock = _thread.allocate_lock()
 
 
 def _keep_alive(job: BulkJob) -> None:
@@ -188,7 +184,7 @@ def start_bulk_job(
     """
     if isinstance(recipients, (str, bytes)):
         raise TypeError("recipients: expected an iterable of numbers, got a single str")
-    if not isinstance(recipients, Iterable):
+    if not _defines(recipients, "__iter__"):
         raise TypeError(f"recipients: expected an iterable, got {type(recipients).__name__}")
     if body is not None and not isinstance(body, str):
         raise TypeError(f"body: expected str or None, got {type(body).__name__}")
@@ -208,7 +204,7 @@ def start_bulk_job(
         media = [media_url]
     else:
         media = list(media_url)
-    expected = len(recipients) if isinstance(recipients, Sized) else -1
+    expected = len(recipients) if _defines(recipients, "__len__") else -1  # type: ignore[arg-type]
     # The core hands each result over as a plain dict, which is what a BulkResult is.
     on_result_dict: Callable[[dict[str, Any]], object] | None = on_result  # type: ignore[assignment]
     core_job = _core.BulkJob(
@@ -259,9 +255,15 @@ def _cancel_active_jobs() -> None:
         job._job.join(10.0)
 
 
+def _defines(value: object, method: str) -> bool:
+    # isinstance(value, collections.abc.Iterable / Sized) without importing collections: the
+    # method is defined on the type and not set to None.
+    return getattr(type(value), method, None) is not None
+
+
 def __getattr__(name: str) -> object:
-    """``BulkResult`` and ``BulkSummary``, from :mod:`twiliocore._types` on first access."""
-    if name in ("BulkResult", "BulkSummary"):
+    """``BulkResult``, ``BulkSummary`` and ``Recipients``, from :mod:`twiliocore._types`."""
+    if name in ("BulkResult", "BulkSummary", "Recipients"):
         from twiliocore import _types
 
         return getattr(_types, name)

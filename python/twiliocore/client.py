@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 from twiliocore import _core
-from twiliocore.bulk import BulkJob, Recipients, start_bulk_job
+from twiliocore.bulk import BulkJob, start_bulk_job
 from twiliocore.errors import ConfigurationError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
     import datetime as _dt
+    from collections.abc import AsyncIterator, Callable, Iterator, Mapping
     from typing import Any
 
-    from twiliocore._types import BulkResult
+    from twiliocore._types import BulkResult, Recipients
 
 __all__ = ["AccountInstance", "Client", "MessageInstance"]
 

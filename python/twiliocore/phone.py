@@ -24,13 +24,13 @@ All functions are thread-safe and run in C++ without the GIL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from twiliocore import _core
 from twiliocore.errors import InvalidPhoneNumber
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from twiliocore._types import NumberInfo, PhoneResult
 
 __all__ = [

@@ -23,7 +23,6 @@ results; ``AsyncSMSService``'s methods are coroutines. Both sit on one C++ engin
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
 
 from twiliocore.bulk import BulkJob
 from twiliocore.client import Client, MessageInstance
@@ -38,6 +37,7 @@ from twiliocore.phone import normalize_address, to_e164
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from typing import Any
 
     from twiliocore._types import BulkResult

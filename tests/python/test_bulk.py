@@ -170,6 +170,17 @@ def test_two_segment_bodies_count_double_against_the_rate(fresh_emulator: Any) -
     assert created[-1] - created[0] >= 0.9 * 7 * 2 / 20.0
 
 
+def test_the_estimate_counts_a_sized_collection_and_not_a_generator(fresh_emulator: Any) -> None:
+    with client_for(fresh_emulator) as client:
+        sized = client.bulk_send(tuple(numbers(3000)), "Hi", from_=SENDER)  # a 1-MPS long code
+        streamed = client.bulk_send(iter(numbers(3000)), "Hi", from_=SENDER)
+        for job in (sized, streamed):
+            job.cancel()
+            job.wait(timeout=30)
+    assert sized.estimated_seconds == pytest.approx(3000)
+    assert streamed.estimated_seconds == 0
+
+
 def test_long_job_warns_with_its_estimate(
     fresh_emulator: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -304,6 +315,8 @@ def test_bad_arguments_name_the_field(fresh_emulator: Any) -> None:
             client.bulk_send(numbers(1), "Hi")
         with pytest.raises(TypeError, match="recipients"):
             client.bulk_send("+14152000001", "Hi", from_=SENDER)
+        with pytest.raises(TypeError, match="recipients: expected an iterable, got int"):
+            client.bulk_send(3, "Hi", from_=SENDER)  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="on_result"):
             client.bulk_send(numbers(1), "Hi", from_=SENDER, on_result=3)  # type: ignore[arg-type]
 

@@ -12,8 +12,23 @@ import sys
 # Modules the package imports only where they are used: asyncio (the *_async calls), email
 # (date parsing), logging (warnings), json (dict parameters), datetime (date parameters),
 # typing and re (the result types: twiliocore._types), hashlib (never: the body hash is
-# computed by the core).
-DEFERRED = ("asyncio", "email", "logging", "json", "datetime", "typing", "re", "hashlib")
+# computed by the core), threading, functools and collections (a lock comes from _thread; the
+# collections.abc names are annotations, and runtime checks test for the method), enum (the
+# signature algorithm is passed by name).
+DEFERRED = (
+    "asyncio",
+    "email",
+    "logging",
+    "json",
+    "datetime",
+    "typing",
+    "re",
+    "hashlib",
+    "threading",
+    "functools",
+    "collections",
+    "enum",
+)
 
 
 def _modules_after(code: str) -> set[str]:
@@ -36,7 +51,8 @@ def test_result_types_load_on_first_access() -> None:
     loaded = _modules_after(
         "import twiliocore.bulk, twiliocore.phone, sys\n"
         "assert 'typing' not in sys.modules\n"
-        "from twiliocore.bulk import BulkResult, BulkSummary\n"
+        "from twiliocore.bulk import BulkResult, BulkSummary, Recipients\n"
+        "assert 'str' in repr(Recipients)\n"
         "from twiliocore.phone import NumberInfo, PhoneResult\n"
         "assert PhoneResult('a', None, 'not a number').reason == 'not a number'\n"
         "assert BulkResult.__annotations__ and BulkSummary.__total__ is False\n"
