@@ -60,6 +60,23 @@ TEST_F(HttpEngineTest, GetRoundTrip) {
   EXPECT_NE(agent.find("libcurl/"), std::string::npos) << agent;
 }
 
+TEST_F(HttpEngineTest, AnswersLargerThanTheReceiveBufferArriveWhole) {
+  // A page of a list is far larger than the 4 KB receive buffer of a handle.
+  std::string page;
+  for (int i = 0; page.size() < 1'000'000; ++i) page += "{\"sid\": \"SM" + std::to_string(i) + "\"},";
+  server_.SetHandler([&page](const RecordedRequest&) {
+    Reply reply;
+    reply.body = page;
+    return reply;
+  });
+  for (int round = 0; round < 2; ++round) {  // a fresh handle, then a pooled one
+    Response response = engine_.Perform(Get("/page"));
+    ASSERT_FALSE(response.error) << response.error.message;
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, page);
+  }
+}
+
 TEST_F(HttpEngineTest, PostSendsHeadersFormBodyAndBasicAuth) {
   Request r = Get("/post");
   r.method = "POST";
