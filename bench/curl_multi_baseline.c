@@ -3,10 +3,11 @@
  * curl's docs/examples/10-at-a-time.c does it (one easy handle per slot, reused, so the multi
  * handle's connection cache keeps connections alive; HTTP/2 multiplexing when offered).
  *
- * It sends the same bytes as twiliocore's bulk fan-out: the same headers (Accept, Content-Type,
- * the same User-Agent line, and HTTP Basic auth as a header line of the handle, encoded once,
- * as twiliocore does it: given as CURLOPT_USERPWD, libcurl would print and encode it again on
- * every transfer) and the same form body ("To=%2B1415...&From=...&Body=..." with FROM and
+ * It sends the same bytes as twiliocore's bulk fan-out: the same headers (Accept, the form
+ * Content-Type that libcurl adds itself to a CURLOPT_POSTFIELDS body, as twiliocore leaves it
+ * to libcurl, the same User-Agent line, and HTTP Basic auth as a header line of the handle,
+ * encoded once, as twiliocore does it: given as CURLOPT_USERPWD, libcurl would print and
+ * encode it again on every transfer) and the same form body ("To=%2B1415...&From=...&Body=..." with FROM and
  * BODY given already form-encoded), which the runner checks by capturing one request of each.
  *
  * usage: curl_multi_baseline URL CA_FILE N CONCURRENCY ACCOUNT_SID AUTH_TOKEN FROM_ENCODED
@@ -105,7 +106,6 @@ int main(int argc, char **argv) {
   char authorization[400] = "Authorization: Basic ";
   Base64((const unsigned char *)userpwd, strlen(userpwd), authorization + strlen(authorization));
   struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
-  headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
   headers = curl_slist_append(headers, user_agent);
   headers = curl_slist_append(headers, authorization);
 

@@ -723,7 +723,16 @@ class EngineImpl {
     // Twilio does not need it. Every header line costs libcurl formatting work on every
     // transfer, so the line that suppresses it is added only where it would be sent.
     if (t.setup.large_body) append("Expect:");
+    // A body given as CURLOPT_POSTFIELDS gets "Content-Type: application/x-www-form-urlencoded"
+    // from libcurl when the list has none, copied as one literal; a line of the list is
+    // printed into the request a character at a time on every transfer (lib/http.c, about
+    // 110 instructions a character in libcurl 7.88). Same line on the wire.
+    const bool form_fields = t.setup.has_body && r.method != "GET" && r.method != "HEAD";
     for (const auto& [name, value] : r.headers) {
+      if (form_fields && value == "application/x-www-form-urlencoded" &&
+          ToLower(name) == "content-type") {
+        continue;
+      }
       append(value.empty() ? name + ";" : name + ": " + value);
     }
     // The User-Agent and Accept-Encoding lines are set here, once per configured handle:
