@@ -7,8 +7,12 @@
  * Content-Type that libcurl adds itself to a CURLOPT_POSTFIELDS body, as twiliocore leaves it
  * to libcurl, the same User-Agent line, and HTTP Basic auth as a header line of the handle,
  * encoded once, as twiliocore does it: given as CURLOPT_USERPWD, libcurl would print and
- * encode it again on every transfer) and the same form body ("To=%2B1415...&From=...&Body=..." with FROM and
- * BODY given already form-encoded), which the runner checks by capturing one request of each.
+ * encode it again on every transfer) and the same form body ("To=%2B1415...&From=...&Body=..."
+ * with FROM and BODY given already form-encoded), which the runner checks by capturing one
+ * request of each.
+ * It sets libcurl up as twiliocore's engine does where that changes libcurl's work: the URL
+ * also given parsed (CURLOPT_CURLU; as text alone, libcurl parses it and prints it back on
+ * every transfer), and the same receive and upload buffer sizes.
  *
  * usage: curl_multi_baseline URL CA_FILE N CONCURRENCY ACCOUNT_SID AUTH_TOKEN FROM_ENCODED
  *                            BODY_ENCODED USER_AGENT
@@ -109,6 +113,12 @@ int main(int argc, char **argv) {
   headers = curl_slist_append(headers, user_agent);
   headers = curl_slist_append(headers, authorization);
 
+  CURLU *parsed_url = curl_url();
+  if (curl_url_set(parsed_url, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+    fprintf(stderr, "bad URL: %s\n", url);
+    return 2;
+  }
+
   CURLM *multi = curl_multi_init();
   curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   if (concurrency > n) concurrency = n;
@@ -117,6 +127,9 @@ int main(int argc, char **argv) {
     CURL *e = curl_easy_init();
     slots[i].easy = e;
     curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_CURLU, parsed_url);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     curl_easy_setopt(e, CURLOPT_CAINFO, ca);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Sink);
@@ -160,6 +173,7 @@ int main(int argc, char **argv) {
   free(slots);
   curl_multi_cleanup(multi);
   curl_slist_free_all(headers);
+  curl_url_cleanup(parsed_url);
   curl_global_cleanup();
   return ok == n ? 0 : 1;
 }

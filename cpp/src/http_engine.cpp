@@ -52,6 +52,9 @@ struct EasyDeleter {
 struct MultiDeleter {
   void operator()(CURLM* h) const noexcept { curl_multi_cleanup(h); }
 };
+struct UrlDeleter {
+  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+};
 struct SlistDeleter {
   // Header lists hold the Authorization line: wiped before they are freed.
   void operator()(curl_slist* l) const noexcept {
@@ -67,6 +70,8 @@ using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
 using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
 /// Owner of a curl_slist*.
 using SlistHandle = std::unique_ptr<curl_slist, SlistDeleter>;
+/// Owner of a CURLU* (a parsed URL).
+using UrlHandle = std::unique_ptr<CURLU, UrlDeleter>;
 
 // curl_global_init is not thread-safe in older libcurl and must run once per process
 // (libcurl-thread.md); curl_global_cleanup is deliberately never called because engines
@@ -191,9 +196,11 @@ struct HandleSetup {
 /// A pooled easy handle with the header list it points at and what it was set up for.
 struct PooledHandle {
   SlistHandle header_list;  // declared first: destroyed after the handle that points at it
+  UrlHandle url;            // its CURLOPT_CURLU (see EngineImpl::SetUrl), likewise
   EasyHandle easy;
   HandleSetup setup;
   bool configured = false;  ///< false after curl_easy_reset (or for a fresh handle)
+  std::string url_text;     ///< the URL set on `easy` ("" when none)
 };
 
 }  // namespace
@@ -217,6 +224,7 @@ struct Transfer {
   std::uint64_t tag = 0;      ///< the feed's tag of the current request
   Request request;
   Callback callback;
+  UrlHandle parsed_url;  ///< `easy`'s CURLOPT_CURLU, `handle_url` parsed; outlives `easy`
   EasyHandle easy;
   SlistHandle header_list;
   HandleSetup setup;        ///< what `easy` is configured for (see HandleSetup)
@@ -515,6 +523,8 @@ class EngineImpl {
       if (!pooled.configured) continue;
       curl_easy_reset(pooled.easy.get());
       pooled.header_list.reset();
+      pooled.url.reset();
+      pooled.url_text.clear();
       pooled.setup = HandleSetup{};
       pooled.configured = false;
     }
@@ -559,6 +569,7 @@ class EngineImpl {
         t.configured = false;
         t.bound = false;
         t.handle_url.clear();
+        t.parsed_url.reset();
       }
     } else if (!pool_.empty()) {
       // Most recently pooled first; a handle configured for the same settings keeps them.
@@ -575,6 +586,8 @@ class EngineImpl {
         t.header_list = std::move(pooled.header_list);
         t.setup = std::move(pooled.setup);
         t.configured = true;
+        t.parsed_url = std::move(pooled.url);
+        t.handle_url = std::move(pooled.url_text);
       } else if (pooled.configured) {
         curl_easy_reset(t.easy.get());  // frees the strings it held, the password among them
       }
@@ -648,6 +661,24 @@ class EngineImpl {
     return size * count;
   }
 
+  /// Sets `url` on the transfer's handle, as text and parsed. Given only as text, libcurl
+  /// parses the URL and prints it back, a character at a time, on every transfer
+  /// (parseurlandfillconn in lib/url.c, about 20,000 instructions for a Messages URL); given
+  /// a CURLU too (CURLOPT_CURLU), it copies that. A URL the parser refuses is left as text to
+  /// libcurl, which reports it as it always did.
+  static void SetUrl(Transfer& t, const std::string& url) {
+    CURL* h = t.easy.get();
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    UrlHandle parsed(curl_url());
+    if (parsed && curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(),
+                               CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+      parsed.reset();
+    }
+    curl_easy_setopt(h, CURLOPT_CURLU, parsed.get());  // before the old one is freed
+    t.parsed_url = std::move(parsed);
+    t.handle_url = url;
+  }
+
   /// Sets what changes with every request, then (for a handle not already configured for
   /// `t.setup`) everything else.
   bool Configure(Transfer& t) {
@@ -663,10 +694,7 @@ class EngineImpl {
       curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
       t.bound = true;
     }
-    if (t.handle_url != r.url) {
-      curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
-      t.handle_url = r.url;
-    }
+    if (t.handle_url != r.url) SetUrl(t, r.url);
     if (t.setup.has_body && r.method != "GET" && r.method != "HEAD") {
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.c_str());
@@ -910,6 +938,8 @@ class EngineImpl {
       if (pooled.configured) {
         pooled.header_list = std::move(transfer->header_list);
         pooled.setup = std::move(transfer->setup);
+        pooled.url = std::move(transfer->parsed_url);
+        pooled.url_text = std::move(transfer->handle_url);
       } else {
         curl_easy_reset(pooled.easy.get());
       }

@@ -716,6 +716,37 @@ TEST(HttpEngineHelpers, UserAgentNamesVersionAndCurl) {
   EXPECT_NE(ua.find(") libcurl/"), std::string::npos);
 }
 
+TEST_F(HttpEngineTest, EveryRequestGoesToItsOwnUrlOnReusedHandles) {
+  // Handles keep their URL, parsed (CURLOPT_CURLU), between requests: each request must still
+  // reach its own target, normalised as libcurl normalises a URL given as text.
+  server_.SetHandler([](const RecordedRequest& r) {
+    Reply reply;
+    reply.body = r.target;
+    return reply;
+  });
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/a?x=1", "/a?x=1"}, {"/b", "/b"},         {"/a?x=1", "/a?x=1"},
+      {"/c/../d", "/d"},    {"/e%20f", "/e%20f"}, {"/b", "/b"},
+  };
+  for (const auto& [path, target] : cases) {
+    Response response = engine_.Perform(Get(path));
+    ASSERT_FALSE(response.error) << path << ": " << response.error.message;
+    EXPECT_EQ(response.body, target) << path;
+    EXPECT_EQ(response.url, server_.url() + path);  // the request's URL, as given
+  }
+}
+
+TEST(HttpEngineErrors, UrlTheParserRefusesIsInvalidArgument) {
+  Engine engine;
+  for (const std::string url : {"http://exa mple.com/x", "http://[::1/x", "http://h:99999/x"}) {
+    Request r;
+    r.url = url;
+    Response response = engine.Perform(std::move(r));
+    EXPECT_EQ(response.error.category, ErrorCategory::kInvalidArgument) << url;
+    EXPECT_FALSE(response.error.message.empty()) << url;
+  }
+}
+
 TEST(HttpEngineErrors, BadSchemeIsInvalidArgument) {
   Engine engine;
   Request r;
