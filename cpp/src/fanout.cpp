@@ -226,7 +226,10 @@ class CreateFeed final : public http::Feed {
   // Coordinator: false when the ring is full.
   bool Push(std::uint64_t tag, std::string_view to, std::optional<std::string_view> body) {
     const std::size_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail - head_.load(std::memory_order_acquire) > mask_) return false;
+    if (tail - head_seen_ > mask_) {
+      head_seen_ = head_.load(std::memory_order_acquire);
+      if (tail - head_seen_ > mask_) return false;
+    }
     Entry& entry = ring_[tail & mask_];
     entry.tag = tag;
     entry.to.assign(to);
@@ -258,7 +261,10 @@ class CreateFeed final : public http::Feed {
 
   bool Next(http::Request& request, std::uint64_t& tag) override {
     const std::size_t head = head_.load(std::memory_order_relaxed);
-    if (head == tail_.load(std::memory_order_acquire)) return false;
+    if (head == tail_seen_) {
+      tail_seen_ = tail_.load(std::memory_order_acquire);
+      if (head == tail_seen_) return false;
+    }
     const Entry& entry = ring_[head & mask_];
     tag = entry.tag;
     // Checked by the coordinator before the push (Check), so this does not throw.
@@ -273,11 +279,14 @@ class CreateFeed final : public http::Feed {
   // Outcomes go into a second ring the job drains; they are published, and the job told how
   // many, once per engine pass.
   void Done(std::uint64_t tag, http::Response& response) override {
-    if (done_tail_ - done_head_.load(std::memory_order_acquire) > mask_) {
-      // Cannot happen (the job never has more creates outstanding than the ring holds); if
-      // it did, the outcome still arrives, the slow way.
-      sink_->OnCreate(tag, CreateOutcomeOf(std::move(response)));
-      return;
+    if (done_tail_ - done_head_seen_ > mask_) {
+      done_head_seen_ = done_head_.load(std::memory_order_acquire);
+      if (done_tail_ - done_head_seen_ > mask_) {
+        // Cannot happen (the job never has more creates outstanding than the ring holds); if
+        // it did, the outcome still arrives, the slow way.
+        sink_->OnCreate(tag, CreateOutcomeOf(std::move(response)));
+        return;
+      }
     }
     Completion& slot = done_[done_tail_ & mask_];
     slot.tag = tag;
@@ -325,14 +334,26 @@ class CreateFeed final : public http::Feed {
     std::uint64_t tag = 0;
     CreateOutcome outcome;
   };
-  std::vector<Completion> done_;                    // the outcomes ring, ring_'s size
-  std::size_t done_tail_ = 0;                       // engine thread only: next slot to fill
-  alignas(64) std::atomic<std::size_t> done_published_{0};  // filled slots the job may read
-  alignas(64) std::atomic<std::size_t> done_head_{0};       // next slot the job reads
-  std::atomic<std::size_t> limit_{1};
-  std::atomic<bool> stopped_{false};
+  std::vector<Completion> done_;  // the outcomes ring, ring_'s size
+
+  // The two threads' indices live on separate cache lines, each with the thread's last reading
+  // of the other side's index: a thread reads the other's line only when its reading says the
+  // ring is empty (or full), not for every entry, so the lines do not bounce between the CPUs
+  // on every message.
+  // Written by the engine thread:
   alignas(64) std::atomic<std::size_t> head_{0};  // next entry the engine takes
+  std::size_t tail_seen_ = 0;                      // tail_ as the engine last read it
+  std::size_t done_tail_ = 0;                      // next outcome slot to fill
+  std::size_t done_head_seen_ = 0;                 // done_head_ as the engine last read it
+  // Written by the coordinator:
   alignas(64) std::atomic<std::size_t> tail_{0};  // next entry the coordinator fills
+  std::size_t head_seen_ = 0;                      // head_ as the coordinator last read it
+  std::atomic<std::size_t> done_head_{0};          // next outcome slot the job reads
+  // Written by the engine once per pass:
+  alignas(64) std::atomic<std::size_t> done_published_{0};  // filled slots the job may read
+  // Written rarely:
+  alignas(64) std::atomic<std::size_t> limit_{1};
+  std::atomic<bool> stopped_{false};
 };
 
 // The create fields of a bulk message, without its recipient.
