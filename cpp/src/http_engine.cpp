@@ -428,10 +428,15 @@ class EngineImpl {
 
   void Loop() {
     std::vector<std::unique_ptr<Transfer>> done;
+    // Swapped with the producers' queues when work is flagged, emptied after each pass: kept
+    // across passes, so a pass allocates nothing (a std::deque allocates when it is made).
+    std::deque<std::unique_ptr<Transfer>> incoming;
+    std::vector<RequestId> cancels;
+    std::vector<std::pair<std::shared_ptr<Feed>, bool>> feed_changes;
     for (;;) {
-      std::deque<std::unique_ptr<Transfer>> incoming;
-      std::vector<RequestId> cancels;
-      std::vector<std::pair<std::shared_ptr<Feed>, bool>> feed_changes;
+      incoming.clear();
+      cancels.clear();
+      feed_changes.clear();
       bool stopping = false;
       // The lock is taken only when a producer flagged work: the loop does not contend with
       // producers on iterations that only drive transfers.
