@@ -92,6 +92,7 @@ http {{
             return 201 '{body}';
         }}
         location = /_status {{ stub_status; }}
+        location /_files/ {{ alias {tmp}/files/; }}
         location / {{ return 404 '{{"code": 20404, "message": "not found", "status": 404}}'; }}
     }}
 }}
@@ -171,6 +172,7 @@ def make_certs(directory: Path) -> Path:
     (directory / "server.key").write_bytes(
         key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
+    (directory / "server.key").chmod(0o600)  # nginx's master reads it, nobody else
     return directory / "ca.pem"
 
 
@@ -210,6 +212,10 @@ def start() -> FakeTwilio:
         raise RuntimeError("nginx not found: apt-get install nginx-light")
     tmp = Path(tempfile.mkdtemp(prefix="twiliocore-bench-"))
     ca = make_certs(tmp)
+    # /_files/ serves tmp/files (empty; tests put files there). Started as root, nginx's
+    # workers run as nobody: they may pass through tmp, not list it.
+    (tmp / "files").mkdir(mode=0o755)
+    tmp.chmod(0o711)
     http_port, https_port = free_port(), free_port()
     body = MESSAGE_JSON.replace("'", "\\'")
     (tmp / "nginx.conf").write_text(
