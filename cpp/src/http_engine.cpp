@@ -193,14 +193,20 @@ struct HandleSetup {
     return setup;
   }
 };
-/// A pooled easy handle with the header list it points at and what it was set up for.
+/// The URL set on an easy handle, as text (CURLOPT_URL) and parsed (CURLOPT_CURLU, which
+/// libcurl reads on every transfer: see EngineImpl::SetUrl). Empty: none set.
+struct HandleUrl {
+  std::string text;
+  UrlHandle parsed;
+};
+
+/// A pooled easy handle with the header list and URL it points at and what it was set up for.
 struct PooledHandle {
   SlistHandle header_list;  // declared first: destroyed after the handle that points at it
-  UrlHandle url;            // its CURLOPT_CURLU (see EngineImpl::SetUrl), likewise
+  HandleUrl url;            // likewise
   EasyHandle easy;
   HandleSetup setup;
   bool configured = false;  ///< false after curl_easy_reset (or for a fresh handle)
-  std::string url_text;     ///< the URL set on `easy` ("" when none)
 };
 
 }  // namespace
@@ -224,7 +230,7 @@ struct Transfer {
   std::uint64_t tag = 0;      ///< the feed's tag of the current request
   Request request;
   Callback callback;
-  UrlHandle parsed_url;  ///< `easy`'s CURLOPT_CURLU, `handle_url` parsed; outlives `easy`
+  HandleUrl url;  ///< the URL set on `easy` (declared first: outlives `easy`)
   EasyHandle easy;
   SlistHandle header_list;
   HandleSetup setup;        ///< what `easy` is configured for (see HandleSetup)
@@ -233,9 +239,8 @@ struct Transfer {
   int attempts = 0;  ///< times curl started sending this request (see OnPreRequest)
   std::size_t active_index = 0;  ///< position in EngineImpl::active_ while in the multi handle
   /// `easy`'s CURLOPT_PRIVATE and data pointers point at this transfer (a feed's slot keeps
-  /// its handle and its address, so they are set once), and the URL last set on it.
+  /// its handle and its address, so they are set once).
   bool bound = false;
-  std::string handle_url;
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -266,6 +271,12 @@ std::string EnvironmentProxy(bool https) {
   return proxy.value_or("");
 }
 
+// Appends `line` to `list` (left as it was if libcurl cannot allocate).
+void AppendLine(curl_slist*& list, const std::string& line) {
+  curl_slist* grown = curl_slist_append(list, line.c_str());
+  if (grown != nullptr) list = grown;
+}
+
 // Appends "Authorization: Basic base64(user:password)" to `list`; the strings that held the
 // credentials are wiped.
 void AppendBasicAuthorization(curl_slist*& list, std::string_view user,
@@ -278,8 +289,7 @@ void AppendBasicAuthorization(curl_slist*& list, std::string_view user,
   std::string line;
   line.reserve(kPrefix.size() + encoded.size());
   line.append(kPrefix).append(encoded);
-  curl_slist* grown = curl_slist_append(list, line.c_str());
-  if (grown != nullptr) list = grown;
+  AppendLine(list, line);
   for (std::string* secret : {&plain, &encoded, &line}) {
     OPENSSL_cleanse(secret->data(), secret->size());
   }
@@ -528,8 +538,7 @@ class EngineImpl {
       if (!pooled.configured) continue;
       curl_easy_reset(pooled.easy.get());
       pooled.header_list.reset();
-      pooled.url.reset();
-      pooled.url_text.clear();
+      pooled.url = HandleUrl{};
       pooled.setup = HandleSetup{};
       pooled.configured = false;
     }
@@ -573,8 +582,7 @@ class EngineImpl {
         t.header_list.reset();
         t.configured = false;
         t.bound = false;
-        t.handle_url.clear();
-        t.parsed_url.reset();
+        t.url = HandleUrl{};
       }
     } else if (!pool_.empty()) {
       // Most recently pooled first; a handle configured for the same settings keeps them.
@@ -591,8 +599,7 @@ class EngineImpl {
         t.header_list = std::move(pooled.header_list);
         t.setup = std::move(pooled.setup);
         t.configured = true;
-        t.parsed_url = std::move(pooled.url);
-        t.handle_url = std::move(pooled.url_text);
+        t.url = std::move(pooled.url);
       } else if (pooled.configured) {
         curl_easy_reset(t.easy.get());  // frees the strings it held, the password among them
       }
@@ -666,6 +673,11 @@ class EngineImpl {
     return size * count;
   }
 
+  /// Whether the request's body goes to libcurl as CURLOPT_POSTFIELDS.
+  static bool SendsPostFields(const Transfer& t) {
+    return t.setup.has_body && t.request.method != "GET" && t.request.method != "HEAD";
+  }
+
   /// Sets `url` on the transfer's handle, as text and parsed. Given only as text, libcurl
   /// parses the URL and prints it back, a character at a time, on every transfer
   /// (parseurlandfillconn in lib/url.c, about 20,000 instructions for a Messages URL); given
@@ -680,8 +692,8 @@ class EngineImpl {
       parsed.reset();
     }
     curl_easy_setopt(h, CURLOPT_CURLU, parsed.get());  // before the old one is freed
-    t.parsed_url = std::move(parsed);
-    t.handle_url = url;
+    t.url.parsed = std::move(parsed);
+    t.url.text = url;
   }
 
   /// Sets what changes with every request, then (for a handle not already configured for
@@ -699,8 +711,8 @@ class EngineImpl {
       curl_easy_setopt(h, CURLOPT_PREREQDATA, &t);
       t.bound = true;
     }
-    if (t.handle_url != r.url) SetUrl(t, r.url);
-    if (t.setup.has_body && r.method != "GET" && r.method != "HEAD") {
+    if (t.url.text != r.url) SetUrl(t, r.url);
+    if (SendsPostFields(t)) {
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, r.body.c_str());
     }
@@ -748,10 +760,7 @@ class EngineImpl {
       // The body itself is set above, with every request.
     }
     curl_slist* list = nullptr;
-    auto append = [&list](const std::string& line) {
-      curl_slist* grown = curl_slist_append(list, line.c_str());
-      if (grown != nullptr) list = grown;
-    };
+    auto append = [&list](const std::string& line) { AppendLine(list, line); };
     // "Expect: 100-continue" (which libcurl adds to a large HTTP/1.1 body) costs a round trip;
     // Twilio does not need it. Every header line costs libcurl formatting work on every
     // transfer, so the line that suppresses it is added only where it would be sent.
@@ -760,7 +769,7 @@ class EngineImpl {
     // from libcurl when the list has none, copied as one literal; a line of the list is
     // printed into the request a character at a time on every transfer (lib/http.c, about
     // 110 instructions a character in libcurl 7.88). Same line on the wire.
-    const bool form_fields = t.setup.has_body && r.method != "GET" && r.method != "HEAD";
+    const bool form_fields = SendsPostFields(t);
     for (const auto& [name, value] : r.headers) {
       if (form_fields && value == "application/x-www-form-urlencoded" &&
           ToLower(name) == "content-type") {
@@ -943,8 +952,7 @@ class EngineImpl {
       if (pooled.configured) {
         pooled.header_list = std::move(transfer->header_list);
         pooled.setup = std::move(transfer->setup);
-        pooled.url = std::move(transfer->parsed_url);
-        pooled.url_text = std::move(transfer->handle_url);
+        pooled.url = std::move(transfer->url);
       } else {
         curl_easy_reset(pooled.easy.get());
       }
