@@ -29,6 +29,7 @@
 
 #include "bindings.h"
 #include "py_bridge.h"
+#include "twiliocore/ascii.h"
 #include "twiliocore/http_engine.h"
 
 namespace py = pybind11;
@@ -106,13 +107,9 @@ struct PyResponse {
   double elapsed = 0;
   int http_version = 0;
 
-  [[nodiscard]] std::optional<std::string> Header(const std::string& name) const {
-    std::string lower = name;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (const auto& [key, value] : headers) {
-      if (key == lower) return value;
-    }
-    return std::nullopt;
+  [[nodiscard]] std::optional<std::string> Header(std::string_view name) const {
+    const std::string* value = http::FindHeader(headers, name);
+    return value != nullptr ? std::optional<std::string>(*value) : std::nullopt;
   }
 };
 
@@ -133,8 +130,7 @@ http::Request BuildRequest(const std::string& method, const std::string& url,
                            const std::string& username, const std::string& password,
                            std::optional<double> timeout) {
   http::Request request;
-  request.method = method;
-  for (char& c : request.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  request.method = ascii::ToUpper(method);
   request.url = url;
   request.headers = headers;
   if (!body.is_none()) {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "twiliocore/ascii.h"
 #include "twiliocore/phone.h"
 #include "twiliocore/segments.h"
 #include "twiliocore/thread_name.h"
@@ -29,15 +30,6 @@ using std::chrono::milliseconds;
 constexpr std::uint64_t kWhatsAppTag = std::uint64_t{1} << 62;
 constexpr std::uint64_t kHashedTag = std::uint64_t{1} << 63;
 
-bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
 
 bool AllDigits(std::string_view text) {
   return !text.empty() &&
@@ -549,7 +541,7 @@ double DefaultSenderRate(std::string_view from, std::string_view messaging_servi
     (void)messaging_service_sid;
     return 0.0;  // a Messaging Service: the pool and its rates are Twilio's business
   }
-  if (StartsWithNoCase(from, "whatsapp:")) return 80.0;  // Meta's default business throughput
+  if (ascii::StartsWithIgnoreCase(from, "whatsapp:")) return 80.0;  // Meta's default business throughput
   if (AllDigits(from) && from.size() >= 3 && from.size() <= 8) return 100.0;  // short code
   if (from.size() > 2 && from[0] == '+' && from[1] == '1' && from.size() == 12) {
     std::string_view npa = from.substr(2, 3);
@@ -623,7 +615,7 @@ void AdaptiveWindow::OnSuccess() noexcept {
 
 std::uint64_t AddressSet::Key(std::string_view address) noexcept {
   std::uint64_t tag = 0;
-  if (StartsWithNoCase(address, "whatsapp:")) {
+  if (ascii::StartsWithIgnoreCase(address, "whatsapp:")) {
     tag = kWhatsAppTag;
     address.remove_prefix(9);
   }
@@ -854,7 +846,7 @@ BulkJob::BulkJob(std::shared_ptr<BulkTransport> transport, BulkOptions options,
   // Throws "region: ..." for a region libphonenumber lacks; kept upper-cased, as checked, so
   // that each recipient is normalised without checking it again.
   options_.region = CheckRegion(options_.region);
-  if (options_.whatsapp && !options_.from.empty() && !StartsWithNoCase(options_.from, "whatsapp:")) {
+  if (options_.whatsapp && !options_.from.empty() && !ascii::StartsWithIgnoreCase(options_.from, "whatsapp:")) {
     options_.from = "whatsapp:" + options_.from;
   }
   try {
@@ -1211,7 +1203,7 @@ void BulkJob::RunLoop() {
           continue;
         }
         std::string address = r.to;
-        if (options_.whatsapp && !StartsWithNoCase(address, "whatsapp:")) {
+        if (options_.whatsapp && !ascii::StartsWithIgnoreCase(address, "whatsapp:")) {
           address = "whatsapp:" + address;
         }
         PhoneResult pr;

@@ -21,7 +21,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +30,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "twiliocore/ascii.h"
 #include "twiliocore/signature.h"
 #include "twiliocore/thread_name.h"
 #include "twiliocore/version.h"
@@ -83,11 +83,7 @@ void GlobalInitOnce() {
   if (result != CURLE_OK) throw std::runtime_error("curl_global_init failed");
 }
 
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+bool IsHttps(std::string_view url) noexcept { return ascii::StartsWithIgnoreCase(url, "https://"); }
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -96,21 +92,6 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-bool IsHttps(std::string_view url) {
-  constexpr std::string_view kScheme = "https://";
-  if (url.size() < kScheme.size()) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(url[i])) != kScheme[i]) return false;
-  }
-  return true;
-}
-
-bool HasHeader(const Headers& headers, std::string_view lower_name) {
-  return std::any_of(headers.begin(), headers.end(), [lower_name](const auto& header) {
-    return ToLower(header.first) == lower_name;
-  });
 }
 
 /// "Accept-Encoding: " and the encodings this libcurl decodes, in the order curl lists them
@@ -667,7 +648,7 @@ class EngineImpl {
     }
     const std::size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
-      transfer->response.headers.emplace_back(ToLower(Trim(line.substr(0, colon))),
+      transfer->response.headers.emplace_back(ascii::ToLower(Trim(line.substr(0, colon))),
                                               std::string(Trim(line.substr(colon + 1))));
     }
     return size * count;
@@ -772,7 +753,7 @@ class EngineImpl {
     const bool form_fields = SendsPostFields(t);
     for (const auto& [name, value] : r.headers) {
       if (form_fields && value == "application/x-www-form-urlencoded" &&
-          ToLower(name) == "content-type") {
+          ascii::EqualsIgnoreCase(name, "content-type")) {
         continue;
       }
       append(value.empty() ? name + ";" : name + ": " + value);
@@ -784,16 +765,16 @@ class EngineImpl {
     // decoding of compressed answers (lib/http.c leaves a header the application sets to the
     // application). A proxy's CONNECT gets the agent from CURLOPT_PROXYHEADER. Same lines on
     // the wire; a caller's own header of either name still wins.
-    if (!HasHeader(r.headers, "user-agent")) append("User-Agent: " + options_.user_agent);
+    if (FindHeader(r.headers, "user-agent") == nullptr) append("User-Agent: " + options_.user_agent);
     // HTTP Basic credentials as a header line of the handle, encoded once here: given as
     // CURLOPT_USERNAME/PASSWORD, libcurl would print and encode them into a new line on every
     // transfer (about 27,000 instructions by callgrind). Never in the URL (which appears in
     // messages).
-    if (!r.username.empty() && !HasHeader(r.headers, "authorization")) {
+    if (!r.username.empty() && FindHeader(r.headers, "authorization") == nullptr) {
       AppendBasicAuthorization(list, r.username, r.password.view());
     }
     if (t.setup.compressed && !AcceptEncodingHeader().empty() &&
-        !HasHeader(r.headers, "accept-encoding")) {
+        FindHeader(r.headers, "accept-encoding") == nullptr) {
       append(AcceptEncodingHeader());
     }
     t.header_list.reset(list);
@@ -1151,12 +1132,16 @@ std::string StripCredentials(std::string_view url) {
   return out;
 }
 
-std::string Response::Header(std::string_view name) const {
-  const std::string lower = internal::ToLower(name);
+const std::string* FindHeader(const Headers& headers, std::string_view name) noexcept {
   for (const auto& [key, value] : headers) {
-    if (key == lower) return value;
+    if (ascii::EqualsIgnoreCase(key, name)) return &value;
   }
-  return {};
+  return nullptr;
+}
+
+std::string Response::Header(std::string_view name) const {
+  const std::string* value = FindHeader(headers, name);
+  return value != nullptr ? *value : std::string();
 }
 
 // --- Pending --------------------------------------------------------------------------------

@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cctype>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "phone_internal.h"
+#include "twiliocore/ascii.h"
 #include "twiliocore/error.h"
 #include "twiliocore/segments.h"
 
@@ -95,9 +95,7 @@ constexpr std::string_view kWhatsAppPrefix = "whatsapp:";
 
 // Uppercases and checks the default region once per call (not per number of a batch).
 std::string CheckedRegion(std::string_view region) {
-  std::string upper(region);
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::string upper = ascii::ToUpper(region);
   if (upper.empty()) return "ZZ";
   if (upper == "ZZ") return upper;
   // The same answer as libphonenumber's GetCountryCodeForRegion != 0 (tested for every
@@ -145,14 +143,6 @@ PhoneResult Convert(std::string_view input, const std::string& region, PhonePoli
     }
   }
   return LoadPhoneBackend().convert(input, region, policy, fast);
-}
-
-bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) noexcept {
-  return s.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
 }
 
 [[noreturn]] void ThrowRejected(PhoneResult&& result) {
@@ -205,7 +195,7 @@ PhoneResult TryNormalizeAddress(std::string_view address, std::string_view regio
 
 PhoneResult TryNormalizeAddressInCheckedRegion(std::string_view address,
                                                const std::string& checked, PhonePolicy policy) {
-  if (!StartsWithIgnoreCase(address, kWhatsAppPrefix)) return Convert(address, checked, policy);
+  if (!ascii::StartsWithIgnoreCase(address, kWhatsAppPrefix)) return Convert(address, checked, policy);
   PhoneResult result = Convert(address.substr(kWhatsAppPrefix.size()), checked, policy);
   result.input = std::string(address);
   if (result.ok()) result.e164.insert(0, kWhatsAppPrefix);

@@ -7,9 +7,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <stdexcept>
 #include <string>
+
+#include "twiliocore/ascii.h"
 
 namespace twiliocore {
 namespace {
@@ -23,12 +24,6 @@ using MacPtr = std::unique_ptr<EVP_MAC, MacDeleter>;
 // characters for SHA-1) is public, so an early length check leaks nothing.
 bool ConstantTimeEquals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool IEquals(std::string_view a, std::string_view b) noexcept {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
 }
 
 int HexValue(char c) noexcept {
@@ -141,7 +136,7 @@ std::vector<std::string> UrlVariants(std::string_view url) {
   if (colon == std::string_view::npos) {
     variants.emplace_back(url);  // as given == without port
     std::string with_port(head);
-    with_port += IEquals(scheme, "https") ? ":443" : ":80";
+    with_port += ascii::EqualsIgnoreCase(scheme, "https") ? ":443" : ":80";
     with_port += tail;
     variants.push_back(std::move(with_port));
   } else {

@@ -15,13 +15,10 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "twiliocore/ascii.h"
+
 namespace twiliocore::testing {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -169,7 +166,7 @@ void TestServer::Serve(int fd, int connection) {
                                                                   : next - line_end - 2);
       const std::size_t colon = line.find(':');
       if (colon != std::string_view::npos) {
-        std::string name = Lower(std::string(Trim(line.substr(0, colon))));
+        std::string name = ascii::ToLower(Trim(line.substr(0, colon)));
         std::string value(Trim(line.substr(colon + 1)));
         if (name == "content-length") content_length = std::stoul(value);
         request.headers.emplace_back(std::move(name), std::move(value));

@@ -62,6 +62,10 @@ struct Request {
   std::uint64_t settings_id = 0;
 };
 
+/// The first value of the header `name` in `headers` (names compared ignoring ASCII case),
+/// or nullptr when there is none.
+[[nodiscard]] const std::string* FindHeader(const Headers& headers, std::string_view name) noexcept;
+
 /// The outcome of one request: an HTTP answer (any status) or an `error`.
 struct Response {
   long status = 0;     ///< HTTP status; 0 when no answer arrived
