@@ -81,10 +81,16 @@ py::object ErrorToPython(const Error& error) {
   py::module_& errors = ErrorsModule();
   switch (error.category) {
     case ErrorCategory::kApi: {
+      // As twilio-python: `details` is the error body's own "details" member, when it has one.
       py::object details = py::none();
       if (!error.details.empty()) {
         const nlohmann::json parsed = nlohmann::json::parse(error.details, nullptr, false);
-        if (!parsed.is_discarded() && parsed.is_object()) details = JsonToPython(parsed);
+        if (parsed.is_object()) {
+          if (const auto member = parsed.find("details");
+              member != parsed.end() && !member->is_null()) {
+            details = JsonToPython(*member);
+          }
+        }
       }
       py::object code = error.twilio_code != 0 ? py::object(py::int_(error.twilio_code)) : py::none();
       return errors.attr("TwilioRestError")(error.http_status, error.url, error.message, code,

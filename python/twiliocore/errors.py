@@ -114,7 +114,8 @@ class TwilioRestError(TwilioCoreError):
         msg: Twilio's error message.
         code: Twilio's error code (e.g. 21211), or the HTTP status when Twilio gave none.
         method: the HTTP method.
-        details: extra details from the error body, if any.
+        details: the ``details`` member of Twilio's error body, if it has one (as
+            twilio-python; most errors carry none).
         more_info: Twilio's documentation URL for the code.
     """
 
@@ -125,7 +126,7 @@ class TwilioRestError(TwilioCoreError):
         msg: str = "",
         code: int | None = None,
         method: str = "GET",
-        details: dict[str, Any] | None = None,
+        details: Any = None,
         more_info: str | None = None,
     ) -> None:
         super().__init__(msg)

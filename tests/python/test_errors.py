@@ -13,7 +13,7 @@ def test_api_error_becomes_twilio_rest_error_with_all_fields() -> None:
             21211,
             "The 'To' number is not valid.",
             "https://www.twilio.com/docs/errors/21211",
-            '{"code": 21211, "status": 400}',
+            '{"code": 21211, "status": 400, "details": {"field": "To"}}',
         )
     exc = info.value
     assert exc.status == 400
@@ -22,7 +22,7 @@ def test_api_error_becomes_twilio_rest_error_with_all_fields() -> None:
     assert exc.more_info == "https://www.twilio.com/docs/errors/21211"
     assert exc.method == "POST"
     assert exc.uri == "http://127.0.0.1:1/2010-04-01/Accounts.json"
-    assert exc.details == {"code": 21211, "status": 400}
+    assert exc.details == {"field": "To"}
     assert isinstance(exc, errors.TwilioRestException)
 
 
