@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from twiliocore.emulator.responses import TwilioError, rfc2822
+from twiliocore.emulator.responses import TwilioError, paged_list, rfc2822
 from twiliocore.emulator.runtime import Runtime
 from twiliocore.emulator.state import API_VERSION
 
@@ -64,19 +64,22 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         return JSONResponse(account_json(rt, created))
 
     async def listing(request: Request) -> Response:
-        uri = f"/{API_VERSION}/Accounts.json"
-        return JSONResponse(
-            {
-                "accounts": [account_json(rt, created)],
-                "end": 0,
-                "first_page_uri": f"{uri}?PageSize=50&Page=0",
-                "next_page_uri": None,
-                "page": 0,
-                "page_size": 50,
-                "previous_page_uri": None,
-                "start": 0,
-                "uri": uri,
-            }
+        query = request.query_params
+        filters = {name: query[name] for name in ("FriendlyName", "Status") if query.get(name)}
+        account = account_json(rt, created)
+        matches = all(
+            account[field] == filters[name]
+            for name, field in (("FriendlyName", "friendly_name"), ("Status", "status"))
+            if name in filters
+        )
+        return paged_list(
+            request,
+            "accounts",
+            f"/{API_VERSION}/Accounts.json",
+            [account] if matches else [],
+            filters,
+            lambda a: str(a["sid"]),
+            lambda a: a,
         )
 
     return [

@@ -2,7 +2,8 @@
 
 Create (201), list with Twilio's paging, fetch, update (redact ``Body``, cancel a scheduled
 message) and delete (204), validated as Twilio does with Twilio's error codes, including
-the test-credential magic numbers.
+the test-credential magic numbers; the ``Media`` subresource (list, fetch, delete) and
+``Feedback.json`` (create).
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ import re
 import time
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from twiliocore.emulator.responses import FormData, TwilioError, new_sid, read_form
+from twiliocore.emulator.responses import (
+    FormData,
+    TwilioError,
+    new_sid,
+    paged_list,
+    query_int,
+    read_form,
+    rfc2822,
+)
 from twiliocore.emulator.runtime import Runtime
 from twiliocore.emulator.state import API_VERSION, FINAL_STATUSES, MessageRecord
 from twiliocore.errors import InvalidPhoneNumber
@@ -66,6 +74,9 @@ _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9.-]+$")
 
+#: ``Outcome`` values of ``Feedback.json`` (spec ``message_feedback_enum_outcome``).
+FEEDBACK_OUTCOMES = ("confirmed", "unconfirmed")
+
 #: Request headers kept with each created message for inspection.
 INSPECTED_HEADERS = (
     "user-agent",
@@ -97,6 +108,9 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         record = _find(rt, request, request.path_params["MessageSid"])
         return _media_page(request, record)
 
+    async def feedback(request: Request) -> Response:
+        return await _feedback(rt, request, request.path_params["MessageSid"])
+
     async def media_item(request: Request) -> Response:
         record = _find(rt, request, request.path_params["MessageSid"])
         sid = request.path_params["Sid"]
@@ -117,6 +131,7 @@ def routes(rt: Runtime) -> list[BaseRoute]:
             media_item,
             methods=["GET", "DELETE"],
         ),
+        Route(f"{prefix}/Messages/{{MessageSid}}/Feedback.json", feedback, methods=["POST"]),
     ]
 
 
@@ -203,13 +218,7 @@ def _parse_int(form: FormData, name: str, low: int, high: int) -> int | None:
     raw = form.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _bad(20001, f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise _bad(20001, f"{name} must be between {low} and {high}")
-    return value
+    return query_int(raw, name, low, high, 0)
 
 
 def _parse_send_at(form: FormData, service_sid: str | None) -> float | None:
@@ -273,6 +282,9 @@ async def _create(rt: Runtime, request: Request) -> Response:
     send_at = _parse_send_at(form, service_sid)
 
     to_channel, _ = _check_to(to)
+    # Without From, the Messaging Service assigns the sender later: until then Twilio
+    # shows ``from`` null (spec examples createWithMessagingService, cancelMessage).
+    sender_assigned = bool(from_)
     if from_:
         _check_from(rt, from_, to_channel)
     else:
@@ -314,6 +326,7 @@ async def _create(rt: Runtime, request: Request) -> Response:
         status_callback=callback,
         send_at=send_at,
         request_headers=headers,
+        sender_assigned=sender_assigned,
     )
     data = rt.store.add_message(record)
     rt.start_lifecycle(record.sid, release_at, send_at)
@@ -328,30 +341,10 @@ def _not_found(request: Request) -> TwilioError:
 
 
 def _media_page(request: Request, record: MessageRecord) -> Response:
-    query = request.query_params
-    page_size = _query_int(query.get("PageSize"), "PageSize", 1, 1000, 50)
-    page = _query_int(query.get("Page"), "Page", 0, 10**9, 0)
-    items = record.media_json()
-    start = page * page_size
-    chunk = items[start : start + page_size]
+    filters, days = _day_filters(request, "DateCreated")
+    items = [item for item in record.media_json() if _on_days(record.date_created, days)]
     base = f"/{API_VERSION}/Accounts/{record.account_sid}/Messages/{record.sid}/Media.json"
-
-    def page_uri(number: int) -> str:
-        return f"{base}?{urlencode({'PageSize': page_size, 'Page': number})}"
-
-    return JSONResponse(
-        {
-            "media_list": chunk,
-            "end": start + max(len(chunk) - 1, 0),
-            "first_page_uri": page_uri(0),
-            "next_page_uri": page_uri(page + 1) if start + page_size < len(items) else None,
-            "page": page,
-            "page_size": page_size,
-            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
-            "start": start,
-            "uri": f"{base}?{request.url.query}" if request.url.query else base,
-        }
-    )
+    return paged_list(request, "media_list", base, items, filters, lambda m: m["sid"], lambda m: m)
 
 
 def _find(rt: Runtime, request: Request, sid: str) -> MessageRecord:
@@ -362,100 +355,110 @@ def _find(rt: Runtime, request: Request, sid: str) -> MessageRecord:
 
 
 def _parse_day(value: str) -> date:
+    """Read a date filter as Twilio accepts it.
+
+    ``YYYY-MM-DD`` (optionally followed by a time, as the SDKs send datetimes),
+    ``MM/DD/YYYY ...`` or RFC 2822 (the formats of the spec's list examples).
+    """
     value = value.strip()
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
         pass
     try:
+        return datetime.strptime(value[:10], "%m/%d/%Y").date()
+    except ValueError:
+        pass
+    try:
         return parsedate_to_datetime(value).astimezone(timezone.utc).date()
     except (TypeError, ValueError):
-        raise _bad(20001, f"Invalid DateSent value {value!r}") from None
+        raise _bad(20001, f"Invalid date value {value!r}") from None
+
+
+def _day_filters(request: Request, name: str) -> tuple[dict[str, str], list[tuple[str, date]]]:
+    """Return the ``name``, ``name<``, ``name>`` query filters as received and as dates."""
+    query = request.query_params
+    received = {name + op: query[name + op] for op in ("", "<", ">") if query.get(name + op)}
+    days = [(key[len(name) :] or "=", _parse_day(value)) for key, value in received.items()]
+    return received, days
+
+
+def _on_days(timestamp: float | None, days: list[tuple[str, date]]) -> bool:
+    """True if ``timestamp``'s GMT date passes every (op, date) filter.
+
+    ``<`` and ``>`` include the date itself (Twilio's "on and before" / "on and after").
+    """
+    if not days:
+        return True
+    if timestamp is None:
+        return False
+    day = datetime.fromtimestamp(timestamp, timezone.utc).date()
+    return all(
+        (op == "=" and day == wanted)
+        or (op == "<" and day <= wanted)
+        or (op == ">" and day >= wanted)
+        for op, wanted in days
+    )
 
 
 def _list(rt: Runtime, request: Request) -> Response:
     query = request.query_params
     account = request.path_params["AccountSid"]
-    page_size = _query_int(query.get("PageSize"), "PageSize", 1, 1000, 50)
-    page = _query_int(query.get("Page"), "Page", 0, 10**9, 0)
-    token = query.get("PageToken")
     filters = {name: query[name] for name in ("To", "From") if query.get(name)}
-    day_filters = {
-        op: _parse_day(query[name])
-        for name, op in (("DateSent", "="), ("DateSent<", "<"), ("DateSent>", ">"))
-        if query.get(name)
-    }
+    date_filters, days = _day_filters(request, "DateSent")
 
     def keep(record: MessageRecord) -> bool:
         if record.account_sid != account:
             return False
         if "To" in filters and record.to != filters["To"]:
             return False
-        if "From" in filters and record.from_ != filters["From"]:
+        if "From" in filters and (record.from_ != filters["From"] or not record.sender_assigned):
             return False
-        if day_filters:
-            if record.date_sent is None:
-                return False
-            sent = datetime.fromtimestamp(record.date_sent, timezone.utc).date()
-            for op, day in day_filters.items():
-                if (
-                    (op == "=" and sent != day)
-                    or (op == "<" and sent > day)
-                    or (op == ">" and sent < day)
-                ):
-                    return False
-        return True
+        return _on_days(record.date_sent, days)
 
     records = [r for r in reversed(rt.store.messages()) if keep(r)]
-    start = page * page_size
-    if token and len(token) > 2:
-        sids = [r.sid for r in records]
-        anchor = token[2:]
-        if anchor in sids:
-            index = sids.index(anchor)
-            start = index + 1 if token.startswith("PA") else max(0, index - page_size)
-    items = records[start : start + page_size]
-
     base = f"/{API_VERSION}/Accounts/{account}/Messages.json"
-    plain = {
-        name: query[name]
-        for name in ("To", "From", "DateSent", "DateSent<", "DateSent>")
-        if query.get(name)
-    }
-
-    def page_uri(number: int, page_token: str | None) -> str:
-        params: dict[str, Any] = {**plain, "PageSize": page_size, "Page": number}
-        if page_token:
-            params["PageToken"] = page_token
-        return f"{base}?{urlencode(params)}"
-
-    has_next = start + page_size < len(records)
-    data = {
-        "messages": [r.to_json() for r in items],
-        "end": start + max(len(items) - 1, 0),
-        "first_page_uri": page_uri(0, None),
-        "next_page_uri": page_uri(page + 1, "PA" + items[-1].sid) if has_next and items else None,
-        "page": page,
-        "page_size": page_size,
-        "previous_page_uri": (
-            page_uri(page - 1, "PB" + items[0].sid) if page > 0 and items else None
-        ),
-        "start": start,
-        "uri": f"{base}?{request.url.query}" if request.url.query else base,
-    }
-    return JSONResponse(data)
+    return paged_list(
+        request,
+        "messages",
+        base,
+        records,
+        {**filters, **date_filters},
+        lambda r: r.sid,
+        MessageRecord.to_json,
+    )
 
 
-def _query_int(raw: str | None, name: str, low: int, high: int, default: int) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _bad(20001, f"{name} must be an integer") from None
-    if not low <= value <= high:
-        raise _bad(20001, f"{name} must be between {low} and {high}")
-    return value
+async def _feedback(rt: Runtime, request: Request, sid: str) -> Response:
+    """``POST .../Messages/{MessageSid}/Feedback.json``: record the ``Outcome``.
+
+    ``Outcome`` defaults to ``confirmed`` (the spec's first enum value); the answer is the
+    ``api.v2010.account.message.message_feedback`` resource with status 200, as in the spec.
+    """
+    form = await read_form(request, rt.config.max_body_bytes)
+    _find(rt, request, sid)
+    outcome = form.get("Outcome") or "confirmed"
+    if outcome not in FEEDBACK_OUTCOMES:
+        raise _bad(20001, "Outcome must be 'confirmed' or 'unconfirmed'")
+
+    def mutate(record: MessageRecord) -> None:
+        record.feedback_outcome = outcome
+
+    snapshot = rt.store.update_message(sid, mutate)
+    if snapshot is None:
+        raise _not_found(request)
+    now = rfc2822()
+    return JSONResponse(
+        {
+            "account_sid": snapshot.account_sid,
+            "message_sid": snapshot.sid,
+            "outcome": outcome,
+            "date_created": now,
+            "date_updated": now,
+            "uri": f"/{API_VERSION}/Accounts/{snapshot.account_sid}/Messages/{snapshot.sid}"
+            "/Feedback.json",
+        }
+    )
 
 
 # Update and delete --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Twilio's response shapes: error JSON, RFC 2822 dates, SIDs, form parsing.
+"""Twilio's response shapes: error JSON, RFC 2822 dates, SIDs, form parsing, list pages.
 
 Every error the emulator answers has Twilio's body::
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from email.utils import formatdate
-from urllib.parse import parse_qsl
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,9 +24,13 @@ __all__ = [
     "TwilioError",
     "error_response",
     "new_sid",
+    "paged_list",
+    "query_int",
     "read_form",
     "rfc2822",
 ]
+
+T = TypeVar("T")
 
 #: Default request-body limit; larger bodies get 413 (a create is a few kilobytes at most).
 MAX_BODY_BYTES = 1024 * 1024
@@ -139,3 +145,80 @@ async def read_form(request: Request, limit: int = MAX_BODY_BYTES) -> FormData:
     except (UnicodeDecodeError, ValueError):
         raise TwilioError(400, 20001, "Request body is not valid UTF-8 form data") from None
     return FormData(pairs)
+
+
+def query_int(raw: str | None, name: str, low: int, high: int, default: int) -> int:
+    """Parse an integer query or form parameter; 400 / 20001 if not in ``low..high``."""
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise TwilioError(400, 20001, f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise TwilioError(400, 20001, f"{name} must be between {low} and {high}")
+    return value
+
+
+def paged_list(
+    request: Request,
+    key: str,
+    base: str,
+    items: Sequence[T],
+    filters: dict[str, str],
+    sid_of: Callable[[T], str],
+    render: Callable[[T], dict[str, Any]],
+) -> JSONResponse:
+    """Answer one page of a 2010 API list: ``{key: [...], end, first_page_uri, ...}``.
+
+    ``PageSize`` (1..1000, default 50), ``Page`` and ``PageToken`` (``PA<sid>``: the page
+    after that item, ``PB<sid>``: the page before it) select the page. Every page URI,
+    ``uri`` included, repeats ``filters`` (the filter parameters as received, in the
+    spec's order) then ``PageSize`` and ``Page``, as Twilio writes them.
+
+    Args:
+        request: the list request.
+        key: the name of the items array (``messages``, ``media_list``, ``accounts``).
+        base: the list's path, without query.
+        items: every matching item, in list order.
+        filters: the filter parameters to repeat in the page URIs.
+        sid_of: an item's SID (for page tokens).
+        render: an item's JSON.
+    """
+    query = request.query_params
+    page_size = query_int(query.get("PageSize"), "PageSize", 1, 1000, 50)
+    page = query_int(query.get("Page"), "Page", 0, 10**9, 0)
+    token = query.get("PageToken") or None
+    start = page * page_size
+    if token and len(token) > 2:
+        sids = [sid_of(item) for item in items]
+        anchor = token[2:]
+        if anchor in sids:
+            index = sids.index(anchor)
+            start = index + 1 if token.startswith("PA") else max(0, index - page_size)
+    chunk = items[start : start + page_size]
+
+    def page_uri(number: int, page_token: str | None) -> str:
+        params: dict[str, Any] = {**filters, "PageSize": page_size, "Page": number}
+        if page_token:
+            params["PageToken"] = page_token
+        return f"{base}?{urlencode(params)}"
+
+    has_next = start + page_size < len(items)
+    return JSONResponse(
+        {
+            key: [render(item) for item in chunk],
+            "end": start + max(len(chunk) - 1, 0),
+            "first_page_uri": page_uri(0, None),
+            "next_page_uri": (
+                page_uri(page + 1, "PA" + sid_of(chunk[-1])) if has_next and chunk else None
+            ),
+            "page": page,
+            "page_size": page_size,
+            "previous_page_uri": (
+                page_uri(page - 1, "PB" + sid_of(chunk[0])) if page > 0 and chunk else None
+            ),
+            "start": start,
+            "uri": page_uri(page, token),
+        }
+    )

@@ -166,6 +166,7 @@ class Runtime:
             if record.status not in expected:
                 return
             record.status = status
+            record.sender_assigned = True
             if status == "sent":
                 record.date_sent = now
                 record.price = f"-{_PRICE_PER_SEGMENT * max(record.num_segments, 1):.5f}"

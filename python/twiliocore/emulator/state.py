@@ -52,6 +52,11 @@ class MessageRecord:
     send_at: float | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
     status_history: list[str] = field(default_factory=list)
+    #: False while a Messaging Service has not yet assigned the sender (``accepted`` or
+    #: ``scheduled`` without ``From``): Twilio then shows ``from`` null and
+    #: ``num_segments`` "0". ``from_`` already holds the sender the emulator will use.
+    sender_assigned: bool = True
+    feedback_outcome: str | None = None
 
     @property
     def uri(self) -> str:
@@ -71,10 +76,12 @@ class MessageRecord:
             "direction": self.direction,
             "error_code": self.error_code,
             "error_message": self.error_message,
-            "from": self.from_,
+            "from": self.from_ if self.sender_assigned else None,
             "messaging_service_sid": self.messaging_service_sid,
             "num_media": str(len(self.media_urls)),
-            "num_segments": str(self.num_segments),
+            "num_segments": str(
+                self.num_segments if self.sender_assigned or self.media_urls else 0
+            ),
             "price": self.price,
             "price_unit": self.price_unit,
             "sid": self.sid,
@@ -117,6 +124,7 @@ class MessageRecord:
         data["media_urls"] = list(self.media_urls)
         data["status_callback"] = self.status_callback
         data["status_history"] = list(self.status_history)
+        data["feedback_outcome"] = self.feedback_outcome
         data["request_headers"] = dict(self.request_headers)
         return data
 

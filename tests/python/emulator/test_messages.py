@@ -196,8 +196,10 @@ def test_messaging_service_starts_accepted_and_picks_a_sender(api):
     data = response.json()
     assert data["status"] == "accepted"
     assert data["messaging_service_sid"] == service
-    assert data["from"] == "+15005550006"
-    assert wait_status(api, data["sid"], {"delivered"})["status"] == "delivered"
+    # The service has not assigned the sender yet (spec example createWithMessagingService).
+    assert data["from"] is None and data["num_segments"] == "0"
+    delivered = wait_status(api, data["sid"], {"delivered"})
+    assert delivered["from"] == "+15005550006" and delivered["num_segments"] == "1"
 
 
 def test_phone_numbers_setting_adds_senders(make_emulator, api_for):
