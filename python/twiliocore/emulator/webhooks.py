@@ -228,6 +228,9 @@ class WebhookSender:
                 asyncio.IncompleteReadError,
                 ValueError,
                 ssl.SSLError,
+                # A host name needs the loop's resolver threads, which Python refuses to
+                # start once the interpreter is exiting (an emulator left running to exit).
+                RuntimeError,
             ) as exc:
                 error = type(exc).__name__ + (f": {exc}" if str(exc) else "")
             ok = answer is not None and answer.status < 500

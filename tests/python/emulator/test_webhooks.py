@@ -140,6 +140,26 @@ def test_unreachable_callback_url_never_stops_the_emulator(make_emulator, api_fo
     assert api.send().status_code == 201  # still serving
 
 
+def test_a_delivery_that_cannot_start_is_a_failed_attempt(monkeypatch):
+    """At interpreter exit, resolving a host name raises RuntimeError (no new threads):
+    the attempt fails and is retried like any other, it does not kill the task."""
+    import asyncio
+
+    from twiliocore.emulator import webhooks
+    from twiliocore.emulator.state import Store
+
+    async def refuse(*args, **kwargs):
+        raise RuntimeError("can't register atexit after shutdown")
+
+    monkeypatch.setattr(webhooks, "http_request", refuse)
+    sender = webhooks.WebhookSender(Store([]), "token", attempts=2, retry_delay=0, timeout=1)
+    record, answer = asyncio.run(sender.deliver("status", "http://localhost:9/cb", [("A", "1")]))
+    assert answer is None and not record.delivered
+    assert [a["error"] for a in record.attempts] == [
+        "RuntimeError: can't register atexit after shutdown"
+    ] * 2
+
+
 def test_credentials_in_the_callback_url_are_sent_as_basic_auth_and_not_logged(
     api, webhook_receiver, caplog
 ):
