@@ -60,11 +60,21 @@ _CREATE_PARAMS: dict[str, str] = {
 }
 
 
+def _in_utc(value: _dt.datetime) -> _dt.datetime:
+    """``value`` in UTC: an aware datetime converted, a naive one taken as UTC already."""
+    if value.utcoffset() is None:
+        return value
+    import datetime
+
+    return value.astimezone(datetime.timezone.utc)
+
+
 def serialize(value: Any) -> list[str]:
     """Serialise a parameter value as twilio-python does; a list gives repeated keys.
 
-    Booleans become ``"true"``/``"false"``, datetimes ``%Y-%m-%dT%H:%M:%SZ``, dates
-    ``YYYY-MM-DD``, dicts JSON; ``None`` is dropped (empty list).
+    Booleans become ``"true"``/``"false"``, datetimes ``%Y-%m-%dT%H:%M:%SZ`` in UTC (an
+    aware datetime is converted first; twilio-python would label its local time ``Z``),
+    dates ``YYYY-MM-DD``, dicts JSON; ``None`` is dropped (empty list).
     """
     if value is None:
         return []
@@ -81,7 +91,7 @@ def serialize(value: Any) -> list[str]:
     import datetime  # loaded by then in any program that has a date to pass
 
     if isinstance(value, datetime.datetime):
-        return [value.strftime("%Y-%m-%dT%H:%M:%SZ")]
+        return [_in_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")]
     if isinstance(value, datetime.date):
         return [value.isoformat()]
     return [str(value)]
@@ -95,7 +105,7 @@ def _date_param(value: _dt.date | str | None, name: str) -> str:
     import datetime  # loaded by then in any program that has a date to pass
 
     if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
+        return _in_utc(value).date().isoformat()  # Twilio filters by GMT date
     if isinstance(value, datetime.date):
         return value.isoformat()
     raise TypeError(f"{name}: expected date, datetime or str, got {type(value).__name__}")

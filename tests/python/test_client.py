@@ -215,11 +215,28 @@ def test_serialize_like_twilio_python() -> None:
     assert serialize(True) == ["true"]
     assert serialize(False) == ["false"]
     assert serialize(dt.datetime(2024, 5, 1, 12, 30, 5)) == ["2024-05-01T12:30:05Z"]
+    # An aware datetime means its instant: sent as that instant in UTC.
+    paris = dt.timezone(dt.timedelta(hours=2))
+    assert serialize(dt.datetime(2024, 5, 1, 12, 30, 5, tzinfo=paris)) == ["2024-05-01T10:30:05Z"]
+    assert serialize(dt.datetime(2024, 5, 1, 12, 30, 5, tzinfo=dt.UTC)) == ["2024-05-01T12:30:05Z"]
     assert serialize(dt.date(2024, 5, 1)) == ["2024-05-01"]
     assert serialize(["a", "b"]) == ["a", "b"]
     assert serialize({"1": "x"}) == ['{"1": "x"}']
     assert serialize(None) == []
     assert serialize(3) == ["3"]
+
+
+def test_date_filters_are_gmt_dates() -> None:
+    from twiliocore.client import _date_param
+
+    new_york = dt.timezone(dt.timedelta(hours=-5))
+    # 23:00 in New York on 1 May is 04:00 GMT on 2 May: Twilio's filters are GMT dates.
+    assert _date_param(dt.datetime(2024, 5, 1, 23, 0, tzinfo=new_york), "d") == "2024-05-02"
+    assert _date_param(dt.datetime(2024, 5, 1, 23, 0), "d") == "2024-05-01"
+    assert _date_param(dt.date(2024, 5, 1), "d") == "2024-05-01"
+    assert _date_param("2024-05-01", "d") == "2024-05-01"
+    with pytest.raises(TypeError, match="d: expected date"):
+        _date_param(20240501, "d")  # type: ignore[arg-type]
 
 
 def test_bulk_send_runs_on_the_client_engine(client: Client, fresh_emulator: Any) -> None:
