@@ -316,3 +316,39 @@ def test_docs_examples_run() -> None:
     assert result.attempted > 0
     assert result.failed == 0
     assert doctest.testmod(twiliocore.request_validator).failed == 0
+
+
+# The vectors of twilio-python's own validator tests (tests/unit/test_request_validator.py),
+# with their published signatures: same token and URL as above, other parameters.
+SDK_PARAMS = {
+    "CallSid": "CA1234567890ABCDE",
+    "Digits": "1234",
+    "From": "+14158675309",
+    "To": "+18005551212",
+    "Caller": "+14158675309",
+}
+SDK_BODY = '{"property": "value", "boolean": true}'
+SDK_BODY_HASH = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
+
+
+def test_twilio_python_published_vectors(validator: RequestValidator) -> None:
+    assert validator.compute_signature(EXAMPLE_URL, SDK_PARAMS) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    assert validator.compute_hash(SDK_BODY) == SDK_BODY_HASH
+    repeated = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234")]
+    for params in (MultiDict(repeated), FormData(repeated), repeated):
+        assert validator.compute_signature(EXAMPLE_URL, params) == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+    https_port = EXAMPLE_URL.replace(".com", ".com:1234")
+    http_url = EXAMPLE_URL.replace("https", "http")
+    for url, signature in [
+        (EXAMPLE_URL, "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+        (https_port, "RSOYDt4T1cUTdK1PDd93/VVr8B8="),  # port removed
+        (https_port.replace("https", "http"), "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="),  # signed with it
+        (EXAMPLE_URL, "kvajT1Ptam85bY51eRf/AJRuM3w="),  # signed with :443 added
+        (http_url, "0ZXoZLH/DfblKGATFgpif+LLRf4="),  # signed with :80 added
+    ]:
+        assert validator.validate(url, SDK_PARAMS, signature), (url, signature)
+        assert not validator.validate(url, {**SDK_PARAMS, "Digits": "1235"}, signature)
+    with_body = EXAMPLE_URL + "&bodySHA256=" + SDK_BODY_HASH
+    assert validator.validate(with_body, SDK_BODY, "a9nBmqA0ju/hNViExpshrM61xv4=")
+    assert validator.validate(with_body, SDK_BODY.encode(), "a9nBmqA0ju/hNViExpshrM61xv4=")
+    assert not validator.validate(with_body, SDK_BODY + " ", "a9nBmqA0ju/hNViExpshrM61xv4=")
