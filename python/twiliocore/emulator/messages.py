@@ -214,13 +214,6 @@ def _pick_sender(rt: Runtime, to_channel: str) -> str:
     raise _bad(21606, "The Messaging Service has no sender for this destination")
 
 
-def _parse_int(form: FormData, name: str, low: int, high: int) -> int | None:
-    raw = form.get(name)
-    if raw is None or raw == "":
-        return None
-    return query_int(raw, name, low, high, 0)
-
-
 def _parse_send_at(form: FormData, service_sid: str | None) -> float | None:
     schedule_type = form.get("ScheduleType")
     send_at = form.get("SendAt")
@@ -278,7 +271,8 @@ async def _create(rt: Runtime, request: Request) -> Response:
             raise _bad(21620, f"Media URL {url} is invalid")
     if callback is not None:
         _check_callback_url(callback)
-    validity = _parse_int(form, "ValidityPeriod", 1, 36000)
+    raw_validity = form.get("ValidityPeriod")
+    validity = query_int(raw_validity, "ValidityPeriod", 1, 36000, 0) if raw_validity else None
     send_at = _parse_send_at(form, service_sid)
 
     to_channel, _ = _check_to(to)

@@ -191,10 +191,9 @@ def paged_list(
     token = query.get("PageToken") or None
     start = page * page_size
     if token and len(token) > 2:
-        sids = [sid_of(item) for item in items]
         anchor = token[2:]
-        if anchor in sids:
-            index = sids.index(anchor)
+        index = next((i for i, item in enumerate(items) if sid_of(item) == anchor), None)
+        if index is not None:
             start = index + 1 if token.startswith("PA") else max(0, index - page_size)
     chunk = items[start : start + page_size]
 
