@@ -2,8 +2,10 @@
 
 nginx (Debian ``nginx-light``) runs as the current user from a generated configuration in a
 temporary directory and answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` with 201 and a
-realistic Message JSON (about 850 bytes). The TLS listener uses a freshly generated self-signed
-CA and a server certificate for ``127.0.0.1``/``localhost``; every client is given the CA file.
+realistic Message JSON (about 850 bytes). It listens three times: plain HTTP/1.1, TLS offering
+HTTP/2 (ALPN ``h2`` and ``http/1.1``), and TLS offering HTTP/1.1 only. The TLS listeners use a
+freshly generated self-signed CA and a server certificate for ``127.0.0.1``/``localhost``; every
+client is given the CA file.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ http {{
     server {{
         listen 127.0.0.1:{http_port};
         listen 127.0.0.1:{https_port} ssl http2;
+        listen 127.0.0.1:{https_h1_port} ssl;
         ssl_certificate {tmp}/server.pem;
         ssl_certificate_key {tmp}/server.key;
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -178,10 +181,14 @@ def make_certs(directory: Path) -> Path:
 
 @dataclass
 class FakeTwilio:
-    """A running nginx: ``http_url`` and ``https_url`` are base URLs; ``ca`` the CA file."""
+    """A running nginx and its base URLs; ``ca`` is the CA file.
+
+    ``https_url`` offers HTTP/2 by ALPN, ``https_h1_url`` only HTTP/1.1.
+    """
 
     http_url: str
     https_url: str
+    https_h1_url: str
     ca: Path
     tmp: Path
     process: subprocess.Popen[bytes]
@@ -206,7 +213,7 @@ class FakeTwilio:
 
 
 def start() -> FakeTwilio:
-    """Start nginx on two free loopback ports and wait until both answer."""
+    """Start nginx on three free loopback ports and wait until each answers."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         raise RuntimeError("nginx not found: apt-get install nginx-light")
@@ -216,10 +223,16 @@ def start() -> FakeTwilio:
     # workers run as nobody: they may pass through tmp, not list it.
     (tmp / "files").mkdir(mode=0o755)
     tmp.chmod(0o711)
-    http_port, https_port = free_port(), free_port()
+    http_port, https_port, https_h1_port = free_port(), free_port(), free_port()
     body = MESSAGE_JSON.replace("'", "\\'")
     (tmp / "nginx.conf").write_text(
-        NGINX_CONF.format(tmp=tmp, http_port=http_port, https_port=https_port, body=body)
+        NGINX_CONF.format(
+            tmp=tmp,
+            http_port=http_port,
+            https_port=https_port,
+            https_h1_port=https_h1_port,
+            body=body,
+        )
     )
     proc = subprocess.Popen(
         [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
@@ -227,7 +240,7 @@ def start() -> FakeTwilio:
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 10
-    for port in (http_port, https_port):
+    for port in (http_port, https_port, https_h1_port):
         while True:
             if proc.poll() is not None:
                 err = proc.stderr.read().decode() if proc.stderr else ""
@@ -243,6 +256,7 @@ def start() -> FakeTwilio:
     return FakeTwilio(
         http_url=f"http://127.0.0.1:{http_port}",
         https_url=f"https://127.0.0.1:{https_port}",
+        https_h1_url=f"https://127.0.0.1:{https_h1_port}",
         ca=ca,
         tmp=tmp,
         process=proc,

@@ -19,6 +19,23 @@ LABELS = {
     "wrk": "wrk (HTTP/1.1)",
 }
 
+# Each transport the runner measures: its heading, the connections a client at the run's
+# concurrency may open in all (HTTP/1.1 needs one per request in flight; HTTP/2 multiplexes
+# them on one), and the target against twilio-python's sequential loop.
+TRANSPORTS = {
+    "http": {"title": "Plain HTTP/1.1", "multiplexed": False, "vs_loop": 24},
+    "https": {
+        "title": "TLS, the server offering HTTP/2 (ALPN `h2`, `http/1.1`)",
+        "multiplexed": True,
+        "vs_loop": 18,
+    },
+    "https_h1": {
+        "title": "TLS, the server offering HTTP/1.1 only",
+        "multiplexed": False,
+        "vs_loop": 18,
+    },
+}
+
 
 def _row(label: str, r: dict[str, Any], base: dict[str, Any]) -> str:
     if "error" in r:
@@ -62,9 +79,8 @@ def render(res: dict[str, Any]) -> str:
             "",
         ]
     for name, t in res["transports"].items():
-        title = "Plain HTTP/1.1" if name == "http" else "TLS (HTTP/2 where the client offers it)"
         lines += [
-            f"### {title}",
+            f"### {TRANSPORTS[name]['title']}",
             "",
             f"| client | messages | msgs/s | {TIMES} libcurl loop | CPU µs/msg | peak RSS MB "
             "| connections opened |",
@@ -144,7 +160,7 @@ def render(res: dict[str, Any]) -> str:
             f"| bulk ≥ 0.9{TIMES} libcurl loop ({name}) | {_fmt_ratio(x, 3)} | "
             f"{_check(None if x is None else x >= 0.9)} |"
         )
-        need = 24 if name == "http" else 18
+        need = TRANSPORTS[name]["vs_loop"]
         x = r["bulk_vs_twilio_sync"]
         lines.append(
             f"| bulk ≥ {need}{TIMES} twilio-python loop ({name}) | {_fmt_ratio(x)} | "
@@ -163,7 +179,7 @@ def render(res: dict[str, Any]) -> str:
                 f"{_check(rss < 25)} |"
             )
             conns = b.get("connections_opened")
-            limit = res["concurrency"] if name == "http" else 1
+            limit = 1 if TRANSPORTS[name]["multiplexed"] else res["concurrency"]
             lines.append(
                 f"| no new connection after warm-up ({name}): opened ≤ {limit} | {conns} | "
                 f"{_check(None if conns is None else conns <= limit)} |"

@@ -3,11 +3,12 @@
 usage: python bench/run_all.py [--n 20000] [--concurrency 64] [--quick] [--sync-sample 2000]
                                [--stream-n 1000000] [--repeat 1] [--json PATH] [--md PATH]
 
-Starts nginx on loopback as a fake Twilio Messages endpoint (plain HTTP and TLS with a generated
-CA), then, for each transport, runs each client in its own subprocess: twiliocore bulk,
-twilio-python's Client in a sequential loop (timed on a sample), twilio-python's async client
-with asyncio.gather under a semaphore, a bare libcurl multi loop in C, and wrk. Every number in
-the table comes from this run. Also runs the micro-benchmarks in bench/micro.py.
+Starts nginx on loopback as a fake Twilio Messages endpoint (plain HTTP; TLS offering HTTP/2; TLS
+offering HTTP/1.1 only; a generated CA), then, for each transport, runs each client in its own
+subprocess: twiliocore bulk, twilio-python's Client in a sequential loop (timed on a sample),
+twilio-python's async client with asyncio.gather under a semaphore, a bare libcurl multi loop in
+C, and wrk. Every number in the table comes from this run. Also runs the micro-benchmarks in
+bench/micro.py.
 """
 
 from __future__ import annotations
@@ -318,14 +319,14 @@ def bench_transport(
             for r in runs[label]
             if r.get("wall") and "ok" in r
         ]
-        print(f"  {name:5s} {label:22s} {fmt_row(out[label])}", flush=True)
+        print(f"  {name:8s} {label:22s} {fmt_row(out[label])}", flush=True)
     rate = out["curl_multi_c"].get("rate", 0) or 1000.0
     duration = min(30.0, max(2.0, args.n / rate * 2)) if not args.quick else 2.0
     before = fake_twilio.accepted_connections(server)
     w = run_wrk(url, args.concurrency, duration, env)
     w["connections_opened"] = fake_twilio.accepted_connections(server) - before
     out["wrk"] = summarise(w)
-    print(f"  {name:5s} {'wrk':22s} {fmt_row(out['wrk'])}", flush=True)
+    print(f"  {name:8s} {'wrk':22s} {fmt_row(out['wrk'])}", flush=True)
     return out
 
 
@@ -430,7 +431,12 @@ def main() -> int:
             same = compare_requests(baseline, str(server.ca), env)
             results["same_request"] = same
             print(f"  twiliocore and the C loop send identical requests: {same['identical']}")
-            for name, base in (("http", server.http_url), ("https", server.https_url)):
+            bases = {
+                "http": server.http_url,
+                "https": server.https_url,
+                "https_h1": server.https_h1_url,
+            }
+            for name, base in bases.items():
                 results["transports"][name] = bench_transport(
                     name, base, server, args, baseline, env
                 )
