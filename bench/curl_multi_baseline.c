@@ -131,6 +131,7 @@ int main(int argc, char **argv) {
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
     curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     curl_easy_setopt(e, CURLOPT_CAINFO, ca);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL); /* as the engine: one CA store for all connections */
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Sink);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

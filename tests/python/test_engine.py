@@ -13,6 +13,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -253,15 +254,47 @@ _BIG_PAGE = b"".join(b'{"sid": "SM%032d"},\n' % i for i in range(60_000))  # abo
 
 
 @pytest.fixture(scope="module")
-def tls_server() -> Iterator[tuple[str, str]]:
-    """nginx with TLS + HTTP/2 on loopback: (URL of a page answering 200, CA file)."""
+def nginx() -> Iterator[Any]:
+    """The benchmarks' fake Twilio (bench/fake_twilio.py), with a large page under /_files/."""
     if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
         pytest.skip("nginx not installed (scripts/setup.sh installs nginx-light)")
     from bench import fake_twilio
 
     with fake_twilio.start() as server:
         (server.tmp / "files" / "page.json").write_bytes(_BIG_PAGE)
-        yield server.https_url + "/_status", str(server.ca)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def tls_server(nginx: Any) -> tuple[str, str]:
+    """nginx with TLS + HTTP/2 on loopback: (URL of a page answering 200, CA file)."""
+    return nginx.https_url + "/_status", str(nginx.ca)
+
+
+def test_ca_file_is_loaded_once_and_shared_by_every_connection(
+    nginx: Any, tmp_path: Path
+) -> None:
+    # Debian's libcurl also has a CA directory by default; with it, libcurl loads the CA file
+    # again for every connection (0.9 MB each with the system bundle). The engine clears the
+    # directory, so the store loaded for the first connection serves the next ones: after the
+    # file is emptied, new connections (HTTP/1.1 only, one per request in flight) still verify.
+    ca = tmp_path / "ca.pem"
+    shutil.copyfile(nginx.ca, ca)
+    url = nginx.https_h1_url + "/_files/page.json"  # megabytes: the requests overlap
+    engine = _core.Engine(ca_bundle=str(ca))
+    try:
+        assert engine.request("GET", url).status == 200
+        ca.write_text("")
+
+        async def several() -> list[Any]:
+            return await asyncio.gather(*(engine.request_async("GET", url) for _ in range(8)))
+
+        responses = asyncio.run(several())
+        assert [r.status for r in responses] == [200] * 8
+        assert all(r.http_version == 11 for r in responses)
+        assert engine.stats()["connections_opened"] > 1
+    finally:
+        engine.shutdown()
 
 
 def test_http2_answers_far_larger_than_the_receive_buffer_arrive_whole(
