@@ -13,8 +13,8 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -271,9 +271,7 @@ def tls_server(nginx: Any) -> tuple[str, str]:
     return nginx.https_url + "/_status", str(nginx.ca)
 
 
-def test_ca_file_is_loaded_once_and_shared_by_every_connection(
-    nginx: Any, tmp_path: Path
-) -> None:
+def test_ca_file_is_loaded_once_and_shared_by_every_connection(nginx: Any, tmp_path: Path) -> None:
     # Debian's libcurl also has a CA directory by default; with it, libcurl loads the CA file
     # again for every connection (0.9 MB each with the system bundle). The engine clears the
     # directory, so the store loaded for the first connection serves the next ones: after the
