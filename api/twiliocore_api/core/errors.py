@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = ["install_error_handlers", "unprocessable"]
 
@@ -54,6 +56,48 @@ async def _validation_handler(_request: Request, exc: Exception) -> JSONResponse
     )
 
 
+def _unparsable_body_reason(exc: StarletteHTTPException) -> str | None:
+    """Why a JSON body could not be parsed, when ``exc`` is FastAPI's generic 400 for it.
+
+    FastAPI turns a ``json.JSONDecodeError`` into a 422 itself, but answers a bare 400
+    when decoding fails otherwise: bytes that are not UTF-8, nesting too deep for the
+    parser, or a number with more digits than Python converts. All three are malformed
+    JSON to the client.
+    """
+    if exc.status_code != status.HTTP_400_BAD_REQUEST:
+        return None
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return "not valid UTF-8"
+    if isinstance(cause, RecursionError):
+        return "nested too deeply"
+    if isinstance(cause, ValueError):
+        if "integer string conversion" in str(cause):
+            return "a number has too many digits"
+        return "cannot be decoded"
+    return None
+
+
+async def _http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    reason = _unparsable_body_reason(exc)
+    if reason is None:
+        return await http_exception_handler(request, exc)
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={
+            "detail": [
+                {
+                    "loc": ["body"],
+                    "field": "body",
+                    "msg": f"malformed JSON: {reason}",
+                    "type": "json_invalid",
+                }
+            ]
+        },
+    )
+
+
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     logger.error(
         "unhandled %s on %s %s",
@@ -71,4 +115,5 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)
     app.add_exception_handler(Exception, _unexpected_handler)

@@ -214,3 +214,23 @@ def test_send_routes_are_rate_limited_per_user(start_service):
         assert client.get("/api/sms/messages").status_code == 200
     with svc.client(other) as client:
         assert client.post("/api/sms/send", json=body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b'{"to_number": "+14155552671", "message": "\xff\xfe caf\xe9"}', "utf-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested"),
+        (b'{"to_number": 1' + b"0" * 5000 + b', "message": "x"}', "digits"),
+    ],
+)
+def test_undecodable_json_is_a_422_naming_the_body(service, raw, words):
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/send", content=raw, headers={"Content-Type": "application/json"}
+        )
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"][0]
+    assert detail["field"] == "body"
+    assert "malformed json" in detail["msg"].lower()
+    assert words in detail["msg"].lower()
