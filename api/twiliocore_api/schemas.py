@@ -7,7 +7,7 @@ everything else is checked here, so a 422 names the field and the reason.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
 
 __all__ = [
     "MAX_BODY_CHARS",
+    "MAX_INT",
     "BulkAccepted",
     "BulkJobPublic",
     "BulkRecipientPublic",
@@ -43,6 +44,7 @@ __all__ = [
     "SmsSettingsUpdate",
     "TestConnectionResult",
     "Token",
+    "UtcDateTime",
     "UserCreate",
     "UserPublic",
     "WhatsAppBulkSendRequest",
@@ -51,6 +53,24 @@ __all__ = [
 
 MAX_BODY_CHARS = 1600
 """Twilio's limit on a message body (error 21617 beyond it)."""
+
+
+MAX_INT = 2**31 - 1
+"""The largest id or offset accepted: what an INTEGER column holds on PostgreSQL."""
+
+
+def _in_utc(value: datetime) -> datetime:
+    # Naive means UTC (what the database stores); an aware time must still exist in UTC.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+"""A date-time read as UTC when it has no offset; 422 when it falls outside year 1-9999 in UTC."""
 
 
 def _not_blank(value: str) -> str:
@@ -315,7 +335,7 @@ class PreferencesUpdate(_Strict):
 class NotificationCreate(_Strict):
     """Body of ``POST /api/notifications`` (admin): ``notify_user`` over HTTP."""
 
-    user_id: int
+    user_id: Annotated[int, Field(ge=1, le=MAX_INT)]
     message: MessageBody
 
 

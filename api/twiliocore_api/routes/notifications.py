@@ -11,6 +11,7 @@ from twiliocore_api import crud
 from twiliocore_api.core.errors import unprocessable
 from twiliocore_api.deps import AdminUser, CurrentUser, MessengerDep, SessionDep
 from twiliocore_api.schemas import (
+    MAX_INT,
     NotificationCreate,
     NotificationPublic,
     NotificationResult,
@@ -25,7 +26,7 @@ def list_notifications(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> NotificationsPublic:
     """Your notifications, newest first."""
     rows, count = crud.list_notifications(session, user_id=user.id, limit=limit, offset=offset)

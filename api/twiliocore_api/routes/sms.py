@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -24,6 +23,7 @@ from twiliocore_api.deps import (
 from twiliocore_api.messaging import EffectiveConfig, Messenger
 from twiliocore_api.models import BulkJob, Message, User
 from twiliocore_api.schemas import (
+    MAX_INT,
     BulkAccepted,
     BulkJobPublic,
     BulkRecipientPublic,
@@ -38,6 +38,7 @@ from twiliocore_api.schemas import (
     SmsSettingsPublic,
     SmsSettingsUpdate,
     TestConnectionResult,
+    UtcDateTime,
     WhatsAppBulkSendRequest,
     WhatsAppSendRequest,
 )
@@ -244,7 +245,7 @@ def read_bulk_job(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> BulkJobPublic:
     """Progress and per-recipient results of a bulk job (yours; admins see all).
 
@@ -313,10 +314,10 @@ def list_messages(
     type: Annotated[Literal["sms", "whatsapp"] | None, Query()] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=24)] = None,
     to: Annotated[str | None, Query(max_length=64)] = None,
-    date_from: Annotated[datetime | None, Query()] = None,
-    date_to: Annotated[datetime | None, Query()] = None,
+    date_from: Annotated[UtcDateTime | None, Query()] = None,
+    date_to: Annotated[UtcDateTime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> MessagesPublic:
     """Message history (yours; admins see all), newest first, with filters and paging."""
     to_e164 = None

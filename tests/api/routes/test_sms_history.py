@@ -140,3 +140,29 @@ def test_preferences(service):
         cleared = client.put("/api/sms/preferences", json={"phone_number": None}).json()
         assert cleared["phone_number"] is None
         assert client.get("/api/sms/preferences").json()["sms_enabled"] is False
+
+
+def test_out_of_range_numbers_and_dates_are_a_422_not_a_500(service):
+    huge = str(10**30)
+    with service.admin() as client:
+        job_id = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": ["+14155550250"], "message": "range"}
+        ).json()["job_id"]
+        for path, params, field in [
+            ("/api/sms/messages", {"offset": huge}, "offset"),
+            ("/api/sms/messages", {"date_from": "0001-01-01T00:00:00+14:00"}, "date_from"),
+            ("/api/sms/messages", {"date_to": "9999-12-31T23:59:59-12:00"}, "date_to"),
+            (f"/api/sms/bulk/{job_id}", {"offset": huge}, "offset"),
+            ("/api/notifications", {"offset": huge}, "offset"),
+        ]:
+            bad = client.get(path, params=params)
+            assert bad.status_code == 422, (path, params, bad.text)
+            assert bad.json()["detail"][0]["field"] == field
+        bad = client.post("/api/notifications", json={"user_id": 10**30, "message": "x"})
+        assert bad.status_code == 422, bad.text
+        assert bad.json()["detail"][0]["field"] == "user_id"
+        # A time without an offset is UTC, as stored.
+        naive_past = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(tzinfo=None)
+        recent = client.get("/api/sms/messages", params={"date_from": naive_past.isoformat()})
+        assert recent.status_code == 200
+        assert recent.json()["count"] >= 1
