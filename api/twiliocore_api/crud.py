@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from twiliocore_api.core.security import hash_password, verify_password
 from twiliocore_api.models import (
+    BulkJob,
     Message,
     Notification,
     OptOut,
@@ -40,10 +41,12 @@ __all__ = [
     "create_notification",
     "create_user",
     "describe_error_code",
+    "get_bulk_job",
     "get_message_by_sid",
     "get_sms_settings",
     "get_user_by_email",
     "is_opted_out",
+    "is_storable",
     "list_messages",
     "list_notifications",
     "opted_out_among",
@@ -106,6 +109,16 @@ def describe_error_code(code: int | None) -> str | None:
         return None
     words = _ERROR_WORDS.get(code, "see Twilio's error reference")
     return f"Twilio error {code}: {words} (https://www.twilio.com/docs/errors/{code})"
+
+
+def is_storable(text: str, *, max_length: int) -> bool:
+    """True when ``text`` fits a ``String(max_length)`` column on every supported database.
+
+    PostgreSQL refuses U+0000 in text and values longer than the column, where SQLite
+    accepts both: lookups and inserts check first, so such input is "not found" or a
+    clear error there too, never a database exception.
+    """
+    return len(text) <= max_length and "\x00" not in text
 
 
 # ---------------------------------------------------------------------------- users
@@ -174,8 +187,17 @@ def create_message(session: Session, **fields: Any) -> Message:
 
 
 def get_message_by_sid(session: Session, *, message_sid: str) -> Message | None:
-    """The message with this SID, or ``None``."""
+    """The message with this SID, or ``None`` (also for text no stored SID can be)."""
+    if not is_storable(message_sid, max_length=34):
+        return None
     return session.scalar(select(Message).where(Message.message_sid == message_sid))
+
+
+def get_bulk_job(session: Session, *, job_id: str) -> BulkJob | None:
+    """The bulk job with this id, or ``None`` (also for text no job id can be)."""
+    if not is_storable(job_id, max_length=36):
+        return None
+    return session.get(BulkJob, job_id)
 
 
 def should_advance(current: str, new: str) -> bool:

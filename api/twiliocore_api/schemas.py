@@ -89,6 +89,14 @@ MediaUrl = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store U+0000 in text, and no phone, address or password needs it.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL (U+0000) characters")
+        return value
+
 
 # ---------------------------------------------------------------------------- auth / users
 

@@ -84,3 +84,29 @@ def test_service_runs_on_postgres(postgres_url, start_service, wait_for):
             client.post("/api/notifications", json={"user_id": 1, "message": "n"}).status_code
             == 201
         )
+
+
+def test_nul_characters_are_a_422_or_not_found_on_postgres(postgres_url, start_service):
+    # PostgreSQL refuses U+0000 in text where SQLite stores it: bad input, never a 500.
+    svc = start_service(DATABASE_URL=postgres_url)
+    with svc.admin() as client:
+        for path, body, field in [
+            ("/api/sms/send", {"to_number": "+14155552671", "message": "a\x00b"}, "message"),
+            (
+                "/api/sms/whatsapp/send",
+                {"to_number": "+14155552671", "message": "a", "media_url": "https://x/\x00"},
+                "media_url",
+            ),
+            ("/api/notifications", {"user_id": 1, "message": "a\x00"}, "message"),
+            ("/api/auth/login", {"email": "admin\x00@example.com", "password": "x"}, "email"),
+        ]:
+            answer = client.post(path, json=body)
+            assert answer.status_code == 422, (path, answer.text)
+            assert answer.json()["detail"][0]["field"] == field
+        status = client.get("/api/sms/messages", params={"status": "sent\x00"})
+        assert status.status_code == 422, status.text
+        assert status.json()["detail"][0]["field"] == "status"
+        assert client.get("/api/sms/message-status/SM%00").status_code == 404
+        assert client.get("/api/sms/message-status/SM" + "0" * 40).status_code == 404
+        assert client.get("/api/sms/bulk/job%00").status_code == 404
+        assert client.get("/api/health").json()["database_reachable"] is True

@@ -21,7 +21,7 @@ from twiliocore_api.deps import (
     SettingsDep,
 )
 from twiliocore_api.messaging import EffectiveConfig, Messenger
-from twiliocore_api.models import BulkJob, Message, User
+from twiliocore_api.models import Message, User
 from twiliocore_api.schemas import (
     MAX_INT,
     BulkAccepted,
@@ -251,7 +251,7 @@ def read_bulk_job(
 
     ``limit``/``offset`` page through ``results``; the counters always cover the whole job.
     """
-    job = session.get(BulkJob, job_id)
+    job = crud.get_bulk_job(session, job_id=job_id)
     if job is None or (not user.is_admin and job.user_id != user.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
     counts = Messenger.job_counts(session, job.id)
@@ -312,7 +312,9 @@ def list_messages(
     messenger: MessengerDep,
     user: CurrentUser,
     type: Annotated[Literal["sms", "whatsapp"] | None, Query()] = None,
-    status_: Annotated[str | None, Query(alias="status", max_length=24)] = None,
+    status_: Annotated[
+        str | None, Query(alias="status", max_length=24, pattern=r"^[A-Za-z_-]*$")
+    ] = None,
     to: Annotated[str | None, Query(max_length=64)] = None,
     date_from: Annotated[UtcDateTime | None, Query()] = None,
     date_to: Annotated[UtcDateTime | None, Query()] = None,
