@@ -7,6 +7,7 @@ Status handling lives here: :data:`STATUS_RANK` orders Twilio's message statuses
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -295,8 +296,11 @@ def list_messages(
 def claim_webhook_token(session: Session, *, token: str, kind: str) -> bool:
     """Record an idempotency token; False when it was already processed.
 
-    Runs in a savepoint so a duplicate leaves the caller's transaction usable.
+    Runs in a savepoint so a duplicate leaves the caller's transaction usable. A token
+    too long for the column (or with U+0000) is kept as its SHA-256.
     """
+    if not is_storable(token, max_length=255):
+        token = "sha256:" + hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
     try:
         with session.begin_nested():
             session.add(WebhookEvent(token=token, kind=kind))

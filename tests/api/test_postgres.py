@@ -110,3 +110,32 @@ def test_nul_characters_are_a_422_or_not_found_on_postgres(postgres_url, start_s
         assert client.get("/api/sms/message-status/SM" + "0" * 40).status_code == 404
         assert client.get("/api/sms/bulk/job%00").status_code == 404
         assert client.get("/api/health").json()["database_reachable"] is True
+
+
+def test_signed_webhooks_with_odd_fields_are_never_a_500_on_postgres(postgres_url, start_service):
+    svc = start_service(DATABASE_URL=postgres_url)
+
+    def post(path, params, **headers):
+        url = svc.url + path
+        signature = RequestValidator(svc.emulator.auth_token).compute_signature(url, params)
+        with svc.client() as client:
+            return client.post(
+                path, data=params, headers={"X-Twilio-Signature": signature, **headers}
+            )
+
+    inbound = {"From": "+14155550501", "To": "+15005550006", "MessageSid": "SM" + "6" * 32}
+    assert post("/webhook/twilio/incoming", {**inbound, "Body": "hi\x00"}).status_code == 200
+    for odd in (
+        {"From": "+1" * 40, "MessageSid": "SM" + "7" * 32},
+        {"MessageSid": "SM" + "7" * 40},
+    ):
+        assert post("/webhook/twilio/incoming", {**inbound, **odd}).status_code == 400
+    status = {"MessageSid": "SM" + "8" * 32, "MessageStatus": "sent"}
+    assert post("/webhook/twilio/status", {**status, "MessageSid": "SM\x00"}).status_code == 204
+    assert post("/webhook/twilio/status", {**status, "MessageStatus": "s" * 40}).status_code == 400
+    token = {"I-Twilio-Idempotency-Token": "t" * 300}
+    assert post("/webhook/twilio/status", status, **token).status_code == 204
+    assert post("/webhook/twilio/status", status, **token).status_code == 204
+    with svc.admin() as client:
+        stored = client.get("/api/sms/messages", params={"to": "+15005550006"}).json()
+    assert [m["body"] for m in stored["data"]] == ["hi"]

@@ -18,6 +18,7 @@ from twiliocore_api import crud
 from twiliocore_api.core.config import Settings
 from twiliocore_api.deps import MessengerDep, SessionDep, SettingsDep
 from twiliocore_api.models import Message
+from twiliocore_api.schemas import MAX_INT
 
 router = APIRouter(prefix="/webhook/twilio", tags=["Webhooks"])
 logger = logging.getLogger("twiliocore_api")
@@ -68,15 +69,22 @@ VerifiedForm = Annotated[FormData, Depends(verified_form)]
 
 
 def _text(form: FormData, key: str) -> str:
+    # Without U+0000, which PostgreSQL cannot store (Twilio never sends it).
     value = form.get(key)
-    return value if isinstance(value, str) else ""
+    return value.replace("\x00", "") if isinstance(value, str) else ""
 
 
 def _int(value: str) -> int | None:
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    # A number no INTEGER column holds is not one of Twilio's codes or counts.
+    return number if number is not None and abs(number) <= MAX_INT else None
+
+
+def _bad_request(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_400_BAD_REQUEST, detail=detail)
 
 
 @router.post("/status", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
@@ -85,9 +93,9 @@ def status_callback(form: VerifiedForm, request: Request, session: SessionDep) -
     sid = _text(form, "MessageSid") or _text(form, "SmsSid")
     new_status = (_text(form, "MessageStatus") or _text(form, "SmsStatus")).lower()
     if not sid or not new_status:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, detail="MessageSid and MessageStatus needed"
-        )
+        raise _bad_request("MessageSid and MessageStatus needed")
+    if not crud.is_storable(sid, max_length=34) or not crud.is_storable(new_status, max_length=24):
+        raise _bad_request("MessageSid or MessageStatus is not one of Twilio's")
     token = request.headers.get("i-twilio-idempotency-token")
     if token and not crud.claim_webhook_token(session, token=token, kind="status"):
         return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -113,6 +121,8 @@ def incoming_message(form: VerifiedForm, request: Request, session: SessionDep) 
     if token and not crud.claim_webhook_token(session, token=token, kind="incoming"):
         return twiml
     sid = _text(form, "MessageSid") or _text(form, "SmsMessageSid") or None
+    if sid and not crud.is_storable(sid, max_length=34):
+        raise _bad_request("MessageSid is not one of Twilio's")
     if sid and crud.get_message_by_sid(session, message_sid=sid) is not None:
         return twiml
     sender = _text(form, "From")
@@ -120,6 +130,10 @@ def incoming_message(form: VerifiedForm, request: Request, session: SessionDep) 
     number = sender.split(":", 1)[1] if kind == "whatsapp" else sender
     recipient = _text(form, "To")
     recipient = recipient.split(":", 1)[1] if recipient.startswith("whatsapp:") else recipient
+    if not crud.is_storable(number, max_length=64) or not crud.is_storable(
+        recipient, max_length=64
+    ):
+        raise _bad_request("From or To is not a phone number or channel address")
     body = _text(form, "Body")
     session.add(
         Message(
@@ -135,6 +149,8 @@ def incoming_message(form: VerifiedForm, request: Request, session: SessionDep) 
         )
     )
     keyword = body.strip().upper()
+    if not crud.is_storable(number, max_length=32):
+        number = ""  # longer than any phone number (E.164 has 16 characters at most)
     if number and keyword in crud.OPT_OUT_KEYWORDS:
         crud.set_opt_out(session, phone_number=number, opted_out=True, keyword=keyword)
         logger.info("opt-out (%s) received from a %s sender", keyword, kind)

@@ -296,3 +296,25 @@ def test_file_upload_or_garbage_is_403_not_500(service):
         )
     assert upload.status_code == 403
     assert garbage.status_code == 403
+
+
+def test_signed_numbers_out_of_range_are_ignored_not_a_500(service, wait_for):
+    sid = _send(service, to="+14155550290")
+    wait_for(lambda: _message(service, sid)["status"] == "delivered", what="delivery")
+    sid = _send(service, to="+14155550291")
+    failed = _post_signed(
+        service, "/webhook/twilio/status", _callback(sid, "failed", ErrorCode="9" * 30)
+    )
+    assert failed.status_code == 204, failed.text
+    inbound = _post_signed(
+        service,
+        "/webhook/twilio/incoming",
+        {
+            "MessageSid": "SM" + "5" * 32,
+            "From": "+14155550292",
+            "To": "+15005550006",
+            "Body": "hi",
+            "NumSegments": "9" * 30,
+        },
+    )
+    assert inbound.status_code == 200, inbound.text
