@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 import twiliocore
+from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from twiliocore.phone import to_e164, to_e164_many
@@ -30,6 +31,7 @@ from twiliocore_api import crud
 from twiliocore_api.core.config import Settings
 from twiliocore_api.core.security import DecryptionError, KeyRing
 from twiliocore_api.models import BulkJob, Message, User, utcnow
+from twiliocore_api.schemas import NotificationCreate
 
 __all__ = [
     "INCOMING_PATH",
@@ -814,8 +816,12 @@ class Messenger:
             "message_sid", "status", "error"}], "created_at"}``.
 
         Raises:
+            ValueError: ``user_id`` is not an id, or ``message`` is empty, blank, over
+                1600 characters or holds U+0000 (the message says which and why).
             LookupError: no such user.
         """
+        checked = _checked_notification(user_id, message)
+        user_id, message = checked.user_id, checked.message
         with self.session_factory() as session:
             user = session.get(User, user_id)
             if user is None:
@@ -876,6 +882,7 @@ def notify_user(user_id: int, message: str, *, app: Any = None) -> dict[str, Any
 
     Raises:
         MessengerUnavailable: the service is not running in this process.
+        ValueError: ``user_id`` or ``message`` is not valid (the message says why).
         LookupError: no such user.
     """
     messenger: Messenger | None = getattr(getattr(app, "state", None), "messenger", None)
@@ -885,6 +892,16 @@ def notify_user(user_id: int, message: str, *, app: Any = None) -> dict[str, Any
     if messenger is None:
         raise MessengerUnavailable("notify_user needs the running twiliocore service")
     return messenger.notify_user(user_id, message)
+
+
+def _checked_notification(user_id: object, message: object) -> NotificationCreate:
+    """``notify_user``'s arguments checked as ``POST /api/notifications`` checks its body."""
+    try:
+        return NotificationCreate.model_validate({"user_id": user_id, "message": message})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"{field}: {first['msg']}") from None
 
 
 def _int_or_none(value: object) -> int | None:

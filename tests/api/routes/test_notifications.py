@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from twiliocore_api.messaging import MessengerUnavailable, notify_user
 
@@ -96,3 +98,28 @@ def test_notify_user_finds_the_running_service(service, monkeypatch):
     monkeypatch.setattr(messaging, "_running", [])
     with pytest.raises(MessengerUnavailable):
         notify_user(1, "x")
+
+
+@pytest.mark.parametrize(
+    ("user_id", "message", "words"),
+    [
+        (None, "x", "user_id"),
+        (10**30, "x", "user_id"),
+        ("user", "", "message"),
+        ("user", "   ", "message"),
+        ("user", "x" * 1601, "1600"),
+        ("user", "a\x00b", "nul"),
+        ("user", None, "message"),
+    ],
+)
+def test_notify_user_refuses_bad_arguments_before_sending(service, user_id, message, words):
+    token = service.new_user(f"notify-bad-{uuid.uuid4().hex[:8]}@example.com")
+    with service.client(token) as client:
+        client.put("/api/sms/preferences", json={"phone_number": "+14155550304"})
+    if user_id == "user":
+        user_id = _user_id(service, token)
+    with pytest.raises(ValueError, match=f"(?i){words}"):
+        notify_user(user_id, message, app=service.app)
+    with service.client(token) as client:
+        assert client.get("/api/sms/messages").json()["count"] == 0
+        assert client.get("/api/notifications").json()["count"] == 0
