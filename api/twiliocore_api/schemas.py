@@ -336,6 +336,14 @@ class PreferencesUpdate(_Strict):
     whatsapp_enabled: bool | None = None
     phone_number: PhoneStr | None = None
 
+    @field_validator("sms_enabled", "whatsapp_enabled")
+    @classmethod
+    def _not_null(cls, value: bool | None) -> bool:
+        # Only an omitted field keeps its value; null is not a choice (phone_number: clears).
+        if value is None:
+            raise ValueError("must be true or false (omit it to keep the current value)")
+        return value
+
 
 # ---------------------------------------------------------------------------- notifications
 

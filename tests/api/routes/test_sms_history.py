@@ -166,3 +166,13 @@ def test_out_of_range_numbers_and_dates_are_a_422_not_a_500(service):
         recent = client.get("/api/sms/messages", params={"date_from": naive_past.isoformat()})
         assert recent.status_code == 200
         assert recent.json()["count"] >= 1
+
+
+def test_preferences_null_switch_is_a_422_not_ignored(service):
+    token = service.new_user("prefs-null@example.com")
+    with service.client(token) as client:
+        for field in ("sms_enabled", "whatsapp_enabled"):
+            bad = client.put("/api/sms/preferences", json={field: None})
+            assert bad.status_code == 422, bad.text
+            assert bad.json()["detail"][0]["field"] == field
+            assert "true or false" in bad.json()["detail"][0]["msg"]
