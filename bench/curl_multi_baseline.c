@@ -119,6 +119,9 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  /* as the engine: one TLS session cache for all handles (new connections resume) */
+  CURLSH *share = curl_share_init();
+  curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   CURLM *multi = curl_multi_init();
   curl_multi_setopt(multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   if (concurrency > n) concurrency = n;
@@ -138,6 +141,7 @@ int main(int argc, char **argv) {
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_PRIVATE, &slots[i]);
+    curl_easy_setopt(e, CURLOPT_SHARE, share);
   }
 
   double cpu0 = CpuSeconds();
@@ -173,6 +177,7 @@ int main(int argc, char **argv) {
   for (long i = 0; i < concurrency; ++i) curl_easy_cleanup(slots[i].easy);
   free(slots);
   curl_multi_cleanup(multi);
+  curl_share_cleanup(share);
   curl_slist_free_all(headers);
   curl_url_cleanup(parsed_url);
   curl_global_cleanup();

@@ -95,6 +95,7 @@ http {{
             return 201 '{body}';
         }}
         location = /_status {{ stub_status; }}
+        location = /_session {{ keepalive_timeout 0; return 200 '$ssl_session_reused'; }}
         location /_files/ {{ alias {tmp}/files/; }}
         location / {{ return 404 '{{"code": 20404, "message": "not found", "status": 404}}'; }}
     }}
@@ -219,6 +220,8 @@ def start() -> FakeTwilio:
         raise RuntimeError("nginx not found: apt-get install nginx-light")
     tmp = Path(tempfile.mkdtemp(prefix="twiliocore-bench-"))
     ca = make_certs(tmp)
+    # /_session answers "r" on a TLS connection whose session was resumed, "." otherwise, and
+    # closes the connection.
     # /_files/ serves tmp/files (empty; tests put files there). Started as root, nginx's
     # workers run as nobody: they may pass through tmp, not list it.
     (tmp / "files").mkdir(mode=0o755)

@@ -52,6 +52,9 @@ struct EasyDeleter {
 struct MultiDeleter {
   void operator()(CURLM* h) const noexcept { curl_multi_cleanup(h); }
 };
+struct ShareDeleter {
+  void operator()(CURLSH* s) const noexcept { curl_share_cleanup(s); }
+};
 struct UrlDeleter {
   void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
 };
@@ -72,6 +75,8 @@ using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
 using SlistHandle = std::unique_ptr<curl_slist, SlistDeleter>;
 /// Owner of a CURLU* (a parsed URL).
 using UrlHandle = std::unique_ptr<CURLU, UrlDeleter>;
+/// Owner of a CURLSH* (data shared by an engine's handles; outlives every one of them).
+using ShareHandle = std::unique_ptr<CURLSH, ShareDeleter>;
 
 // curl_global_init is not thread-safe in older libcurl and must run once per process
 // (libcurl-thread.md); curl_global_cleanup is deliberately never called because engines
@@ -300,6 +305,13 @@ class EngineImpl {
       const std::string agent = "User-Agent: " + options_.user_agent;
       proxy_headers_.reset(curl_slist_append(nullptr, agent.c_str()));
     }
+    // TLS sessions are shared by all of the engine's handles: a new connection resumes the
+    // session of an earlier one to the same server (about half the CPU of a full handshake,
+    // and a round trip less with TLS 1.2), where each handle alone would only resume its
+    // own. Only the engine thread uses the handles, so the share needs no lock callbacks.
+    share_.reset(curl_share_init());
+    if (!share_) throw std::runtime_error("curl_share_init failed");
+    curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     multi_.reset(curl_multi_init());
     if (!multi_) throw std::runtime_error("curl_multi_init failed");
     curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
@@ -713,6 +725,7 @@ class EngineImpl {
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(h, CURLOPT_PIPEWAIT, t.setup.https ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_SHARE, share_.get());
     // Buffers sized for Twilio's answers (a Message is about 1 KB): 4 KB to receive instead
     // of 16 KB, and the smallest upload buffer, 16 KB instead of the 64 KB that libcurl
     // allocates for every HTTP/2 request. A larger answer (a page of a list) takes more reads.
@@ -1092,6 +1105,7 @@ class EngineImpl {
   std::string ca_file_;        // the CA file TLS connections verify with; see Configure
   std::string no_proxy_;       // hosts reached without the proxy (CURLOPT_NOPROXY)
   SlistHandle proxy_headers_;  // a proxy's CONNECT: the agent only (outlives every handle)
+  ShareHandle share_;          // the TLS session cache of every handle (outlives them all)
   MultiHandle multi_;
 
   mutable std::mutex mutex_;  // guards queue_, cancels_, stopping_, next_id_

@@ -295,6 +295,26 @@ def test_ca_file_is_loaded_once_and_shared_by_every_connection(nginx: Any, tmp_p
         engine.shutdown()
 
 
+def test_new_connections_resume_the_tls_session_of_an_earlier_one(nginx: Any) -> None:
+    # The engine's handles share one TLS session cache: after a first connection, the
+    # connections opened for requests in flight at once resume its session instead of a full
+    # handshake. /_session answers "r" on a resumed session, "." on a full one, and closes
+    # the connection, so every request has one of its own. With a cache per handle, only
+    # the first request's handle would resume.
+    url = nginx.https_h1_url + "/_session"
+    engine = _core.Engine(ca_bundle=str(nginx.ca))
+    try:
+        assert engine.request("GET", url).body == b"."
+
+        async def several() -> list[Any]:
+            return await asyncio.gather(*(engine.request_async("GET", url) for _ in range(6)))
+
+        assert [r.body for r in asyncio.run(several())] == [b"r"] * 6
+        assert engine.stats()["connections_opened"] == 7
+    finally:
+        engine.shutdown()
+
+
 def test_http2_answers_far_larger_than_the_receive_buffer_arrive_whole(
     tls_server: tuple[str, str],
 ) -> None:
