@@ -25,6 +25,7 @@ from twiliocore_api import crud
 from twiliocore_api.core.config import Settings, load_settings, resolve_secret_key
 from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations
 from twiliocore_api.core.errors import install_error_handlers
+from twiliocore_api.core.limits import BodySizeLimit
 from twiliocore_api.core.ratelimit import RateLimiter
 from twiliocore_api.core.security import KeyRing
 from twiliocore_api.messaging import Messenger
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=lambda: app.state.settings.request_byte_limit)
     for module in (auth, users, sms, notifications, health, webhooks, web):
         app.include_router(module.router)
     return app

@@ -25,6 +25,9 @@ logger = logging.getLogger("twiliocore_api")
 
 _DEFAULT_DB_URL = "sqlite:///./data/twiliocore.db"
 _SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
+# The most JSON bytes one number of a bulk request can take: 64 characters (its limit in
+# schemas.BulkSendRequest), each escaped as \uXXXX, between quotes, then ", ".
+BULK_BYTES_PER_NUMBER = 64 * 6 + 4
 
 
 class Settings(BaseSettings):
@@ -51,6 +54,9 @@ class Settings(BaseSettings):
         SEND_RATE_WINDOW_SECONDS: the rate-limit window.
         LOGIN_RATE_LIMIT: login attempts per e-mail address per 5 minutes.
         MAX_BULK_RECIPIENTS: the most recipients one bulk request may carry.
+        MAX_REQUEST_BYTES: the largest request body accepted (default 4 MiB); a larger
+            one is a 413 before it is read. Never below what a bulk request of
+            ``MAX_BULK_RECIPIENTS`` numbers may need (see ``request_byte_limit``).
         ACCESS_TOKEN_EXPIRE_MINUTES: lifetime of login tokens.
         DEFAULT_REGION: region for numbers written without ``+`` (e.g. ``"US"``).
         MOCK_EMULATOR_MPS: in mock mode, the emulator's rate per sender in segments per
@@ -79,6 +85,7 @@ class Settings(BaseSettings):
     SEND_RATE_WINDOW_SECONDS: Annotated[float, Field(gt=0)] = 60.0
     LOGIN_RATE_LIMIT: Annotated[int, Field(ge=1)] = 20
     MAX_BULK_RECIPIENTS: Annotated[int, Field(ge=1)] = 10_000
+    MAX_REQUEST_BYTES: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
     ACCESS_TOKEN_EXPIRE_MINUTES: Annotated[int, Field(ge=1)] = 8 * 60
     DEFAULT_REGION: str = "US"
     MOCK_EMULATOR_MPS: Annotated[float, Field(gt=0)] | None = None
@@ -117,6 +124,19 @@ class Settings(BaseSettings):
     def env_credentials_configured(self) -> bool:
         """True when the environment holds a Twilio account SID and auth token."""
         return bool(self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN)
+
+    @property
+    def request_byte_limit(self) -> int:
+        """The body size limit in force, in bytes.
+
+        ``MAX_REQUEST_BYTES``, raised when a bulk request of ``MAX_BULK_RECIPIENTS`` numbers
+        could need more (every number at its 64-character limit with each character
+        JSON-escaped as six bytes, plus 64 KiB for the rest).
+        """
+        return max(
+            self.MAX_REQUEST_BYTES,
+            self.MAX_BULK_RECIPIENTS * BULK_BYTES_PER_NUMBER + 64 * 1024,
+        )
 
     @property
     def public_base_url(self) -> str:

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["install_error_handlers", "unprocessable"]
+__all__ = ["body_error", "install_error_handlers", "unprocessable"]
 
 logger = logging.getLogger("twiliocore_api")
 
@@ -21,6 +21,16 @@ def unprocessable(field: str | Sequence[str | int], message: str) -> RequestVali
     """A 422 for one field of the JSON body, e.g. ``unprocessable("to_number", "too short")``."""
     loc = ("body", field) if isinstance(field, str) else ("body", *field)
     return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
+
+
+def body_error(status_code: int, message: str, error_type: str) -> JSONResponse:
+    """An error about the request body as a whole, shaped as the 422s are."""
+    return JSONResponse(
+        status_code=status_code,
+        content={
+            "detail": [{"loc": ["body"], "field": "body", "msg": message, "type": error_type}]
+        },
+    )
 
 
 def _field_name(loc: Sequence[Any]) -> str:
@@ -80,21 +90,13 @@ def _unparsable_body_reason(exc: StarletteHTTPException) -> str | None:
 
 async def _http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_413_CONTENT_TOO_LARGE:
+        return body_error(exc.status_code, str(exc.detail), "too_large")
     reason = _unparsable_body_reason(exc)
     if reason is None:
         return await http_exception_handler(request, exc)
-    return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={
-            "detail": [
-                {
-                    "loc": ["body"],
-                    "field": "body",
-                    "msg": f"malformed JSON: {reason}",
-                    "type": "json_invalid",
-                }
-            ]
-        },
+    return body_error(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, f"malformed JSON: {reason}", "json_invalid"
     )
 
 
