@@ -23,6 +23,7 @@ from pydantic import (
 __all__ = [
     "MAX_BODY_CHARS",
     "MAX_INT",
+    "MAX_NUMBER_CHARS",
     "BulkAccepted",
     "BulkJobPublic",
     "BulkRecipientPublic",
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 MAX_BODY_CHARS = 1600
+# The longest phone number or channel address accepted as text (before normalisation).
+MAX_NUMBER_CHARS = 64
 """Twilio's limit on a message body (error 21617 beyond it)."""
 
 
@@ -79,7 +82,9 @@ def _not_blank(value: str) -> str:
     return value
 
 
-PhoneStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+PhoneStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NUMBER_CHARS)
+]
 MessageBody = Annotated[
     str, Field(min_length=1, max_length=MAX_BODY_CHARS), AfterValidator(_not_blank)
 ]
@@ -210,7 +215,9 @@ class WhatsAppSendRequest(_Strict):
 class BulkSendRequest(_Strict):
     """Body of ``POST /api/sms/send-bulk``."""
 
-    phone_numbers: Annotated[list[Annotated[str, Field(max_length=64)]], Field(min_length=1)]
+    phone_numbers: Annotated[
+        list[Annotated[str, Field(max_length=MAX_NUMBER_CHARS)]], Field(min_length=1)
+    ]
     message: MessageBody
 
 

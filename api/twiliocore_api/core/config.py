@@ -19,15 +19,17 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from twiliocore_api.schemas import MAX_NUMBER_CHARS
+
 __all__ = ["Settings", "load_settings", "resolve_secret_key"]
 
 logger = logging.getLogger("twiliocore_api")
 
 _DEFAULT_DB_URL = "sqlite:///./data/twiliocore.db"
 _SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
-# The most JSON bytes one number of a bulk request can take: 64 characters (its limit in
-# schemas.BulkSendRequest), each escaped as \uXXXX, between quotes, then ", ".
-BULK_BYTES_PER_NUMBER = 64 * 6 + 4
+# The most JSON bytes one number of a bulk request can take: MAX_NUMBER_CHARS characters,
+# each escaped as \uXXXX, between quotes, then ", ".
+BULK_BYTES_PER_NUMBER = MAX_NUMBER_CHARS * 6 + 4
 
 
 class Settings(BaseSettings):
@@ -130,7 +132,7 @@ class Settings(BaseSettings):
         """The body size limit in force, in bytes.
 
         ``MAX_REQUEST_BYTES``, raised when a bulk request of ``MAX_BULK_RECIPIENTS`` numbers
-        could need more (every number at its 64-character limit with each character
+        could need more (every number at its MAX_NUMBER_CHARS limit with each character
         JSON-escaped as six bytes, plus 64 KiB for the rest).
         """
         return max(

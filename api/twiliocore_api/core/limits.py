@@ -31,7 +31,10 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         limit = self.max_bytes()
-        too_large = f"request body too large: more than {limit} bytes"
+
+        def too_large() -> str:
+            return f"request body too large: more than {limit} bytes"
+
         declared = [value for name, value in scope["headers"] if name == b"content-length"]
         if declared:
             text = declared[0].decode("latin-1").strip()
@@ -42,7 +45,7 @@ class BodySizeLimit:
                 await response(scope, receive, send)
                 return
             if int(text) > limit:
-                response = body_error(status.HTTP_413_CONTENT_TOO_LARGE, too_large, "too_large")
+                response = body_error(status.HTTP_413_CONTENT_TOO_LARGE, too_large(), "too_large")
                 await response(scope, receive, send)
                 return
         received = 0
@@ -53,7 +56,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, too_large)
+                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, too_large())
             return message
 
         await self.app(scope, counted, send)

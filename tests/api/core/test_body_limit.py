@@ -73,12 +73,10 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(sta
 
 def test_a_chunked_body_is_refused_once_it_passes_the_limit(start_service):
     svc, limit = _limited(start_service)
-    sent = []
 
     def chunks() -> Iterator[bytes]:
         yield b'{"to_number": "+14155550101", "message": "'
         for _ in range(64):
-            sent.append(1)
             yield b"x" * 4096
         yield b'"}'
 
