@@ -474,7 +474,7 @@ async def _update(rt: Runtime, request: Request, sid: str) -> Response:
     def mutate(record: MessageRecord) -> None:
         if status == "canceled":
             if record.status != "scheduled":
-                problem.append(_bad(20001, "Only a scheduled message can be canceled"))
+                problem.append(_bad(30409, "This message cannot be canceled"))
                 return
             record.status = "canceled"
         if body == "":
@@ -485,12 +485,16 @@ async def _update(rt: Runtime, request: Request, sid: str) -> Response:
         raise problem[0]
     if snapshot is None:
         raise _not_found(request)
+    if status == "canceled":
+        # A status change after creation: Twilio posts it to the StatusCallback.
+        rt.post_status_callback(snapshot, time.time())
     return JSONResponse(snapshot.to_json())
 
 
 def _delete(rt: Runtime, request: Request, sid: str) -> Response:
     record = _find(rt, request, sid)
-    if record.status not in FINAL_STATUSES and record.status != "sent":
+    # "sent" is not final either: Twilio refuses until the carrier's receipt arrives.
+    if record.status not in FINAL_STATUSES:
         raise _bad(20009, "Cannot delete message because delivery has not been completed.")
     rt.store.delete_message(sid)
     return Response(status_code=204)

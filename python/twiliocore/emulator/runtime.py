@@ -181,18 +181,25 @@ class Runtime:
         snapshot = self.store.update_message(sid, mutate)
         if snapshot is None or snapshot.status != status:
             return None
-        if snapshot.status_callback:
-            previous = self._last_callback.get(sid)
-            task = self.spawn(self._callback(previous, snapshot.status_callback, snapshot, now))
-            self._last_callback[sid] = task
-            task.add_done_callback(
-                lambda t: (
-                    self._last_callback.pop(sid, None)
-                    if self._last_callback.get(sid) is t
-                    else None
-                )
-            )
+        self.post_status_callback(snapshot, now)
         return snapshot
+
+    def post_status_callback(self, snapshot: MessageRecord, now: float) -> None:
+        """Post ``snapshot``'s new status to its ``StatusCallback``, if it has one.
+
+        Callbacks of one message are delivered in the order of these calls.
+        """
+        if not snapshot.status_callback:
+            return
+        sid = snapshot.sid
+        previous = self._last_callback.get(sid)
+        task = self.spawn(self._callback(previous, snapshot.status_callback, snapshot, now))
+        self._last_callback[sid] = task
+        task.add_done_callback(
+            lambda t: (
+                self._last_callback.pop(sid, None) if self._last_callback.get(sid) is t else None
+            )
+        )
 
     async def _callback(
         self,
@@ -217,7 +224,8 @@ def status_callback_params(record: MessageRecord, now: float) -> list[tuple[str,
     params = [
         ("AccountSid", record.account_sid),
         ("ApiVersion", API_VERSION),
-        ("From", record.from_),
+        # A message canceled before its Messaging Service assigned a sender has none.
+        *([("From", record.from_)] if record.sender_assigned else []),
         ("MessageSid", record.sid),
         ("MessageStatus", record.status),
         ("SmsSid", record.sid),

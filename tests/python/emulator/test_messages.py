@@ -264,7 +264,7 @@ def test_redact_body(api):
     assert_twilio_error(api.http.post(api.message_url(sid), data={"Body": "new"}), 400, 20001)
 
 
-def test_schedule_and_cancel(api):
+def test_schedule_and_cancel(api, webhook_receiver):
     send_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
     params = {
         "To": "+14155552671",
@@ -272,15 +272,24 @@ def test_schedule_and_cancel(api):
         "Body": "later",
         "ScheduleType": "fixed",
         "SendAt": send_at,
+        "StatusCallback": webhook_receiver.url + "/status",
     }
     data = api.http.post(api.messages, data=params).json()
     assert data["status"] == "scheduled"
     response = api.http.post(api.message_url(data["sid"]), data={"Status": "canceled"})
     assert response.status_code == 200
     assert response.json()["status"] == "canceled"
+    # The cancel is a status change after creation: Twilio posts it to the callback. No
+    # sender was assigned, so the callback has no From (the resource's from is null).
+    [callback] = webhook_receiver.wait_for(lambda r: len(r) >= 1)
+    assert callback.form["MessageStatus"] == callback.form["SmsStatus"] == "canceled"
+    assert callback.form["MessageSid"] == data["sid"] and "From" not in callback.form
+    # Past "scheduled" a message cannot be canceled: Twilio's 30409.
     sent = api.send().json()["sid"]
     response = api.http.post(api.message_url(sent), data={"Status": "canceled"})
-    assert_twilio_error(response, 400, 20001)
+    assert_twilio_error(response, 400, 30409)
+    response = api.http.post(api.message_url(data["sid"]), data={"Status": "canceled"})
+    assert_twilio_error(response, 400, 30409)
 
 
 @pytest.mark.parametrize(
@@ -311,8 +320,11 @@ def test_delete_after_delivery_and_not_before(make_emulator, api_for):
     waiting = api.send().json()["sid"]
     assert_twilio_error(api.http.delete(api.message_url(waiting)), 400, 20009)
     api.emulator.reset()
-    api2 = api_for(make_emulator())
+    api2 = api_for(make_emulator(status_delay=0.5))
     sid = api2.send().json()["sid"]
+    # "sent" still waits for the carrier's receipt: Twilio refuses to delete it.
+    wait_status(api2, sid, {"sent"})
+    assert_twilio_error(api2.http.delete(api2.message_url(sid)), 400, 20009)
     wait_status(api2, sid, {"delivered"})
     response = api2.http.delete(api2.message_url(sid))
     assert response.status_code == 204 and response.content == b""
