@@ -27,12 +27,12 @@ from twiliocore.errors import ConfigurationError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
     import datetime as _dt
-    from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
     from typing import Any
 
     from twiliocore._types import BulkResult, Recipients
 
-__all__ = ["AccountInstance", "Client", "MessageInstance"]
+__all__ = ["AccountInstance", "Client", "MediaInstance", "MessageInstance"]
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 
@@ -134,6 +134,66 @@ def _env(name: str) -> str | None:
     return value or None
 
 
+def _take(
+    page: Mapping[str, Any], key: str, limit: int | None, count: int
+) -> tuple[builtins.list[Mapping[str, Any]], str | None]:
+    """One page's items under ``key`` within ``limit`` (``count`` taken before), and its next URI.
+
+    The URI is ``None`` once the list or the limit is exhausted.
+    """
+    items = builtins.list(page.get(key) or [])
+    if limit is not None:
+        items = items[: max(limit - count, 0)]
+        if count + len(items) >= limit:
+            return items, None
+    return items, page.get("next_page_uri") or None
+
+
+def _paged(
+    first: Mapping[str, Any],
+    key: str,
+    next_page: Callable[[str], Mapping[str, Any]],
+    limit: int | None,
+) -> Iterator[Mapping[str, Any]]:
+    """Yield the items under ``key`` of ``first`` and of each ``next_page_uri`` after it."""
+    items, next_uri = _take(first, key, limit, 0)
+    count = len(items)
+    yield from items
+    while next_uri:
+        items, next_uri = _take(next_page(next_uri), key, limit, count)
+        count += len(items)
+        yield from items
+
+
+async def _paged_async(
+    first: Mapping[str, Any],
+    key: str,
+    next_page: Callable[[str], Awaitable[Mapping[str, Any]]],
+    limit: int | None,
+) -> AsyncIterator[Mapping[str, Any]]:
+    """Awaitable :func:`_paged`."""
+    items, next_uri = _take(first, key, limit, 0)
+    count = len(items)
+    for item in items:
+        yield item
+    while next_uri:
+        items, next_uri = _take(await next_page(next_uri), key, limit, count)
+        count += len(items)
+        for item in items:
+            yield item
+
+
+def _page_size(limit: int | None, page_size: int | None) -> int:
+    """The ``PageSize`` to ask for (0: Twilio's default), checked as twilio-python's range."""
+    if limit is not None and limit < 0:
+        raise ValueError("limit: must be >= 0")
+    if page_size is None:
+        page_size = min(limit, 1000) if limit else 0
+    if page_size < 0 or page_size > 1000:
+        raise ValueError(f"page_size: must be 1..1000, got {page_size}")
+    return page_size
+
+
 class MessageInstance:
     """A Message resource, with twilio-python's attribute names.
 
@@ -192,6 +252,11 @@ class MessageInstance:
     def delete(self) -> bool:
         """Delete this message; True on success."""
         return self._context().delete()
+
+    @property
+    def media(self) -> MediaList:
+        """The message's Media subresource: ``list``, ``stream``; call with a sid."""
+        return self._context().media
 
     async def delete_async(self) -> bool:
         """Awaitable :meth:`delete`."""
@@ -275,6 +340,11 @@ class MessageContext:
         params = self._update_params(body, status)
         payload = await self._client._core.update_message_async(self.sid, params)
         return MessageInstance(self._client, payload)
+
+    @property
+    def media(self) -> MediaList:
+        """The message's Media subresource: ``list``, ``stream``; call with a sid."""
+        return MediaList(self._client, self.sid)
 
     def delete(self) -> bool:
         """DELETE the message (Twilio answers 204); True on success."""
@@ -416,19 +486,13 @@ class MessageList:
         limit: int | None,
         page_size: int | None,
     ) -> dict[str, Any]:
-        if limit is not None and limit < 0:
-            raise ValueError("limit: must be >= 0")
-        if page_size is None:
-            page_size = min(limit, 1000) if limit else 0
-        if page_size < 0 or page_size > 1000:
-            raise ValueError(f"page_size: must be 1..1000, got {page_size}")
         return {
             "to": to or "",
             "from_": from_ or "",
             "date_sent": _date_param(date_sent, "date_sent"),
             "date_sent_before": _date_param(date_sent_before, "date_sent_before"),
             "date_sent_after": _date_param(date_sent_after, "date_sent_after"),
-            "page_size": page_size,
+            "page_size": _page_size(limit, page_size),
         }
 
     def stream(
@@ -458,18 +522,9 @@ class MessageList:
         args = self._list_args(
             to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size
         )
-        page = self._client._core.list_messages_page(**args)
-        count = 0
-        while True:
-            for payload in page.get("messages") or []:
-                if limit is not None and count >= limit:
-                    return
-                count += 1
-                yield MessageInstance(self._client, payload)
-            next_uri = page.get("next_page_uri")
-            if not next_uri or (limit is not None and count >= limit):
-                return
-            page = self._client._core.fetch_page(next_uri)
+        core = self._client._core
+        for payload in _paged(core.list_messages_page(**args), "messages", core.fetch_page, limit):
+            yield MessageInstance(self._client, payload)
 
     def list(
         self,
@@ -500,18 +555,10 @@ class MessageList:
         args = self._list_args(
             to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size
         )
-        page = await self._client._core.list_messages_page_async(**args)
-        count = 0
-        while True:
-            for payload in page.get("messages") or []:
-                if limit is not None and count >= limit:
-                    return
-                count += 1
-                yield MessageInstance(self._client, payload)
-            next_uri = page.get("next_page_uri")
-            if not next_uri or (limit is not None and count >= limit):
-                return
-            page = await self._client._core.fetch_page_async(next_uri)
+        core = self._client._core
+        first = await core.list_messages_page_async(**args)
+        async for payload in _paged_async(first, "messages", core.fetch_page_async, limit):
+            yield MessageInstance(self._client, payload)
 
     async def list_async(
         self,
@@ -532,6 +579,191 @@ class MessageList:
         ]
 
 
+class MediaInstance:
+    """A Media resource of a message (``sid``, ``parent_sid``, ``content_type``, ...).
+
+    Attributes mirror the JSON fields, with ``date_created``/``date_updated`` as aware
+    datetimes, as in twilio-python.
+    """
+
+    def __init__(self, client: Client, payload: Mapping[str, Any]) -> None:
+        self._client = client
+        self._properties: dict[str, Any] = dict(payload)
+        self.sid: str | None = payload.get("sid")
+        self.account_sid: str | None = payload.get("account_sid")
+        self.parent_sid: str | None = payload.get("parent_sid")
+        self.content_type: str | None = payload.get("content_type")
+        self.uri: str | None = payload.get("uri")
+        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
+        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resource's JSON fields as Twilio sent them."""
+        return dict(self._properties)
+
+    def _context(self) -> MediaContext:
+        if not self.sid or not self.parent_sid:
+            raise ValueError("sid: this media item has no sid or parent_sid")
+        return MediaContext(self._client, self.parent_sid, self.sid)
+
+    def fetch(self) -> MediaInstance:
+        """Fetch this media item again."""
+        return self._context().fetch()
+
+    async def fetch_async(self) -> MediaInstance:
+        """Awaitable :meth:`fetch`."""
+        return await self._context().fetch_async()
+
+    def delete(self) -> bool:
+        """Delete this media item; True on success."""
+        return self._context().delete()
+
+    async def delete_async(self) -> bool:
+        """Awaitable :meth:`delete`."""
+        return await self._context().delete_async()
+
+    def __repr__(self) -> str:
+        return f"<twiliocore.MediaInstance sid={self.sid} parent_sid={self.parent_sid}>"
+
+
+class MediaContext:
+    """One media item: ``client.messages(sid).media(media_sid).fetch() / .delete()``."""
+
+    def __init__(self, client: Client, message_sid: str, sid: str) -> None:
+        if not isinstance(sid, str) or not sid:
+            raise ValueError("sid: must be a non-empty str")
+        self._client = client
+        self.message_sid = message_sid
+        self.sid = sid
+        self._path = f"{_media_path(client, message_sid)}/{sid}.json"
+
+    def fetch(self) -> MediaInstance:
+        """GET the media item."""
+        return MediaInstance(self._client, self._client._core.request("GET", self._path))
+
+    async def fetch_async(self) -> MediaInstance:
+        """Awaitable :meth:`fetch`."""
+        payload = await self._client._core.request_async("GET", self._path)
+        return MediaInstance(self._client, payload)
+
+    def delete(self) -> bool:
+        """DELETE the media item (Twilio answers 204); True on success."""
+        self._client._core.request("DELETE", self._path)
+        return True
+
+    async def delete_async(self) -> bool:
+        """Awaitable :meth:`delete`."""
+        await self._client._core.request_async("DELETE", self._path)
+        return True
+
+
+def _media_path(client: Client, message_sid: str) -> str:
+    return f"/2010-04-01/Accounts/{client.account_sid}/Messages/{message_sid}/Media"
+
+
+class MediaList:
+    """``client.messages(sid).media``: list and stream a message's media; call with a sid."""
+
+    def __init__(self, client: Client, message_sid: str) -> None:
+        self._client = client
+        self.message_sid = message_sid
+
+    def __call__(self, sid: str) -> MediaContext:
+        """The media item ``sid``."""
+        return MediaContext(self._client, self.message_sid, sid)
+
+    def get(self, sid: str) -> MediaContext:
+        """The media item ``sid`` (twilio-python's spelling)."""
+        return MediaContext(self._client, self.message_sid, sid)
+
+    def _query(
+        self,
+        date_created: _dt.date | str | None,
+        date_created_before: _dt.date | str | None,
+        date_created_after: _dt.date | str | None,
+        limit: int | None,
+        page_size: int | None,
+    ) -> builtins.list[tuple[str, str]]:
+        pairs = [
+            ("DateCreated", _date_param(date_created, "date_created")),
+            ("DateCreated<", _date_param(date_created_before, "date_created_before")),
+            ("DateCreated>", _date_param(date_created_after, "date_created_after")),
+            ("PageSize", str(_page_size(limit, page_size) or "")),
+        ]
+        return [(name, value) for name, value in pairs if value]
+
+    def stream(
+        self,
+        date_created: _dt.date | str | None = None,
+        date_created_before: _dt.date | str | None = None,
+        date_created_after: _dt.date | str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[MediaInstance]:
+        """Yield the message's media lazily, one page request at a time.
+
+        Args:
+            date_created: only media created that day (date or ``YYYY-MM-DD``).
+            date_created_before: only media created on or before that day.
+            date_created_after: only media created on or after that day.
+            limit: stop after this many items (None: all).
+            page_size: items per request (1..1000; default min(limit, 1000) or 50).
+
+        Yields:
+            Each media item.
+        """
+        query = self._query(date_created, date_created_before, date_created_after, limit, page_size)
+        core = self._client._core
+        first = core.request("GET", _media_path(self._client, self.message_sid) + ".json", query)
+        for payload in _paged(first, "media_list", core.fetch_page, limit):
+            yield MediaInstance(self._client, payload)
+
+    def list(
+        self,
+        date_created: _dt.date | str | None = None,
+        date_created_before: _dt.date | str | None = None,
+        date_created_after: _dt.date | str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> builtins.list[MediaInstance]:
+        """List the message's media eagerly; arguments as for :meth:`stream`."""
+        return list(
+            self.stream(date_created, date_created_before, date_created_after, limit, page_size)
+        )
+
+    async def stream_async(
+        self,
+        date_created: _dt.date | str | None = None,
+        date_created_before: _dt.date | str | None = None,
+        date_created_after: _dt.date | str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[MediaInstance]:
+        """Awaitable :meth:`stream` (an async iterator)."""
+        query = self._query(date_created, date_created_before, date_created_after, limit, page_size)
+        core = self._client._core
+        path = _media_path(self._client, self.message_sid) + ".json"
+        first = await core.request_async("GET", path, query)
+        async for payload in _paged_async(first, "media_list", core.fetch_page_async, limit):
+            yield MediaInstance(self._client, payload)
+
+    async def list_async(
+        self,
+        date_created: _dt.date | str | None = None,
+        date_created_before: _dt.date | str | None = None,
+        date_created_after: _dt.date | str | None = None,
+        limit: int | None = None,
+        page_size: int | None = None,
+    ) -> builtins.list[MediaInstance]:
+        """Awaitable :meth:`list`."""
+        return [
+            media
+            async for media in self.stream_async(
+                date_created, date_created_before, date_created_after, limit, page_size
+            )
+        ]
+
+
 class AccountContext:
     """One account by sid: ``client.api.accounts(sid).fetch()``."""
 
@@ -548,6 +780,21 @@ class AccountContext:
     async def fetch_async(self) -> AccountInstance:
         """Awaitable :meth:`fetch`."""
         return AccountInstance(await self._client._core.fetch_account_async(self.sid))
+
+    @property
+    def messages(self) -> MessageList:
+        """The account's Messages (``client.api.account.messages``, as in twilio-python).
+
+        Raises:
+            ValueError: ``sid`` is not the client's account (a Client addresses one account;
+                create one with ``account_sid=`` for another).
+        """
+        if self.sid != self._client.account_sid:
+            raise ValueError(
+                f"sid: {self.sid} is not this client's account; create a Client with"
+                " account_sid= to reach its messages"
+            )
+        return self._client.messages
 
 
 class AccountList:
@@ -577,6 +824,11 @@ class Api:
     def account(self) -> AccountContext:
         """The client's own account."""
         return AccountContext(self._client, self._client.account_sid)
+
+    @property
+    def v2010(self) -> Api:
+        """The 2010-04-01 version, spelled as in twilio-python (``client.api.v2010.account``)."""
+        return self
 
 
 class Client:

@@ -106,6 +106,47 @@ def test_list_pages_and_limits(client: Client) -> None:
     assert {m.sid for m in client.messages.list(to=RECIPIENT, date_sent=today)} == sids
 
 
+def test_twilio_python_paths_to_the_account_and_its_messages(
+    client: Client, fresh_emulator: Any
+) -> None:
+    # twilio-python code reaches messages through the account as well.
+    sent = client.api.account.messages.create(to=RECIPIENT, from_=SENDER, body="via account")
+    via_sid = client.api.accounts(fresh_emulator.account_sid).messages(sent.sid).fetch()
+    assert via_sid.body == "via account"
+    assert client.api.v2010.account.fetch().sid == fresh_emulator.account_sid
+    assert [m.sid for m in client.api.v2010.account.messages.list()] == [sent.sid]
+    with pytest.raises(ValueError, match="account_sid="):
+        client.api.accounts("AC" + "1" * 32).messages  # noqa: B018
+
+
+def test_media_subresource(client: Client) -> None:
+    urls = ["https://example.com/a.png", "https://example.com/b.gif", "https://example.com/c.jpg"]
+    message = client.messages.create(to=RECIPIENT, from_=SENDER, media_url=urls)
+    media = client.messages(message.sid).media
+    listed = media.list(page_size=2)  # two pages
+    assert [m.content_type for m in listed] == ["image/png", "image/gif", "image/jpeg"]
+    assert all(m.parent_sid == message.sid and m.sid.startswith("ME") for m in listed)
+    assert isinstance(listed[0].date_created, dt.datetime)
+    assert [m.sid for m in message.media.stream(limit=1)] == [listed[0].sid]
+    today = dt.datetime.now(dt.timezone.utc).date()
+    assert len(media.list(date_created=today)) == 3
+    assert media.list(date_created_after=today + dt.timedelta(days=1)) == []
+    assert media(listed[1].sid).fetch().content_type == "image/gif"
+    assert listed[1].delete() is True
+    assert [m.sid for m in media.list()] == [listed[0].sid, listed[2].sid]
+    with pytest.raises(errors.TwilioRestError) as info:
+        media.get(listed[1].sid).fetch()
+    assert (info.value.status, info.value.code) == (404, 20404)
+
+    async def main() -> None:
+        assert len(await media.list_async(limit=1)) == 1
+        assert (await media(listed[0].sid).fetch_async()).sid == listed[0].sid
+        assert await media(listed[0].sid).delete_async() is True
+
+    asyncio.run(main())
+    assert [m.sid for m in media.list()] == [listed[2].sid]
+
+
 def test_account_fetch_hides_token(client: Client, fresh_emulator: Any) -> None:
     account = client.api.accounts(fresh_emulator.account_sid).fetch()
     assert account.sid == fresh_emulator.account_sid
