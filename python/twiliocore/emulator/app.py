@@ -244,4 +244,7 @@ def build_app(runtime: Runtime) -> ASGIApp:
             Exception: _server_error,
         },
     )
+    # Twilio answers an unknown path (a trailing slash included) with 404 / 20404, never
+    # a redirect, which twilio-python does not follow.
+    app.router.redirect_slashes = False
     return TwilioGate(app, runtime)

@@ -59,7 +59,14 @@ def test_api_key_credentials(make_emulator):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/nope", "/2010-04-01/Accounts/{sid}/Calls/CA1.json", "/2010-04-01/Foo.json"]
+    "path",
+    [
+        "/",
+        "/nope",
+        "/2010-04-01/Accounts/{sid}/Calls/CA1.json",
+        "/2010-04-01/Foo.json",
+        "/2010-04-01/Accounts/{sid}/Messages.json/",  # no redirect to the slashless path
+    ],
 )
 def test_unknown_paths_are_404_20404(api, path):
     assert_twilio_error(api.http.get(path.format(sid=api.emulator.account_sid)), 404, 20404)
