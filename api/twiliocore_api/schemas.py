@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -46,6 +47,7 @@ __all__ = [
     "TestConnectionResult",
     "Token",
     "UtcDateTime",
+    "UtcDateTimeUntil",
     "UserCreate",
     "UserPublic",
     "WhatsAppBulkSendRequest",
@@ -74,6 +76,17 @@ def _in_utc(value: datetime) -> datetime:
 
 UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 """A date-time read as UTC when it has no offset; 422 when it falls outside year 1-9999 in UTC."""
+
+
+def _end_of_day(value: Any) -> Any:
+    # "2026-12-05" as the end of a range means all of that day, not its first instant.
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return value + "T23:59:59.999999"
+    return value
+
+
+UtcDateTimeUntil = Annotated[UtcDateTime, BeforeValidator(_end_of_day)]
+"""A :data:`UtcDateTime` that ends a range: a date alone means the end of that day (UTC)."""
 
 
 def _not_blank(value: str) -> str:

@@ -39,6 +39,7 @@ from twiliocore_api.schemas import (
     SmsSettingsUpdate,
     TestConnectionResult,
     UtcDateTime,
+    UtcDateTimeUntil,
     WhatsAppBulkSendRequest,
     WhatsAppSendRequest,
 )
@@ -317,7 +318,7 @@ def list_messages(
     ] = None,
     to: Annotated[str | None, Query(max_length=64)] = None,
     date_from: Annotated[UtcDateTime | None, Query()] = None,
-    date_to: Annotated[UtcDateTime | None, Query()] = None,
+    date_to: Annotated[UtcDateTimeUntil | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> MessagesPublic:

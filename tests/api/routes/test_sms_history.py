@@ -54,6 +54,17 @@ def test_history_filters_and_paging(start_service):
             ]
             == 4
         )
+        # A date alone as the end of the range takes in all of that day (UTC).
+        today = datetime.now(timezone.utc).date().isoformat()
+        until_today = client.get("/api/sms/messages", params={"date_to": today})
+        assert until_today.status_code == 200, until_today.text
+        assert until_today.json()["count"] == 4
+        assert (
+            client.get("/api/sms/messages", params={"date_from": today, "date_to": today}).json()[
+                "count"
+            ]
+            == 4
+        )
         assert client.get("/api/sms/messages", params={"status": "no-such"}).json()["count"] == 0
         for params, field in [
             ({"type": "fax"}, "type"),
