@@ -368,6 +368,27 @@ class Messenger:
 
     # ------------------------------------------------------------------ single sends
 
+    def missing_sender(self, kind: str, from_number: str | None = None) -> str | None:
+        """Why a ``kind`` message cannot be sent for want of a sender, or ``None`` if it can.
+
+        SMS goes from ``from_number`` or the configured phone number, WhatsApp from the
+        configured WhatsApp number; a configuration without one cannot send that kind.
+        """
+        config = self.config
+        if kind == "whatsapp":
+            if config.whatsapp_number:
+                return None
+            return (
+                "no WhatsApp sender is configured: set whatsapp_number with "
+                "POST /api/sms/settings (or TWILIO_WHATSAPP_NUMBER)"
+            )
+        if from_number or config.phone_number:
+            return None
+        return (
+            "no SMS sender is configured: pass from_number, or set phone_number with "
+            "POST /api/sms/settings (or TWILIO_PHONE_NUMBER)"
+        )
+
     def send(
         self,
         session: Session,
@@ -831,10 +852,10 @@ class Messenger:
             for kind, enabled in wanted:
                 if not enabled:
                     continue
-                if not user.phone_number:
-                    channels.append(
-                        {"channel": kind, "success": False, "error": "no phone_number set"}
-                    )
+                missing = self.missing_sender(kind)
+                if not user.phone_number or missing:
+                    error = missing if user.phone_number else "no phone_number set"
+                    channels.append({"channel": kind, "success": False, "error": error})
                     continue
                 _row, result = self.send(
                     session,

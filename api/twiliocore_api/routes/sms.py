@@ -128,6 +128,13 @@ def test_connection(messenger: MessengerDep, _admin: AdminUser) -> TestConnectio
 # ---------------------------------------------------------------------------- sending
 
 
+def _require_sender(messenger: Messenger, kind: str) -> None:
+    """503 when the configuration has no sender for ``kind`` (nothing could be sent)."""
+    missing = messenger.missing_sender(kind)
+    if missing is not None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=missing)
+
+
 def _send_response(result: dict[str, object]) -> JSONResponse:
     sent = SendResult.model_validate(result)
     body = sent.model_dump(mode="json", by_alias=True)
@@ -148,6 +155,7 @@ _SEND_RESPONSES: dict[int | str, dict[str, object]] = {
     409: {"model": SendResult, "description": "refused: the recipient opted out (STOP)"},
     429: {"description": "rate limit reached (see Retry-After)"},
     502: {"model": SendResult, "description": "Twilio could not be reached"},
+    503: {"description": "no sender is configured for this kind of message"},
 }
 
 
@@ -158,6 +166,9 @@ def send_sms(
     """Send one SMS; the message is recorded before it is sent."""
     to = _e164(messenger, "to_number", body.to_number)
     sender = _e164(messenger, "from_number", body.from_number) if body.from_number else None
+    missing = messenger.missing_sender("sms", sender)
+    if missing is not None:
+        raise unprocessable("from_number", missing)
     _row, result = messenger.send(
         session, user_id=user.id, kind="sms", to_number=to, body=body.message, from_number=sender
     )
@@ -172,6 +183,7 @@ def send_whatsapp(
 ) -> JSONResponse:
     """Send one WhatsApp message; the message is recorded before it is sent."""
     to = _e164(messenger, "to_number", body.to_number)
+    _require_sender(messenger, "whatsapp")
     _row, result = messenger.send(
         session,
         user_id=user.id,
@@ -197,6 +209,7 @@ def _start_bulk(
             "phone_numbers",
             f"{len(body.phone_numbers)} recipients is more than the maximum of {max_recipients}",
         )
+    _require_sender(messenger, kind)
     plan = messenger.plan_bulk(body.phone_numbers)
     job, refused = messenger.start_bulk(
         session, user_id=user.id, kind=kind, plan=plan, body=body.message, media_url=media_url
@@ -212,7 +225,17 @@ def _start_bulk(
     )
 
 
-@router.post("/send-bulk", response_model=BulkAccepted, status_code=status.HTTP_202_ACCEPTED)
+_BULK_RESPONSES: dict[int | str, dict[str, object]] = {
+    503: {"description": "no sender is configured for this kind of message"}
+}
+
+
+@router.post(
+    "/send-bulk",
+    response_model=BulkAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=_BULK_RESPONSES,
+)
 def send_bulk_sms(
     body: BulkSendRequest,
     session: SessionDep,
@@ -225,7 +248,10 @@ def send_bulk_sms(
 
 
 @router.post(
-    "/whatsapp/send-bulk", response_model=BulkAccepted, status_code=status.HTTP_202_ACCEPTED
+    "/whatsapp/send-bulk",
+    response_model=BulkAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=_BULK_RESPONSES,
 )
 def send_bulk_whatsapp(
     body: WhatsAppBulkSendRequest,

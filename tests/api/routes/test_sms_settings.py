@@ -146,3 +146,40 @@ def test_test_connection_reports_an_unreachable_twilio(start_service, unused_por
     assert "cannot reach Twilio" in body["error"]
     assert health["status"] == "degraded"
     assert health["twilio_reachable"] is False
+
+
+def test_settings_without_senders_refuse_sends_clearly(start_service, make_emulator):
+    # Stored credentials without phone_number/whatsapp_number: nothing can be sent without
+    # a sender, and the answer says so instead of blaming Twilio (502) or guessing (unknown).
+    twilio = make_emulator()
+    svc = start_service(TWILIO_API_BASE_URL=twilio.url)
+    creds = {"account_sid": twilio.account_sid, "auth_token": twilio.auth_token}
+    to = {"to_number": "+14155552671", "message": "hi"}
+    bulk = {"phone_numbers": ["+14155552671"], "message": "hi"}
+    with svc.admin() as client:
+        assert client.post("/api/sms/settings", json=creds).status_code == 200
+
+        sms = client.post("/api/sms/send", json=to)
+        assert sms.status_code == 422, sms.text
+        (detail,) = sms.json()["detail"]
+        assert detail["field"] == "from_number"
+        assert "no SMS sender is configured" in detail["msg"]
+        for path, body, words in [
+            ("/api/sms/whatsapp/send", to, "no WhatsApp sender"),
+            ("/api/sms/send-bulk", bulk, "no SMS sender"),
+            ("/api/sms/whatsapp/send-bulk", bulk, "no WhatsApp sender"),
+        ]:
+            answer = client.post(path, json=body)
+            assert answer.status_code == 503, (path, answer.text)
+            assert words in answer.json()["detail"], path
+        prefs = {"sms_enabled": True, "whatsapp_enabled": True, "phone_number": "+14155552671"}
+        assert client.put("/api/sms/preferences", json=prefs).status_code == 200
+        note = client.post("/api/notifications", json={"user_id": 1, "message": "hi"}).json()
+        errors = {c["channel"]: c.get("error") for c in note["channels"] if not c["success"]}
+        assert "no SMS sender" in errors["sms"]
+        assert "no WhatsApp sender" in errors["whatsapp"]
+        assert client.get("/api/sms/messages").json()["count"] == 0
+
+        with_sender = client.post("/api/sms/send", json={**to, "from_number": "+15005550006"})
+        assert with_sender.status_code == 201, with_sender.text
+    assert [m["sid"] for m in twilio.messages()] == [with_sender.json()["message_sid"]]
