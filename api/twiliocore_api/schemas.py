@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     StringConstraints,
     field_validator,
 )
@@ -352,8 +353,9 @@ class PreferencesPublic(BaseModel):
 class PreferencesUpdate(_Strict):
     """Body of ``PUT /api/sms/preferences``; omitted fields keep their value."""
 
-    sms_enabled: bool | None = None
-    whatsapp_enabled: bool | None = None
+    # JSON true/false only: "yes", "off", 0 or 1 are a 422, not a guess at what was meant.
+    sms_enabled: StrictBool | None = None
+    whatsapp_enabled: StrictBool | None = None
     phone_number: PhoneStr | None = None
 
     @field_validator("sms_enabled", "whatsapp_enabled")

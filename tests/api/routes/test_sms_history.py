@@ -187,3 +187,21 @@ def test_preferences_null_switch_is_a_422_not_ignored(service):
             assert bad.status_code == 422, bad.text
             assert bad.json()["detail"][0]["field"] == field
             assert "true or false" in bad.json()["detail"][0]["msg"]
+
+
+def test_preferences_switches_take_only_json_booleans(service):
+    token = service.new_user("prefs-strict@example.com")
+    with service.client(token) as client:
+        before = client.get("/api/sms/preferences").json()
+        for field, value in [
+            ("sms_enabled", "no"),
+            ("sms_enabled", 0),
+            ("whatsapp_enabled", "yes"),
+            ("whatsapp_enabled", 1),
+            ("whatsapp_enabled", "true"),
+        ]:
+            bad = client.put("/api/sms/preferences", json={field: value})
+            assert bad.status_code == 422, (field, value, bad.text)
+            assert bad.json()["detail"][0]["field"] == field
+            assert "boolean" in bad.json()["detail"][0]["msg"]
+        assert client.get("/api/sms/preferences").json() == before
