@@ -48,6 +48,8 @@ logger = logging.getLogger("twiliocore_api")
 STATUS_PATH = "/webhook/twilio/status"
 INCOMING_PATH = "/webhook/twilio/incoming"
 _CREDENTIALS_CONTEXT = "sms_settings.auth_token"
+# Twilio's error for a send to a recipient who replied STOP (the service refuses with it too).
+_OPTED_OUT_CODE = 21610
 
 # Senders the bundled emulator owns by default (Twilio's test sender and WhatsApp sandbox).
 MOCK_PHONE_NUMBER = "+15005550006"
@@ -422,7 +424,7 @@ class Messenger:
         )
         if crud.is_opted_out(session, phone_number=to_number):
             message.status = "refused"
-            message.error_code = 21610
+            message.error_code = _OPTED_OUT_CODE
             message.error = (
                 f"not sent: {to_number} has opted out (replied STOP); "
                 "they can opt back in by replying START"
@@ -479,6 +481,14 @@ class Messenger:
             message.status = "unknown" if status == "unknown" else "failed"
             message.error_code = _int_or_none(result.get("error_code"))
             message.error = str(result.get("error") or crud.describe_error_code(message.error_code))
+            if message.error_code == _OPTED_OUT_CODE:
+                # Twilio knows of an opt-out this service never saw (a STOP sent elsewhere):
+                # the send is refused, as one the service refuses itself.
+                message.status = "refused"
+                message.error = (
+                    f"not sent: Twilio reports that {message.to_number} has opted out "
+                    f"(error {_OPTED_OUT_CODE}); they can opt back in by replying START"
+                )
         if commit:
             session.commit()
             self._catch_up(session, [message])
@@ -613,7 +623,7 @@ class Messenger:
                     body=body,
                     media_url=media_url,
                     status="refused" if opted_out else "pending",
-                    error_code=21610 if opted_out else None,
+                    error_code=_OPTED_OUT_CODE if opted_out else None,
                     error=f"not sent: {number} has opted out (replied STOP)" if opted_out else None,
                 )
             )

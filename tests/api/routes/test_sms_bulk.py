@@ -112,6 +112,20 @@ def test_bulk_skips_opted_out_recipients(service, wait_for):
     assert statuses["+14155550178"] != "refused"
 
 
+def test_bulk_recipient_opted_out_at_twilio_is_refused(service, wait_for):
+    # Twilio answers 21610 for +15005550004 (an opt-out the service never saw).
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/send-bulk",
+            json={"phone_numbers": ["+15005550004", "+14155550179"], "message": "b"},
+        ).json()
+        job = wait_for(lambda: _finished(client, answer["job_id"]), what="the job")
+    results = {r["to"]: r for r in job["results"]}
+    assert results["+15005550004"]["status"] == "refused"
+    assert results["+15005550004"]["error_code"] == 21610
+    assert results["+14155550179"]["status"] != "refused"
+
+
 def test_bulk_validation(start_service):
     svc = start_service(MAX_BULK_RECIPIENTS=3)
     with svc.admin() as client:

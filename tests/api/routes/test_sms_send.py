@@ -107,6 +107,21 @@ def test_twilio_rejection_is_recorded_as_failed(service):
     assert history["data"][0]["error_code"] == 21211
 
 
+def test_opt_out_known_only_to_twilio_is_refused(service):
+    # +15005550004 is Twilio's magic number for a recipient who opted out (21610): a send
+    # to it is refused and recorded as refused, as for a STOP the service saw itself.
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/send", json={"to_number": "+15005550004", "message": "opted out at Twilio"}
+        )
+        assert answer.status_code == 409, answer.text
+        body = answer.json()
+        assert (body["success"], body["status"], body["error_code"]) == (False, "refused", 21610)
+        assert "opted out" in body["error"]
+        history = client.get("/api/sms/messages", params={"to": "+15005550004"}).json()
+    assert (history["data"][0]["status"], history["data"][0]["error_code"]) == ("refused", 21610)
+
+
 @pytest.mark.parametrize(
     ("body", "field", "words"),
     [
