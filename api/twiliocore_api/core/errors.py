@@ -58,11 +58,23 @@ def _clean(error: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _validation_handler(_request: Request, exc: Exception) -> JSONResponse:
+def _not_an_object(error: dict[str, Any], request: Request) -> dict[str, Any]:
+    # A body that is not a JSON object (an array, a string, or JSON sent as a form, as
+    # `curl -d` does without -H): say what is expected rather than pydantic's words.
+    if error["field"] != "body" or error["type"] != "model_attributes_type":
+        return error
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    msg = "must be a JSON object"
+    if content_type != "application/json":
+        msg += f" sent with Content-Type: application/json (got {content_type[:100] or 'none'!r})"
+    return {**error, "msg": msg}
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={"detail": [_clean(e) for e in exc.errors()]},
+        content={"detail": [_not_an_object(_clean(e), request) for e in exc.errors()]},
     )
 
 

@@ -167,6 +167,29 @@ def test_malformed_json_is_a_422(service, raw):
     assert detail["msg"]
 
 
+@pytest.mark.parametrize(
+    ("raw", "content_type", "words"),
+    [
+        (b"[1, 2]", "application/json", "must be a JSON object"),
+        (b'"text"', "application/json", "must be a JSON object"),
+        # `curl -d '{...}'` without -H 'Content-Type: application/json' sends a form.
+        (
+            b'{"to_number": "+14155552671", "message": "hi"}',
+            "application/x-www-form-urlencoded",
+            "Content-Type: application/json",
+        ),
+        (b'{"to_number": "+14155552671", "message": "hi"}', "text/plain", "got 'text/plain'"),
+    ],
+)
+def test_body_that_is_not_a_json_object_says_what_is_expected(service, raw, content_type, words):
+    with service.admin() as client:
+        answer = client.post("/api/sms/send", content=raw, headers={"Content-Type": content_type})
+    assert answer.status_code == 422, answer.text
+    (detail,) = answer.json()["detail"]
+    assert detail["field"] == "body"
+    assert words in detail["msg"]
+
+
 def test_whatsapp_validation(service):
     with service.admin() as client:
         answer = client.post(
