@@ -17,9 +17,15 @@ __all__ = ["body_error", "install_error_handlers", "unprocessable"]
 logger = logging.getLogger("twiliocore_api")
 
 
-def unprocessable(field: str | Sequence[str | int], message: str) -> RequestValidationError:
-    """A 422 for one field of the JSON body, e.g. ``unprocessable("to_number", "too short")``."""
-    loc = ("body", field) if isinstance(field, str) else ("body", *field)
+def unprocessable(
+    field: str | Sequence[str | int], message: str, *, where: str = "body"
+) -> RequestValidationError:
+    """A 422 for one field, e.g. ``unprocessable("to_number", "too short")``.
+
+    ``where`` is the part of the request holding the field: ``"body"`` (the JSON body)
+    or ``"query"`` (a query parameter).
+    """
+    loc = (where, field) if isinstance(field, str) else (where, *field)
     return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
 
 

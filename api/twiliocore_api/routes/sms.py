@@ -354,17 +354,11 @@ def list_messages(
         try:
             to_e164 = messenger.normalize(to)
         except InvalidPhoneNumber as exc:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=[
-                    {
-                        "loc": ["query", "to"],
-                        "field": "to",
-                        "msg": f"not a valid phone number: {exc.reason}",
-                        "type": "value_error",
-                    }
-                ],
+            raise unprocessable(
+                "to", f"not a valid phone number: {exc.reason}", where="query"
             ) from None
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise unprocessable("date_to", "is before date_from", where="query")
     rows, count = crud.list_messages(
         session,
         user_id=None if user.is_admin else user.id,

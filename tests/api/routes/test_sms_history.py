@@ -205,3 +205,16 @@ def test_preferences_switches_take_only_json_booleans(service):
             assert bad.json()["detail"][0]["field"] == field
             assert "boolean" in bad.json()["detail"][0]["msg"]
         assert client.get("/api/sms/preferences").json() == before
+
+
+def test_date_range_that_ends_before_it_starts_is_a_422(service):
+    with service.admin() as client:
+        bad = client.get(
+            "/api/sms/messages", params={"date_from": "2026-03-02", "date_to": "2026-03-01"}
+        )
+        assert bad.status_code == 422, bad.text
+        (detail,) = bad.json()["detail"]
+        assert (detail["loc"], detail["field"]) == (["query", "date_to"], "date_to")
+        assert "before date_from" in detail["msg"]
+        one_day = {"date_from": "2026-03-01", "date_to": "2026-03-01"}
+        assert client.get("/api/sms/messages", params=one_day).status_code == 200
