@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from twiliocore.phone import to_e164, to_e164_many
+from twiliocore.segments import count_segments
 
 from twiliocore_api import crud
 from twiliocore_api.core.config import Settings
@@ -91,6 +92,13 @@ class BulkPlan:
     recipients: list[str]
     duplicates: int
     invalid: list[dict[str, str]]
+
+
+def _billed_segments(kind: str, body: str, media_url: str | None) -> int:
+    """The ``num_segments`` Twilio gives a message: SMS parts, or 1 for WhatsApp and MMS."""
+    if kind == "whatsapp" or media_url:
+        return 1
+    return count_segments(body).num_segments
 
 
 def _strip_channel(address: str | None) -> str | None:
@@ -656,7 +664,7 @@ class Messenger:
         outcomes: queue.SimpleQueue[Mapping[str, Any] | None] = queue.SimpleQueue()
         recorder = threading.Thread(
             target=self._record_bulk_results,
-            args=(job_id, outcomes),
+            args=(job_id, outcomes, _billed_segments(kind, body, media_url)),
             name=f"bulk-recorder-{job_id[:8]}",
             daemon=True,
         )
@@ -689,7 +697,10 @@ class Messenger:
                 self._workers.discard(threading.current_thread())
 
     def _record_bulk_results(
-        self, job_id: str, outcomes: queue.SimpleQueue[Mapping[str, Any] | None]
+        self,
+        job_id: str,
+        outcomes: queue.SimpleQueue[Mapping[str, Any] | None],
+        num_segments: int,
     ) -> None:
         done = False
         while not done:
@@ -706,7 +717,10 @@ class Messenger:
                 continue
             try:
                 with self.session_factory() as session:
-                    touched = [self._record_bulk_result(session, job_id, item) for item in items]
+                    touched = [
+                        self._record_bulk_result(session, job_id, item, num_segments)
+                        for item in items
+                    ]
                     session.commit()
                     self._catch_up(session, [m for m in touched if m is not None])
             except Exception:
@@ -746,7 +760,7 @@ class Messenger:
                 self._jobs.pop(job_id, None)
 
     def _record_bulk_result(
-        self, session: Session, job_id: str, result: Mapping[str, Any]
+        self, session: Session, job_id: str, result: Mapping[str, Any], num_segments: int
     ) -> Message | None:
         to = _strip_channel(str(result.get("to") or ""))
         if not to:
@@ -766,8 +780,9 @@ class Messenger:
         if status == "duplicate":
             return None
         if status == "sent" or (result.get("success") and result.get("message_sid")):
-            # Accepted by Twilio: its first status is `queued`; callbacks take it on.
-            outcome.update(success=True, status="queued")
+            # Accepted by Twilio: its first status is `queued`; callbacks take it on. The
+            # fan-out does not read num_segments from each answer: it is the job's own count.
+            outcome.update(success=True, status="queued", num_segments=num_segments)
         elif status == "cancelled":
             message.status = "canceled"
             message.error = "not sent: the bulk job was cancelled"

@@ -66,6 +66,21 @@ def test_bulk_sms_runs_to_completion(service, wait_for):
         assert sum(1 for m in history if m["bulk_job_id"] == accepted["job_id"]) == 4
 
 
+def test_bulk_sent_messages_carry_their_segment_count(service, wait_for):
+    body = "Two parts: " + "x" * 160  # GSM-7, 171 septets
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": ["+14155550131"], "message": body}
+        )
+        assert answer.status_code == 202, answer.text
+        job_id = answer.json()["job_id"]
+        wait_for(lambda: _finished(client, job_id), what="the job to finish")
+        history = client.get("/api/sms/messages", params={"limit": 500}).json()["data"]
+    [sent] = [m for m in history if m["bulk_job_id"] == job_id]
+    [at_twilio] = [m for m in service.emulator.messages() if m["body"] == body]
+    assert sent["num_segments"] == int(at_twilio["num_segments"]) == 2
+
+
 def test_bulk_whatsapp(service, wait_for):
     with service.admin() as client:
         answer = client.post(
