@@ -23,6 +23,28 @@ def test_full_gsm_alphabet() -> None:
     assert count_segments(GSM_EXTENSION) == SegmentInfo("GSM-7", 1, 20, 10)
 
 
+def _digits(start: int, stop: int) -> str:
+    return "".join(str(i % 10) for i in range(start, stop))
+
+
+# Twilio's own Message Segment Calculator (github.com/TwilioDevEd/message-segment-calculator,
+# tests/index.test.js and tests/segments.test.js): its published bodies and their counts.
+@pytest.mark.parametrize(
+    ("body", "encoding", "segments"),
+    [
+        ("{" + _digits(2, 160), "GSM-7", 1),  # an escape character at 160 septets
+        ("{" + _digits(2, 161), "GSM-7", 2),
+        ("😜" + _digits(2, 70), "UCS-2", 1),  # a surrogate pair at 70 code units
+        ("😜" + _digits(2, 71), "UCS-2", 2),
+        (_digits(1, 308), "GSM-7", 3),  # 307 septets: the third part holds one
+        ("😜" + _digits(2, 135), "UCS-2", 3),  # 135 code units: the third part holds one
+    ],
+)
+def test_twilio_segment_calculator_vectors(body: str, encoding: str, segments: int) -> None:
+    info = count_segments(body)
+    assert (info.encoding, info.num_segments) == (encoding, segments)
+
+
 @pytest.mark.parametrize(
     ("length", "segments"),
     [(1, 1), (160, 1), (161, 2), (306, 2), (307, 3), (459, 3), (460, 4), (1600, 11)],
