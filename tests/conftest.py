@@ -109,7 +109,7 @@ class WebhookReceiver:
 
     ``answer`` (if set) decides each request's status; otherwise ``answers`` is consumed
     one status per request (then ``default_status``); ``response_body`` / ``content_type``
-    are sent with every answer.
+    are sent with every answer, unless ``bodies`` has a body for the request's path.
     """
 
     url: str = ""
@@ -118,6 +118,7 @@ class WebhookReceiver:
     answer: Callable[[ReceivedRequest], int] | None = None
     default_status: int = 200
     response_body: bytes = b"<?xml version='1.0' encoding='UTF-8'?><Response/>"
+    bodies: dict[str, bytes] = field(default_factory=dict)
     content_type: str = "text/xml"
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
@@ -169,11 +170,12 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
                 else:
                     status = receiver.default_status
                 receiver.arrived.notify_all()
+            answer = receiver.bodies.get(urlsplit(self.path).path, receiver.response_body)
             self.send_response(status)
             self.send_header("Content-Type", receiver.content_type)
-            self.send_header("Content-Length", str(len(receiver.response_body)))
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(receiver.response_body)
+            self.wfile.write(answer)
 
         do_POST = _handle
         do_GET = _handle

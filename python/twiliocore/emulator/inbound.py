@@ -6,8 +6,10 @@ Parameters (form or JSON): ``From`` and ``To`` (required; ``whatsapp:+E164`` for
 
 The emulator records the message (``direction`` inbound, ``status`` received), posts
 Twilio's incoming-message webhook, signed, to the SmsUrl of the receiving number (or
-``Url``), retrying failures, and answers with the message, the webhook log entry and the
-receiver's answer (usually TwiML).
+``Url``), retrying failures, runs the TwiML the receiver answers (its ``<Message>``
+replies are sent; see :mod:`twiliocore.emulator.replies`), and answers with the message,
+the webhook log entry, the receiver's answer and what its TwiML did (``twiml``: the
+replies sent and the error that stopped it, if any).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from twiliocore.emulator.replies import run_twiml
 from twiliocore.emulator.responses import FormData, TwilioError, new_sid, read_body, read_form
 from twiliocore.emulator.runtime import Runtime
 from twiliocore.emulator.state import API_VERSION, MessageRecord
@@ -166,10 +169,12 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         webhook, answer = await rt.webhooks.deliver(
             "incoming", url, params, message_sid=record.sid, method=method
         )
+        run = await run_twiml(rt, answer, record, params, url)
         result: dict[str, Any] = {
             "message": message,
             "webhook": webhook.to_json(),
             "response": None,
+            "twiml": run.to_json(),
         }
         if answer is not None:
             result["response"] = {

@@ -103,6 +103,22 @@ class Runtime:
 
     # Message lifecycle ------------------------------------------------------------------
 
+    def send_outbound(
+        self, record: MessageRecord, validity: float | None = None
+    ) -> dict[str, Any] | None:
+        """Queue a new ``queued`` outbound message at its sender's rate and start its lifecycle.
+
+        Returns:
+            The message's JSON, or ``None`` when the sender's queue is full (Twilio's
+            21611; nothing is stored).
+        """
+        release_at = self.queues.enqueue(record.from_, record.num_segments, validity)
+        if release_at is None:
+            return None
+        data = self.store.add_message(record)
+        self.start_lifecycle(record.sid, release_at, None)
+        return data
+
     def start_lifecycle(self, sid: str, release_at: float | None, send_at: float | None) -> None:
         """Move a just-created outbound message through Twilio's statuses.
 
