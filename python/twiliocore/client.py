@@ -257,7 +257,7 @@ class Page:
 
     As in twilio-python a page is an iterator over its records: they can be iterated once.
     ``next_page_url`` / ``previous_page_url`` are absolute URLs (None at the ends), for
-    ``get_page(url)``. Pages of one Client can be shared between threads.
+    ``get_page(url)``. Like any iterator, a page is consumed by one thread or task at a time.
     """
 
     _key = ""  # the member of the list JSON that holds the records
@@ -400,7 +400,7 @@ class MessageInstance:
 
     @property
     def media(self) -> MediaList:
-        """The message's Media subresource: ``list``, ``stream``; call with a sid."""
+        """The message's Media subresource: ``list``, ``stream``, ``page``; call with a sid."""
         return self._context().media
 
     async def delete_async(self) -> bool:
@@ -493,7 +493,7 @@ class MessageContext:
 
     @property
     def media(self) -> MediaList:
-        """The message's Media subresource: ``list``, ``stream``; call with a sid."""
+        """The message's Media subresource: ``list``, ``stream``, ``page``; call with a sid."""
         return MediaList(self._client, self.sid)
 
     def delete(self) -> bool:
@@ -510,7 +510,7 @@ class MessageContext:
 
 
 class MessageList:
-    """``client.messages``: create, list and stream messages; call with a sid for one."""
+    """``client.messages``: create, list, stream and page messages; call with a sid for one."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -924,7 +924,7 @@ def _media_path(client: Client, message_sid: str) -> str:
 
 
 class MediaList:
-    """``client.messages(sid).media``: list and stream a message's media; call with a sid."""
+    """``client.messages(sid).media``: list, stream and page a message's media; call with a sid."""
 
     def __init__(self, client: Client, message_sid: str) -> None:
         self._client = client
@@ -1257,7 +1257,7 @@ class Client:
     # part of a reference cycle, keeping its engine thread alive until the cyclic GC runs.
     @property
     def messages(self) -> MessageList:
-        """The Messages resource: ``create``, ``list``, ``stream``; call with a sid."""
+        """The Messages resource: ``create``, ``list``, ``stream``, ``page``; call with a sid."""
         return MessageList(self)
 
     @property
