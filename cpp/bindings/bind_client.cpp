@@ -8,8 +8,6 @@
 //     .fetch_message(sid) -> dict                                (+ _async)
 //     .update_message(sid, params) -> dict                       (+ _async)
 //     .delete_message(sid) -> None                               (+ _async)
-//     .list_messages_page(to, from_, date_sent, date_sent_before, date_sent_after,
-//                         page_size) -> dict                     (+ _async)
 //     .fetch_page(uri) -> dict                                   (+ _async)
 //     .fetch_account(sid) -> dict                                (+ _async)
 //     .request(method, path, query, form) -> object              (+ _async)
@@ -148,25 +146,8 @@ Twilio's REST API on an Engine. Thread-safe; the auth token cannot be read back.
       cls, "delete_message", "DELETE Messages/{sid}.json (204).",
       [](const TwilioClient& c, const std::string& sid) { return c.DeleteMessageRequest(sid); },
       py::arg("sid"));
-  DefPair<const std::string&, const std::string&, const std::string&, const std::string&,
-          const std::string&, int>(
-      cls, "list_messages_page", "GET Messages.json (first page); returns the page JSON.",
-      [](const TwilioClient& c, const std::string& to, const std::string& from,
-         const std::string& date_sent, const std::string& before, const std::string& after,
-         int page_size) {
-        MessageListQuery q;
-        q.to = to;
-        q.from = from;
-        q.date_sent = date_sent;
-        q.date_sent_before = before;
-        q.date_sent_after = after;
-        q.page_size = page_size;
-        return c.ListMessagesRequest(q);
-      },
-      py::arg("to") = "", py::arg("from_") = "", py::arg("date_sent") = "",
-      py::arg("date_sent_before") = "", py::arg("date_sent_after") = "", py::arg("page_size") = 0);
   DefPair<const std::string&>(
-      cls, "fetch_page", "GET a next_page_uri Twilio returned.",
+      cls, "fetch_page", "GET a page by its next_page_uri, or its absolute URL on the base URL.",
       [](const TwilioClient& c, const std::string& uri) { return c.PageRequest(uri); },
       py::arg("uri"));
   DefPair<const std::string&>(

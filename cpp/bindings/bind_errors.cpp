@@ -1,7 +1,7 @@
 // Exception translation, in one place: C++ errors of the core -> twiliocore.errors.
 //
 //   twiliocore::ApiError                 -> TwilioRestError(status, uri, msg, code, method,
-//                                                           details, more_info)
+//                                                           details, more_info, message=, url=)
 //   twiliocore::TransportError  kTimeout -> ConnectTimeout (connect stage) / Timeout
 //                               kTls     -> TLSError
 //                               other    -> TransportError (url, stage)
@@ -81,8 +81,11 @@ py::object ErrorToPython(const Error& error) {
   py::module_& errors = ErrorsModule();
   switch (error.category) {
     case ErrorCategory::kApi: {
-      // As twilio-python: `details` is the error body's own "details" member, when it has one.
+      // As twilio-python: `details` is the error body's own "details" member, when it has one,
+      // and `msg` its "message" member ("" when the body has none: the facade then says only
+      // what failed). `message` keeps the core's description, which also covers other answers.
       py::object details = py::none();
+      std::string twilio_message;
       if (!error.details.empty()) {
         const nlohmann::json parsed = nlohmann::json::parse(error.details, nullptr, false);
         if (parsed.is_object()) {
@@ -90,12 +93,18 @@ py::object ErrorToPython(const Error& error) {
               member != parsed.end() && !member->is_null()) {
             details = JsonToPython(*member);
           }
+          if (const auto member = parsed.find("message");
+              member != parsed.end() && member->is_string()) {
+            twilio_message = member->get<std::string>();
+          }
         }
       }
       py::object code = error.twilio_code != 0 ? py::object(py::int_(error.twilio_code)) : py::none();
-      return errors.attr("TwilioRestError")(error.http_status, error.url, error.message, code,
+      return errors.attr("TwilioRestError")(error.http_status, error.url, twilio_message, code,
                                             error.method.empty() ? "GET" : error.method, details,
-                                            OptionalString(error.more_info));
+                                            OptionalString(error.more_info),
+                                            py::arg("message") = error.message,
+                                            py::arg("url") = error.url);
     }
     case ErrorCategory::kTimeout: {
       const char* cls = error.stage == TransportStage::kConnect ? "ConnectTimeout" : "Timeout";

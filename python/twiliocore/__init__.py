@@ -36,6 +36,7 @@ from twiliocore.errors import (
     TLSError,
     TransportError,
     TwilioCoreError,
+    TwilioException,
     TwilioRestError,
     TwilioRestException,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "Timeout",
     "TransportError",
     "TwilioCoreError",
+    "TwilioException",
     "TwilioRestError",
     "TwilioRestException",
     "__version__",

@@ -268,27 +268,8 @@ class TwilioClient:
     def delete_message(self, sid: str) -> None:
         """DELETE Messages/{sid}.json (204)."""
     async def delete_message_async(self, sid: str) -> None: ...
-    def list_messages_page(
-        self,
-        to: str = "",
-        from_: str = "",
-        date_sent: str = "",
-        date_sent_before: str = "",
-        date_sent_after: str = "",
-        page_size: int = 0,
-    ) -> _Json:
-        """GET Messages.json (first page); returns the page JSON."""
-    async def list_messages_page_async(
-        self,
-        to: str = "",
-        from_: str = "",
-        date_sent: str = "",
-        date_sent_before: str = "",
-        date_sent_after: str = "",
-        page_size: int = 0,
-    ) -> _Json: ...
     def fetch_page(self, uri: str) -> _Json:
-        """GET a next_page_uri Twilio returned."""
+        """GET a page by its next_page_uri, or its absolute URL on the base URL."""
     async def fetch_page_async(self, uri: str) -> _Json: ...
     def fetch_account(self, sid: str) -> _Json:
         """GET Accounts/{sid}.json."""

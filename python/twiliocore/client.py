@@ -9,7 +9,8 @@ twilio-python users switch by changing the import::
     print(message.sid, message.status)
 
 Every call has an awaitable twin with the ``_async`` suffix (``create_async``,
-``fetch_async``, ``list_async``, ``update_async``, ``delete_async``); both sit on the same
+``fetch_async``, ``list_async``, ``page_async``, ``update_async``, ``delete_async``, a page's
+``next_page_async``); both sit on the same
 libcurl engine (one background thread, keep-alive connections, HTTP/2 where offered).
 Completions resolve asyncio futures through ``loop.call_soon_threadsafe``; no thread per
 request.
@@ -22,19 +23,28 @@ import os
 
 from twiliocore import _core
 from twiliocore.bulk import BulkJob, start_bulk_job
-from twiliocore.errors import ConfigurationError
+from twiliocore.errors import ConfigurationError, TwilioRestError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
     import datetime as _dt
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-    from typing import Any
+    from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+    from typing import Any, Self
 
     from twiliocore._types import BulkResult, Recipients
 
-__all__ = ["AccountInstance", "Client", "MediaInstance", "MessageInstance"]
+__all__ = [
+    "AccountInstance",
+    "Client",
+    "MediaInstance",
+    "MediaPage",
+    "MessageInstance",
+    "MessagePage",
+    "Page",
+]
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
+API_VERSION = "2010-04-01"
 
 # Create parameters of POST /Messages.json (twilio_api_v2010.json), snake_case -> PascalCase,
 # beyond the ones create() names explicitly.
@@ -58,6 +68,9 @@ _CREATE_PARAMS: dict[str, str] = {
     "fallback_from": "FallbackFrom",
     "content_sid": "ContentSid",
 }
+# Those of them that are integers: an int or a str of digits, as twilio-python sends them.
+_INTEGER_PARAMS = frozenset({"attempt"})
+MAX_VALIDITY_PERIOD = 36000  # seconds (Twilio's ValidityPeriod: 1..36000)
 
 
 def _in_utc(value: _dt.datetime) -> _dt.datetime:
@@ -134,64 +147,196 @@ def _env(name: str) -> str | None:
     return value or None
 
 
-def _take(
-    page: Mapping[str, Any], key: str, limit: int | None, count: int
-) -> tuple[builtins.list[Mapping[str, Any]], str | None]:
-    """One page's items under ``key`` within ``limit`` (``count`` taken before), and its next URI.
+class _Failure:
+    """Words a :class:`TwilioRestError` raised inside the block as twilio-python does.
 
-    The URI is ``None`` once the list or the limit is exhausted.
+    ``msg`` becomes what failed then Twilio's message (``"Unable to create record: ..."``),
+    or only what failed when the answer carried no message; ``uri`` becomes the path relative
+    to the API version (``/Accounts/AC.../Messages.json``). The full URL stays in ``url``.
     """
-    items = builtins.list(page.get(key) or [])
+
+    __slots__ = ("_what",)
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        if isinstance(exc, TwilioRestError):
+            exc.msg = f"{self._what}: {exc.msg}" if exc.msg else self._what
+            path = exc.url.split("?", 1)[0].split("#", 1)[0]
+            at = path.find(f"/{API_VERSION}/")
+            exc.uri = path[at + len(API_VERSION) + 1 :] if at >= 0 else path
+            exc.args = (exc.status, exc.uri, exc.msg, exc.code, exc.method, exc.details)
+
+
+_CREATING = _Failure("Unable to create record")
+_FETCHING = _Failure("Unable to fetch record")
+_UPDATING = _Failure("Unable to update record")
+_DELETING = _Failure("Unable to delete record")
+_PAGING = _Failure("Unable to fetch page")
+
+
+def _integer(value: int | str, name: str, low: int, high: int | None = None) -> int:
+    """``value`` as an int in ``low..high``: an int, or a str of digits as twilio-python sends.
+
+    Raises:
+        TypeError: neither an int nor a str (a bool, a float, ...).
+        ValueError: a str that is not a whole number, or a number out of range.
+    """
+    if isinstance(value, str):
+        digits = value.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError(f"{name}: expected a whole number, got {value!r}")
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise TypeError(f"{name}: expected an int or a str of digits, got {type(value).__name__}")
+    if number < low or (high is not None and number > high):
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name}: must be {bounds}, got {number}")
+    return number
+
+
+def _read_limits(limit: int | None, page_size: int | str | None) -> tuple[int | None, int]:
+    """``limit`` (None: all) and the ``PageSize`` to ask for (0: Twilio's default of 50).
+
+    As twilio-python's ``read_limits``, 0 means unset for both, and a limit without a page
+    size reads in pages of ``min(limit, 1000)``.
+    """
     if limit is not None:
-        items = items[: max(limit - count, 0)]
-        if count + len(items) >= limit:
-            return items, None
-    return items, page.get("next_page_uri") or None
+        limit = _integer(limit, "limit", 0) or None
+    size = 0 if page_size is None else _integer(page_size, "page_size", 0, 1000)
+    return limit, size or (min(limit, 1000) if limit else 0)
 
 
-def _paged(
-    first: Mapping[str, Any],
-    key: str,
-    next_page: Callable[[str], Mapping[str, Any]],
-    limit: int | None,
-) -> Iterator[Mapping[str, Any]]:
-    """Yield the items under ``key`` of ``first`` and of each ``next_page_uri`` after it."""
-    items, next_uri = _take(first, key, limit, 0)
-    count = len(items)
-    yield from items
-    while next_uri:
-        items, next_uri = _take(next_page(next_uri), key, limit, count)
-        count += len(items)
-        yield from items
+def _pairs(*pairs: tuple[str, str | int | None]) -> builtins.list[tuple[str, str]]:
+    """The query pairs that have a value (``None``, ``""`` and 0 are left out)."""
+    return [(name, str(value)) for name, value in pairs if value]
 
 
-async def _paged_async(
-    first: Mapping[str, Any],
-    key: str,
-    next_page: Callable[[str], Awaitable[Mapping[str, Any]]],
-    limit: int | None,
-) -> AsyncIterator[Mapping[str, Any]]:
-    """Awaitable :func:`_paged`."""
-    items, next_uri = _take(first, key, limit, 0)
-    count = len(items)
-    for item in items:
-        yield item
-    while next_uri:
-        items, next_uri = _take(await next_page(next_uri), key, limit, count)
-        count += len(items)
-        for item in items:
-            yield item
+def _stream(page: Page | None, limit: int | None) -> Iterator[Any]:
+    """The records of ``page`` and of the pages after it, at most ``limit`` (None: all).
+
+    The next page is requested only when this one is used up and the limit is not reached.
+    """
+    count = 0
+    while page is not None:
+        for record in page:
+            yield record
+            count += 1
+            if limit is not None and count >= limit:
+                return
+        page = page.next_page()
 
 
-def _page_size(limit: int | None, page_size: int | None) -> int:
-    """The ``PageSize`` to ask for (0: Twilio's default), checked as twilio-python's range."""
-    if limit is not None and limit < 0:
-        raise ValueError("limit: must be >= 0")
-    if page_size is None:
-        page_size = min(limit, 1000) if limit else 0
-    if page_size < 0 or page_size > 1000:
-        raise ValueError(f"page_size: must be 1..1000, got {page_size}")
-    return page_size
+async def _stream_async(page: Page | None, limit: int | None) -> AsyncIterator[Any]:
+    """Awaitable :func:`_stream`."""
+    count = 0
+    while page is not None:
+        for record in page:
+            yield record
+            count += 1
+            if limit is not None and count >= limit:
+                return
+        page = await page.next_page_async()
+
+
+class Page:
+    """One page of a list, as twilio-python's ``Page``.
+
+    Usage::
+
+        page = client.messages.page(page_size=20)
+        for message in page:
+            print(message.sid)
+        page = page.next_page()  # None after the last page
+
+    As in twilio-python a page is an iterator over its records: they can be iterated once.
+    ``next_page_url`` / ``previous_page_url`` are absolute URLs (None at the ends), for
+    ``get_page(url)``. Like any iterator, a page is consumed by one thread or task at a time.
+    """
+
+    _key = ""  # the member of the list JSON that holds the records
+
+    def __init__(self, client: Client, payload: Mapping[str, Any]) -> None:
+        self._client = client
+        self._payload = payload
+        self._records = iter(payload.get(self._key) or ())
+
+    def get_instance(self, payload: Mapping[str, Any]) -> Any:
+        """The resource object of one record."""
+        raise NotImplementedError
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> Any:
+        return self.get_instance(next(self._records))
+
+    def _url(self, member: str) -> str | None:
+        uri = self._payload.get(member)
+        if not uri or not isinstance(uri, str):
+            return None
+        return f"{self._client.base_url}/{uri.strip('/')}"
+
+    @property
+    def next_page_url(self) -> str | None:
+        """The absolute URL of the next page, or None on the last page."""
+        return self._url("next_page_uri")
+
+    @property
+    def previous_page_url(self) -> str | None:
+        """The absolute URL of the previous page, or None on the first page."""
+        return self._url("previous_page_uri")
+
+    @classmethod
+    def _first(cls, client: Client, path: str, query: builtins.list[tuple[str, str]]) -> Self:
+        with _PAGING:
+            return cls(client, client._core.request("GET", path, query))
+
+    @classmethod
+    async def _first_async(
+        cls, client: Client, path: str, query: builtins.list[tuple[str, str]]
+    ) -> Self:
+        with _PAGING:
+            return cls(client, await client._core.request_async("GET", path, query))
+
+    @classmethod
+    def _fetch(cls, client: Client, url: str) -> Self:
+        with _PAGING:
+            return cls(client, client._core.fetch_page(url))
+
+    @classmethod
+    async def _fetch_async(cls, client: Client, url: str) -> Self:
+        with _PAGING:
+            return cls(client, await client._core.fetch_page_async(url))
+
+    def next_page(self) -> Self | None:
+        """Fetch the page after this one; None if this is the last."""
+        url = self.next_page_url
+        return None if url is None else self._fetch(self._client, url)
+
+    async def next_page_async(self) -> Self | None:
+        """Awaitable :meth:`next_page`."""
+        url = self.next_page_url
+        return None if url is None else await self._fetch_async(self._client, url)
+
+    def previous_page(self) -> Self | None:
+        """Fetch the page before this one; None if this is the first."""
+        url = self.previous_page_url
+        return None if url is None else self._fetch(self._client, url)
+
+    async def previous_page_async(self) -> Self | None:
+        """Awaitable :meth:`previous_page`."""
+        url = self.previous_page_url
+        return None if url is None else await self._fetch_async(self._client, url)
+
+    def __repr__(self) -> str:
+        return f"<twiliocore.{type(self).__name__}>"
 
 
 class MessageInstance:
@@ -255,7 +400,7 @@ class MessageInstance:
 
     @property
     def media(self) -> MediaList:
-        """The message's Media subresource: ``list``, ``stream``; call with a sid."""
+        """The message's Media subresource: ``list``, ``stream``, ``page``; call with a sid."""
         return self._context().media
 
     async def delete_async(self) -> bool:
@@ -308,11 +453,13 @@ class MessageContext:
 
     def fetch(self) -> MessageInstance:
         """GET the message."""
-        return MessageInstance(self._client, self._client._core.fetch_message(self.sid))
+        with _FETCHING:
+            return MessageInstance(self._client, self._client._core.fetch_message(self.sid))
 
     async def fetch_async(self) -> MessageInstance:
         """Awaitable :meth:`fetch`."""
-        payload = await self._client._core.fetch_message_async(self.sid)
+        with _FETCHING:
+            payload = await self._client._core.fetch_message_async(self.sid)
         return MessageInstance(self._client, payload)
 
     @staticmethod
@@ -331,34 +478,39 @@ class MessageContext:
     def update(self, body: str | None = None, status: str | None = None) -> MessageInstance:
         """POST the message: ``body=""`` redacts it, ``status="canceled"`` cancels it."""
         params = self._update_params(body, status)
-        return MessageInstance(self._client, self._client._core.update_message(self.sid, params))
+        with _UPDATING:
+            payload = self._client._core.update_message(self.sid, params)
+        return MessageInstance(self._client, payload)
 
     async def update_async(
         self, body: str | None = None, status: str | None = None
     ) -> MessageInstance:
         """Awaitable :meth:`update`."""
         params = self._update_params(body, status)
-        payload = await self._client._core.update_message_async(self.sid, params)
+        with _UPDATING:
+            payload = await self._client._core.update_message_async(self.sid, params)
         return MessageInstance(self._client, payload)
 
     @property
     def media(self) -> MediaList:
-        """The message's Media subresource: ``list``, ``stream``; call with a sid."""
+        """The message's Media subresource: ``list``, ``stream``, ``page``; call with a sid."""
         return MediaList(self._client, self.sid)
 
     def delete(self) -> bool:
         """DELETE the message (Twilio answers 204); True on success."""
-        self._client._core.delete_message(self.sid)
+        with _DELETING:
+            self._client._core.delete_message(self.sid)
         return True
 
     async def delete_async(self) -> bool:
         """Awaitable :meth:`delete`."""
-        await self._client._core.delete_message_async(self.sid)
+        with _DELETING:
+            await self._client._core.delete_message_async(self.sid)
         return True
 
 
 class MessageList:
-    """``client.messages``: create, list and stream messages; call with a sid for one."""
+    """``client.messages``: create, list, stream and page messages; call with a sid for one."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -379,7 +531,7 @@ class MessageList:
         media_url: str | list[str] | None,
         status_callback: str | None,
         messaging_service_sid: str | None,
-        validity_period: int | None,
+        validity_period: int | str | None,
         kwargs: dict[str, Any],
     ) -> dict[str, Any]:
         if not isinstance(to, str) or not to:
@@ -389,12 +541,12 @@ class MessageList:
             twilio_name = _CREATE_PARAMS.get(name)
             if twilio_name is None:
                 raise TypeError(f"create() got an unexpected keyword argument {name!r}")
+            if name in _INTEGER_PARAMS and value is not None:
+                value = _integer(value, name, 0)
             extra.extend((twilio_name, item) for item in serialize(value))
         media = [media_url] if isinstance(media_url, str) else list(media_url or [])
-        if validity_period is not None and (
-            isinstance(validity_period, bool) or not isinstance(validity_period, int)
-        ):
-            raise TypeError("validity_period: expected int seconds")
+        if validity_period is not None:
+            validity_period = _integer(validity_period, "validity_period", 1, MAX_VALIDITY_PERIOD)
         return {
             "to": to,
             "from_": from_ or "",
@@ -414,7 +566,7 @@ class MessageList:
         media_url: str | list[str] | None = None,
         status_callback: str | None = None,
         messaging_service_sid: str | None = None,
-        validity_period: int | None = None,
+        validity_period: int | str | None = None,
         **kwargs: Any,
     ) -> MessageInstance:
         """Send a message (POST Messages.json).
@@ -426,7 +578,8 @@ class MessageList:
             media_url: one URL or a list (at most 10).
             status_callback: URL Twilio posts status changes to.
             messaging_service_sid: ``MG...`` Messaging Service.
-            validity_period: seconds the message may wait in Twilio's queue (1..36000).
+            validity_period: seconds the message may wait in Twilio's queue (1..36000), an
+                int or a str of digits (``"600"``) as twilio-python takes it.
             **kwargs: any other create parameter in snake_case (``content_sid``,
                 ``send_at``, ``schedule_type``, ``smart_encoded``, ...), serialised as
                 twilio-python does.
@@ -435,7 +588,10 @@ class MessageList:
             The created message.
 
         Raises:
-            ValueError: a required field is missing or out of range (the message names it).
+            ValueError: a required field is missing or out of range, or an integer
+                parameter is a str that is not a whole number (the message names it).
+            TypeError: an integer parameter is neither an int nor a str, or an unknown
+                keyword.
             TwilioRestError: Twilio rejected the request.
             TransportError: the request failed below HTTP.
         """
@@ -449,7 +605,8 @@ class MessageList:
             validity_period,
             kwargs,
         )
-        return MessageInstance(self._client, self._client._core.create_message(**args))
+        with _CREATING:
+            return MessageInstance(self._client, self._client._core.create_message(**args))
 
     async def create_async(
         self,
@@ -459,7 +616,7 @@ class MessageList:
         media_url: str | list[str] | None = None,
         status_callback: str | None = None,
         messaging_service_sid: str | None = None,
-        validity_period: int | None = None,
+        validity_period: int | str | None = None,
         **kwargs: Any,
     ) -> MessageInstance:
         """Awaitable :meth:`create`; cancelling the task cancels the request."""
@@ -473,27 +630,108 @@ class MessageList:
             validity_period,
             kwargs,
         )
-        payload = await self._client._core.create_message_async(**args)
+        with _CREATING:
+            payload = await self._client._core.create_message_async(**args)
         return MessageInstance(self._client, payload)
 
-    @staticmethod
-    def _list_args(
+    def _query(
+        self,
         to: str | None,
         from_: str | None,
         date_sent: _dt.date | str | None,
         date_sent_before: _dt.date | str | None,
         date_sent_after: _dt.date | str | None,
-        limit: int | None,
-        page_size: int | None,
-    ) -> dict[str, Any]:
-        return {
-            "to": to or "",
-            "from_": from_ or "",
-            "date_sent": _date_param(date_sent, "date_sent"),
-            "date_sent_before": _date_param(date_sent_before, "date_sent_before"),
-            "date_sent_after": _date_param(date_sent_after, "date_sent_after"),
-            "page_size": _page_size(limit, page_size),
-        }
+        page_token: str | None,
+        page_number: int | str | None,
+        page_size: int | str | None,
+    ) -> tuple[str, builtins.list[tuple[str, str]]]:
+        """The path and query of a page of messages (the pairs in twilio-python's order)."""
+        path = f"/{API_VERSION}/Accounts/{self._client.account_sid}/Messages.json"
+        return path, _pairs(
+            ("To", to),
+            ("From", from_),
+            ("DateSent", _date_param(date_sent, "date_sent")),
+            ("DateSent<", _date_param(date_sent_before, "date_sent_before")),
+            ("DateSent>", _date_param(date_sent_after, "date_sent_after")),
+            ("PageToken", page_token),
+            ("Page", None if page_number is None else _integer(page_number, "page_number", 0)),
+            ("PageSize", _read_limits(None, page_size)[1]),
+        )
+
+    def page(
+        self,
+        to: str | None = None,
+        from_: str | None = None,
+        date_sent: _dt.date | str | None = None,
+        date_sent_before: _dt.date | str | None = None,
+        date_sent_after: _dt.date | str | None = None,
+        page_token: str | None = None,
+        page_number: int | str | None = None,
+        page_size: int | str | None = None,
+    ) -> MessagePage:
+        """Fetch one page of messages (GET Messages.json), as twilio-python's ``page()``.
+
+        Args:
+            to: only messages to this address.
+            from_: only messages from this address.
+            date_sent: only messages sent that day (date or ``YYYY-MM-DD``).
+            date_sent_before: only messages sent before that day.
+            date_sent_after: only messages sent after that day.
+            page_token: ``PageToken`` from a page URL Twilio gave.
+            page_number: ``Page``, the page's number (Twilio uses it with the token).
+            page_size: messages per page (1..1000; None or 0: Twilio's default, 50).
+
+        Returns:
+            The page: iterate it, ``next_page()`` / ``previous_page()`` to move.
+        """
+        path, query = self._query(
+            to,
+            from_,
+            date_sent,
+            date_sent_before,
+            date_sent_after,
+            page_token,
+            page_number,
+            page_size,
+        )
+        return MessagePage._first(self._client, path, query)
+
+    async def page_async(
+        self,
+        to: str | None = None,
+        from_: str | None = None,
+        date_sent: _dt.date | str | None = None,
+        date_sent_before: _dt.date | str | None = None,
+        date_sent_after: _dt.date | str | None = None,
+        page_token: str | None = None,
+        page_number: int | str | None = None,
+        page_size: int | str | None = None,
+    ) -> MessagePage:
+        """Awaitable :meth:`page`."""
+        path, query = self._query(
+            to,
+            from_,
+            date_sent,
+            date_sent_before,
+            date_sent_after,
+            page_token,
+            page_number,
+            page_size,
+        )
+        return await MessagePage._first_async(self._client, path, query)
+
+    def get_page(self, target_url: str) -> MessagePage:
+        """Fetch the page at ``target_url`` (a ``next_page_url`` or ``previous_page_url``).
+
+        Raises:
+            ValueError: ``target_url`` is not on the client's base URL (the credentials
+                go nowhere else).
+        """
+        return MessagePage._fetch(self._client, _page_url(self._client, target_url))
+
+    async def get_page_async(self, target_url: str) -> MessagePage:
+        """Awaitable :meth:`get_page`."""
+        return await MessagePage._fetch_async(self._client, _page_url(self._client, target_url))
 
     def stream(
         self,
@@ -503,7 +741,7 @@ class MessageList:
         date_sent_before: _dt.date | str | None = None,
         date_sent_after: _dt.date | str | None = None,
         limit: int | None = None,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
     ) -> Iterator[MessageInstance]:
         """Yield messages lazily, one page request at a time (follows ``next_page_uri``).
 
@@ -513,18 +751,16 @@ class MessageList:
             date_sent: only messages sent that day (date or ``YYYY-MM-DD``).
             date_sent_before: only messages sent before that day.
             date_sent_after: only messages sent after that day.
-            limit: stop after this many messages (None: all).
-            page_size: messages per request (1..1000; default min(limit, 1000) or 50).
+            limit: stop after this many messages (None or 0: all, as in twilio-python).
+            page_size: messages per request (1..1000; None or 0: min(limit, 1000), or
+                Twilio's default of 50 without a limit).
 
         Yields:
             Each message, newest first as Twilio lists them.
         """
-        args = self._list_args(
-            to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size
-        )
-        core = self._client._core
-        for payload in _paged(core.list_messages_page(**args), "messages", core.fetch_page, limit):
-            yield MessageInstance(self._client, payload)
+        limit, size = _read_limits(limit, page_size)
+        first = self.page(to, from_, date_sent, date_sent_before, date_sent_after, page_size=size)
+        yield from _stream(first, limit)
 
     def list(
         self,
@@ -534,9 +770,9 @@ class MessageList:
         date_sent_before: _dt.date | str | None = None,
         date_sent_after: _dt.date | str | None = None,
         limit: int | None = None,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
     ) -> list[MessageInstance]:
-        """List messages eagerly; arguments as for :meth:`stream`."""
+        """List messages eagerly; arguments as for :meth:`stream` (``limit=0``: all)."""
         return list(
             self.stream(to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size)
         )
@@ -549,16 +785,15 @@ class MessageList:
         date_sent_before: _dt.date | str | None = None,
         date_sent_after: _dt.date | str | None = None,
         limit: int | None = None,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
     ) -> AsyncIterator[MessageInstance]:
         """Awaitable :meth:`stream` (an async iterator)."""
-        args = self._list_args(
-            to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size
+        limit, size = _read_limits(limit, page_size)
+        first = await self.page_async(
+            to, from_, date_sent, date_sent_before, date_sent_after, page_size=size
         )
-        core = self._client._core
-        first = await core.list_messages_page_async(**args)
-        async for payload in _paged_async(first, "messages", core.fetch_page_async, limit):
-            yield MessageInstance(self._client, payload)
+        async for message in _stream_async(first, limit):
+            yield message
 
     async def list_async(
         self,
@@ -568,7 +803,7 @@ class MessageList:
         date_sent_before: _dt.date | str | None = None,
         date_sent_after: _dt.date | str | None = None,
         limit: int | None = None,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
     ) -> builtins.list[MessageInstance]:
         """Awaitable :meth:`list`."""
         return [
@@ -577,6 +812,29 @@ class MessageList:
                 to, from_, date_sent, date_sent_before, date_sent_after, limit, page_size
             )
         ]
+
+
+class MessagePage(Page):
+    """A page of messages (twilio-python's ``MessagePage``); iterating yields MessageInstance."""
+
+    _key = "messages"
+
+    def get_instance(self, payload: Mapping[str, Any]) -> MessageInstance:
+        """The message of one record."""
+        return MessageInstance(self._client, payload)
+
+    def __next__(self) -> MessageInstance:
+        return self.get_instance(next(self._records))
+
+
+def _page_url(client: Client, target_url: str) -> str:
+    """``target_url`` checked to be a URL on the client's base URL."""
+    if not isinstance(target_url, str) or not target_url.startswith(client.base_url + "/"):
+        raise ValueError(
+            f"target_url: must be a page URL on the client's base URL {client.base_url},"
+            f" got {target_url!r}"
+        )
+    return target_url
 
 
 class MediaInstance:
@@ -639,30 +897,34 @@ class MediaContext:
 
     def fetch(self) -> MediaInstance:
         """GET the media item."""
-        return MediaInstance(self._client, self._client._core.request("GET", self._path))
+        with _FETCHING:
+            return MediaInstance(self._client, self._client._core.request("GET", self._path))
 
     async def fetch_async(self) -> MediaInstance:
         """Awaitable :meth:`fetch`."""
-        payload = await self._client._core.request_async("GET", self._path)
+        with _FETCHING:
+            payload = await self._client._core.request_async("GET", self._path)
         return MediaInstance(self._client, payload)
 
     def delete(self) -> bool:
         """DELETE the media item (Twilio answers 204); True on success."""
-        self._client._core.request("DELETE", self._path)
+        with _DELETING:
+            self._client._core.request("DELETE", self._path)
         return True
 
     async def delete_async(self) -> bool:
         """Awaitable :meth:`delete`."""
-        await self._client._core.request_async("DELETE", self._path)
+        with _DELETING:
+            await self._client._core.request_async("DELETE", self._path)
         return True
 
 
 def _media_path(client: Client, message_sid: str) -> str:
-    return f"/2010-04-01/Accounts/{client.account_sid}/Messages/{message_sid}/Media"
+    return f"/{API_VERSION}/Accounts/{client.account_sid}/Messages/{message_sid}/Media"
 
 
 class MediaList:
-    """``client.messages(sid).media``: list and stream a message's media; call with a sid."""
+    """``client.messages(sid).media``: list, stream and page a message's media; call with a sid."""
 
     def __init__(self, client: Client, message_sid: str) -> None:
         self._client = client
@@ -681,16 +943,83 @@ class MediaList:
         date_created: _dt.date | str | None,
         date_created_before: _dt.date | str | None,
         date_created_after: _dt.date | str | None,
-        limit: int | None,
-        page_size: int | None,
-    ) -> builtins.list[tuple[str, str]]:
-        pairs = [
+        page_token: str | None,
+        page_number: int | str | None,
+        page_size: int | str | None,
+    ) -> tuple[str, builtins.list[tuple[str, str]]]:
+        """The path and query of a page of media (the pairs in twilio-python's order)."""
+        return _media_path(self._client, self.message_sid) + ".json", _pairs(
             ("DateCreated", _date_param(date_created, "date_created")),
             ("DateCreated<", _date_param(date_created_before, "date_created_before")),
             ("DateCreated>", _date_param(date_created_after, "date_created_after")),
-            ("PageSize", str(_page_size(limit, page_size) or "")),
-        ]
-        return [(name, value) for name, value in pairs if value]
+            ("PageToken", page_token),
+            ("Page", None if page_number is None else _integer(page_number, "page_number", 0)),
+            ("PageSize", _read_limits(None, page_size)[1]),
+        )
+
+    def page(
+        self,
+        date_created: _dt.date | str | None = None,
+        date_created_before: _dt.date | str | None = None,
+        date_created_after: _dt.date | str | None = None,
+        page_token: str | None = None,
+        page_number: int | str | None = None,
+        page_size: int | str | None = None,
+    ) -> MediaPage:
+        """Fetch one page of the message's media, as twilio-python's ``page()``.
+
+        Args:
+            date_created: only media created that day (date or ``YYYY-MM-DD``).
+            date_created_before: only media created on or before that day.
+            date_created_after: only media created on or after that day.
+            page_token: ``PageToken`` from a page URL Twilio gave.
+            page_number: ``Page``, the page's number (Twilio uses it with the token).
+            page_size: items per page (1..1000; None or 0: Twilio's default, 50).
+
+        Returns:
+            The page: iterate it, ``next_page()`` / ``previous_page()`` to move.
+        """
+        path, query = self._query(
+            date_created,
+            date_created_before,
+            date_created_after,
+            page_token,
+            page_number,
+            page_size,
+        )
+        return MediaPage._first(self._client, path, query)
+
+    async def page_async(
+        self,
+        date_created: _dt.date | str | None = None,
+        date_created_before: _dt.date | str | None = None,
+        date_created_after: _dt.date | str | None = None,
+        page_token: str | None = None,
+        page_number: int | str | None = None,
+        page_size: int | str | None = None,
+    ) -> MediaPage:
+        """Awaitable :meth:`page`."""
+        path, query = self._query(
+            date_created,
+            date_created_before,
+            date_created_after,
+            page_token,
+            page_number,
+            page_size,
+        )
+        return await MediaPage._first_async(self._client, path, query)
+
+    def get_page(self, target_url: str) -> MediaPage:
+        """Fetch the page at ``target_url`` (a ``next_page_url`` or ``previous_page_url``).
+
+        Raises:
+            ValueError: ``target_url`` is not on the client's base URL.
+        """
+        return MediaPage._fetch(self._client, _page_url(self._client, target_url))
+
+    async def get_page_async(self, target_url: str) -> MediaPage:
+        """Awaitable :meth:`get_page`."""
+        return await MediaPage._fetch_async(self._client, _page_url(self._client, target_url))
 
     def stream(
         self,
@@ -698,7 +1027,7 @@ class MediaList:
         date_created_before: _dt.date | str | None = None,
         date_created_after: _dt.date | str | None = None,
         limit: int | None = None,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
     ) -> Iterator[MediaInstance]:
         """Yield the message's media lazily, one page request at a time.
 
@@ -706,17 +1035,16 @@ class MediaList:
             date_created: only media created that day (date or ``YYYY-MM-DD``).
             date_created_before: only media created on or before that day.
             date_created_after: only media created on or after that day.
-            limit: stop after this many items (None: all).
-            page_size: items per request (1..1000; default min(limit, 1000) or 50).
+            limit: stop after this many items (None or 0: all, as in twilio-python).
+            page_size: items per request (1..1000; None or 0: min(limit, 1000), or
+                Twilio's default of 50 without a limit).
 
         Yields:
             Each media item.
         """
-        query = self._query(date_created, date_created_before, date_created_after, limit, page_size)
-        core = self._client._core
-        first = core.request("GET", _media_path(self._client, self.message_sid) + ".json", query)
-        for payload in _paged(first, "media_list", core.fetch_page, limit):
-            yield MediaInstance(self._client, payload)
+        limit, size = _read_limits(limit, page_size)
+        first = self.page(date_created, date_created_before, date_created_after, page_size=size)
+        yield from _stream(first, limit)
 
     def list(
         self,
@@ -724,7 +1052,7 @@ class MediaList:
         date_created_before: _dt.date | str | None = None,
         date_created_after: _dt.date | str | None = None,
         limit: int | None = None,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
     ) -> builtins.list[MediaInstance]:
         """List the message's media eagerly; arguments as for :meth:`stream`."""
         return list(
@@ -737,15 +1065,15 @@ class MediaList:
         date_created_before: _dt.date | str | None = None,
         date_created_after: _dt.date | str | None = None,
         limit: int | None = None,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
     ) -> AsyncIterator[MediaInstance]:
         """Awaitable :meth:`stream` (an async iterator)."""
-        query = self._query(date_created, date_created_before, date_created_after, limit, page_size)
-        core = self._client._core
-        path = _media_path(self._client, self.message_sid) + ".json"
-        first = await core.request_async("GET", path, query)
-        async for payload in _paged_async(first, "media_list", core.fetch_page_async, limit):
-            yield MediaInstance(self._client, payload)
+        limit, size = _read_limits(limit, page_size)
+        first = await self.page_async(
+            date_created, date_created_before, date_created_after, page_size=size
+        )
+        async for media in _stream_async(first, limit):
+            yield media
 
     async def list_async(
         self,
@@ -753,7 +1081,7 @@ class MediaList:
         date_created_before: _dt.date | str | None = None,
         date_created_after: _dt.date | str | None = None,
         limit: int | None = None,
-        page_size: int | None = None,
+        page_size: int | str | None = None,
     ) -> builtins.list[MediaInstance]:
         """Awaitable :meth:`list`."""
         return [
@@ -762,6 +1090,19 @@ class MediaList:
                 date_created, date_created_before, date_created_after, limit, page_size
             )
         ]
+
+
+class MediaPage(Page):
+    """A page of a message's media (twilio-python's ``MediaPage``); yields MediaInstance."""
+
+    _key = "media_list"
+
+    def get_instance(self, payload: Mapping[str, Any]) -> MediaInstance:
+        """The media item of one record."""
+        return MediaInstance(self._client, payload)
+
+    def __next__(self) -> MediaInstance:
+        return self.get_instance(next(self._records))
 
 
 class AccountContext:
@@ -775,11 +1116,13 @@ class AccountContext:
 
     def fetch(self) -> AccountInstance:
         """GET the account."""
-        return AccountInstance(self._client._core.fetch_account(self.sid))
+        with _FETCHING:
+            return AccountInstance(self._client._core.fetch_account(self.sid))
 
     async def fetch_async(self) -> AccountInstance:
         """Awaitable :meth:`fetch`."""
-        return AccountInstance(await self._client._core.fetch_account_async(self.sid))
+        with _FETCHING:
+            return AccountInstance(await self._client._core.fetch_account_async(self.sid))
 
     @property
     def messages(self) -> MessageList:
@@ -914,7 +1257,7 @@ class Client:
     # part of a reference cycle, keeping its engine thread alive until the cyclic GC runs.
     @property
     def messages(self) -> MessageList:
-        """The Messages resource: ``create``, ``list``, ``stream``; call with a sid."""
+        """The Messages resource: ``create``, ``list``, ``stream``, ``page``; call with a sid."""
         return MessageList(self)
 
     @property

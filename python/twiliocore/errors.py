@@ -12,6 +12,9 @@ The hierarchy::
     ├── Cancelled
     └── TwilioRestError  (alias TwilioRestException, as in twilio-python)
 
+``TwilioException`` is an alias of ``TwilioCoreError``, twilio-python's name for the base
+class (``except TwilioException`` also catches a page that could not be fetched).
+
 Errors from the C++ core are translated into these classes in one place (the
 ``_core`` module's exception translator); Python code maps lower-level errors
 with ``raise X(...) from exc``. No message or ``repr`` ever contains an auth token.
@@ -33,6 +36,7 @@ __all__ = [
     "Timeout",
     "TransportError",
     "TwilioCoreError",
+    "TwilioException",
     "TwilioRestError",
     "TwilioRestException",
 ]
@@ -106,17 +110,25 @@ class Cancelled(TwilioCoreError):
 class TwilioRestError(TwilioCoreError):
     """Raised when Twilio answers with an error status.
 
-    The attribute names are twilio-python's (``TwilioRestException``), plus ``more_info``.
+    The attributes twilio-python's ``TwilioRestException`` has hold the same values, and
+    ``str(exc)`` is its plain (non-terminal) form, ``"HTTP <status> error: <msg>"``.
+    ``more_info``, ``message`` and ``url`` are twiliocore's additions.
 
     Attributes:
         status: the HTTP status code.
-        uri: the request URI.
-        msg: Twilio's error message.
+        uri: the resource's path relative to the API version, as twilio-python gives it
+            (``/Accounts/AC.../Messages.json``: no host, version or query).
+        msg: what failed then Twilio's message, as twilio-python words it
+            (``"Unable to create record: The 'To' number ... is not a valid phone number."``);
+            only what failed when the answer carried no message.
         code: Twilio's error code (e.g. 21211), or the HTTP status when Twilio gave none.
         method: the HTTP method.
         details: the ``details`` member of Twilio's error body, if it has one (as
             twilio-python; most errors carry none).
         more_info: Twilio's documentation URL for the code.
+        message: Twilio's message alone, or what the answer was when it was not Twilio's
+            error JSON (``"HTTP 502 from <url>: Bad Gateway"``).
+        url: the full request URL, without credentials.
     """
 
     def __init__(
@@ -128,8 +140,12 @@ class TwilioRestError(TwilioCoreError):
         method: str = "GET",
         details: Any = None,
         more_info: str | None = None,
+        *,
+        message: str | None = None,
+        url: str | None = None,
     ) -> None:
-        super().__init__(msg)
+        # args as twilio-python's (its positional arguments): the exception pickles.
+        super().__init__(status, uri, msg, code, method, details)
         self.status = status
         self.uri = uri
         self.msg = msg
@@ -137,12 +153,12 @@ class TwilioRestError(TwilioCoreError):
         self.method = method
         self.details = details
         self.more_info = more_info
+        self.message = message if message is not None else msg
+        self.url = url if url is not None else uri
 
     def __str__(self) -> str:
-        return (
-            f"HTTP {self.status} error: Unable to {self.method} {self.uri}: "
-            f"{self.msg} (code {self.code})"
-        )
+        return f"HTTP {self.status} error: {self.msg or self.message}"
 
 
 TwilioRestException = TwilioRestError
+TwilioException = TwilioCoreError

@@ -173,7 +173,7 @@ class _SMSServiceBase:
     @staticmethod
     def _failure(result: dict[str, Any], exc: Exception) -> dict[str, Any]:
         if isinstance(exc, TwilioRestError):
-            result["error"] = exc.msg or str(exc)
+            result["error"] = exc.message
             result["error_code"] = exc.code
         else:
             result["error"] = str(exc)
@@ -207,7 +207,7 @@ class _SMSServiceBase:
             "error_code": None,
         }
         if isinstance(exc, TwilioRestError):
-            result["error"] = exc.msg or str(exc)
+            result["error"] = exc.message
             result["error_code"] = exc.code
         return result
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from twiliocore import _core, errors
 
@@ -13,17 +15,22 @@ def test_api_error_becomes_twilio_rest_error_with_all_fields() -> None:
             21211,
             "The 'To' number is not valid.",
             "https://www.twilio.com/docs/errors/21211",
-            '{"code": 21211, "status": 400, "details": {"field": "To"}}',
+            '{"code": 21211, "message": "The \'To\' number is not valid.", "status": 400,'
+            ' "details": {"field": "To"}}',
         )
     exc = info.value
     assert exc.status == 400
     assert exc.code == 21211
-    assert exc.msg == "The 'To' number is not valid."
+    assert exc.msg == exc.message == "The 'To' number is not valid."
     assert exc.more_info == "https://www.twilio.com/docs/errors/21211"
     assert exc.method == "POST"
-    assert exc.uri == "http://127.0.0.1:1/2010-04-01/Accounts.json"
+    assert exc.uri == exc.url == "http://127.0.0.1:1/2010-04-01/Accounts.json"
     assert exc.details == {"field": "To"}
+    assert str(exc) == "HTTP 400 error: The 'To' number is not valid."
     assert isinstance(exc, errors.TwilioRestException)
+    assert isinstance(exc, errors.TwilioException)
+    copy = pickle.loads(pickle.dumps(exc))
+    assert (copy.status, copy.msg, copy.code, copy.message) == (400, exc.msg, 21211, exc.message)
 
 
 def test_api_error_without_code_uses_status_and_no_details() -> None:
@@ -32,6 +39,11 @@ def test_api_error_without_code_uses_status_and_no_details() -> None:
     assert info.value.code == 502
     assert info.value.details is None
     assert info.value.more_info is None
+    # No Twilio message in the answer: msg is empty (the facade then says only what failed,
+    # as twilio-python does) and message describes the answer.
+    assert info.value.msg == ""
+    assert info.value.message == "HTTP 502 from x: Bad Gateway"
+    assert str(info.value) == "HTTP 502 error: HTTP 502 from x: Bad Gateway"
 
 
 @pytest.mark.parametrize("stage", ["resolve", "connect", "tls", "send", "receive"])
