@@ -105,6 +105,7 @@ class BulkJob:
         status_callback: str = "",
         region: str = "US",
         whatsapp: bool = False,
+        smart_encoded: bool = False,
         window: int = 64,
         mps: float = 0.0,
         retry_policy: str = "reconcile",
