@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from twiliocore import _core
@@ -64,13 +65,21 @@ def test_single_non_gsm_char_switches_whole_body() -> None:
     assert count_segments("`").encoding == "UCS-2"
 
 
-def test_rejects_bad_input() -> None:
+@pytest.mark.parametrize(
+    ("public", "core"),
+    [(count_segments, _core.count_segments), (smart_encode, _core.smart_encode)],
+)
+def test_rejects_bad_input(
+    public: Callable[[str], object], core: Callable[[bytes], object]
+) -> None:
     with pytest.raises(ValueError, match="body"):
-        count_segments("\ud800")
+        public("\ud800")
     with pytest.raises(TypeError, match="body"):
-        count_segments(b"abc")  # type: ignore[arg-type]
+        public(b"abc")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="UTF-8"):
-        _core.count_segments(b"\xff")
+        core(b"\xff")
+    with pytest.raises(ValueError, match="UTF-8"):
+        core(b"\xe2\x80")  # truncated
 
 
 def test_core_tuple_shape() -> None:
@@ -102,15 +111,6 @@ def test_count_segments_smart_encoded() -> None:
     assert count_segments("a" * 158 + "\u2026", smart_encoded=True) == SegmentInfo(
         "GSM-7", 2, 161, 161
     )
-
-
-def test_smart_encode_rejects_bad_input() -> None:
-    with pytest.raises(ValueError, match="body"):
-        smart_encode("\ud800")
-    with pytest.raises(TypeError, match="body"):
-        smart_encode(b"abc")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="UTF-8"):
-        _core.smart_encode(b"\xe2\x80")
 
 
 def reference_count(body: str) -> SegmentInfo:
