@@ -3,7 +3,7 @@
 //
 // Exported surface:
 //   BulkJob(client, recipients, *, from_, messaging_service_sid, body, media_urls,
-//           status_callback, region, whatsapp, window, mps, retry_policy, max_attempts,
+//           status_callback, region, whatsapp, smart_encoded, window, mps, retry_policy, max_attempts,
 //           keep_results, expected_recipients, progress_interval, reconcile_delays,
 //           backoff_base, seed, on_result, on_progress)
 //     .wait(timeout) -> dict     GIL released in 100 ms slices; Ctrl-C cancels
@@ -299,7 +299,8 @@ void register_fanout(py::module_& m) {
                        const std::string& from, const std::string& messaging_service_sid,
                        const std::string& body, std::vector<std::string> media_urls,
                        const std::string& status_callback, const std::string& region,
-                       bool whatsapp, int window, double mps, const std::string& retry_policy,
+                       bool whatsapp, bool smart_encoded, int window, double mps,
+                       const std::string& retry_policy,
                        int max_attempts, bool keep_results, std::int64_t expected_recipients,
                        double progress_interval, std::vector<double> reconcile_delays,
                        double backoff_base, std::uint64_t seed, py::object on_result,
@@ -313,6 +314,7 @@ void register_fanout(py::module_& m) {
              o.status_callback = status_callback;
              o.region = region;
              o.whatsapp = whatsapp;
+             o.smart_encoded = smart_encoded;
              o.window = window;
              o.mps = mps;
              o.retry_policy = ParsePolicy(retry_policy);
@@ -335,7 +337,8 @@ void register_fanout(py::module_& m) {
            py::arg("client"), py::arg("recipients"), py::kw_only(), py::arg("from_") = "",
            py::arg("messaging_service_sid") = "", py::arg("body") = "",
            py::arg("media_urls") = std::vector<std::string>{}, py::arg("status_callback") = "",
-           py::arg("region") = "US", py::arg("whatsapp") = false, py::arg("window") = 64,
+           py::arg("region") = "US", py::arg("whatsapp") = false,
+           py::arg("smart_encoded") = false, py::arg("window") = 64,
            py::arg("mps") = 0.0, py::arg("retry_policy") = "reconcile", py::arg("max_attempts") = 8,
            py::arg("keep_results") = true, py::arg("expected_recipients") = -1,
            py::arg("progress_interval") = 0.25,

@@ -1,6 +1,7 @@
 // Bindings of the phone and segments units: glue only.
 //
 //   count_segments(body: str) -> tuple[str, int, int, int]
+//   smart_encode(body: str) -> str
 //   to_e164(number: str, region: str, strict: bool) -> tuple[bool, str]
 //   to_e164_many(numbers: list[str], region: str, strict: bool) -> list[tuple[bool, str]]
 //   normalize_address(address: str, region: str, strict: bool) -> tuple[bool, str]
@@ -82,6 +83,13 @@ void register_phone(py::module_& m) {
 
 Returns (encoding, num_segments, units, characters): encoding is "GSM-7" or "UCS-2",
 units are septets (GSM-7) or UTF-16 code units (UCS-2). An empty body is 1 segment.
+Raises ValueError if a bytes body is not valid UTF-8.)pbdoc");
+
+  m.def("smart_encode", &SmartEncode, py::arg("body"), py::call_guard<py::gil_scoped_release>(),
+        R"pbdoc(Apply Twilio's Smart Encoding to a message body.
+
+Look-alikes of GSM-7 characters (curly quotes, dashes, ellipsis, Unicode spaces, ...) are
+replaced when the whole result is then GSM-7; otherwise the body comes back unchanged.
 Raises ValueError if a bytes body is not valid UTF-8.)pbdoc");
 
   m.def("to_e164", &ToE164Shim, py::arg("number"), py::arg("region"), py::arg("strict"),

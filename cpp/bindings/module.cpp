@@ -3,7 +3,8 @@
 //
 // Exported surface (one register_<unit> per binding TU):
 //   errors     register_errors     exception translation, _test triggers
-//   phone      register_phone      to_e164, to_e164_many, number_info, count_segments
+//   phone      register_phone      to_e164, to_e164_many, number_info, count_segments,
+//                                  smart_encode
 //   signature  register_signature  compute_signature, validate_signature, SignatureValidator
 //   http       register_http       Engine (libcurl multi loop), Response
 //   client     register_client     TwilioClient (REST resources)

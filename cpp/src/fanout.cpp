@@ -356,7 +356,13 @@ MessageCreate FieldsOf(const BulkMessage& message) {
   fields.body = message.body;
   fields.media_urls = message.media_urls;
   fields.status_callback = message.status_callback;
+  if (message.smart_encoded) fields.extra.emplace_back("SmartEncoded", "true");
   return fields;
+}
+
+bool SendsSmartEncoded(const MessageCreate& fields) {
+  return std::any_of(fields.extra.begin(), fields.extra.end(),
+                     [](const auto& param) { return param.first == "SmartEncoded"; });
 }
 
 class ClientTransport final : public BulkTransport {
@@ -380,7 +386,8 @@ class ClientTransport final : public BulkTransport {
       const bool same_fields = fields.from == message.from &&
                                fields.messaging_service_sid == message.messaging_service_sid &&
                                fields.media_urls == message.media_urls &&
-                               fields.status_callback == message.status_callback;
+                               fields.status_callback == message.status_callback &&
+                               SendsSmartEncoded(fields) == message.smart_encoded;
       const std::optional<std::string_view> body =
           message.body == fields.body ? std::nullopt
                                       : std::optional<std::string_view>(message.body);
@@ -484,6 +491,13 @@ class ClientTransport final : public BulkTransport {
   std::shared_ptr<CreateFeed> feed_;
   bool pushed_ = false;
 };
+
+// Segments a body costs as Twilio sends it: after Smart Encoding when the job asks for it.
+// Throws std::invalid_argument for a body that is not UTF-8.
+std::size_t SegmentsOf(std::string_view body, bool smart_encoded) {
+  return smart_encoded ? CountSegments(SmartEncode(body)).num_segments
+                       : CountSegments(body).num_segments;
+}
 
 }  // namespace
 
@@ -850,7 +864,7 @@ BulkJob::BulkJob(std::shared_ptr<BulkTransport> transport, BulkOptions options,
     options_.from = "whatsapp:" + options_.from;
   }
   try {
-    segments_ = CountSegments(options_.body).num_segments;
+    segments_ = SegmentsOf(options_.body, options_.smart_encoded);
   } catch (const std::invalid_argument&) {
     throw std::invalid_argument("body: not valid UTF-8");
   }
@@ -1002,6 +1016,7 @@ void BulkJob::RunLoop() {
   message.messaging_service_sid = options_.messaging_service_sid;
   message.media_urls = options_.media_urls;
   message.status_callback = options_.status_callback;
+  message.smart_encoded = options_.smart_encoded;
 
   auto submit_create = [&](std::uint64_t id, Item& item) {
     ++item.attempts;
@@ -1227,7 +1242,7 @@ void BulkJob::RunLoop() {
         if (r.body) {
           item.body = std::move(*r.body);
           try {
-            item.segments = CountSegments(item.body).num_segments;
+            item.segments = SegmentsOf(item.body, options_.smart_encoded);
           } catch (const std::invalid_argument&) {
             reject(std::move(item.to), RecipientStatus::kInvalid, 0, "body: not valid UTF-8");
             continue;

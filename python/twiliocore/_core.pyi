@@ -21,6 +21,14 @@ def count_segments(body: str | bytes) -> tuple[str, int, int, int]:
     Raises ValueError if a bytes body is not valid UTF-8.
     """
 
+def smart_encode(body: str | bytes) -> str:
+    """Apply Twilio's Smart Encoding to a message body.
+
+    Look-alikes of GSM-7 characters (curly quotes, dashes, ellipsis, Unicode spaces, ...) are
+    replaced when the whole result is then GSM-7; otherwise the body comes back unchanged.
+    Raises ValueError if a bytes body is not valid UTF-8.
+    """
+
 # --- signature (bind_signature.cpp) ---------------------------------------------
 
 class SignatureValidator:
@@ -97,6 +105,7 @@ class BulkJob:
         status_callback: str = "",
         region: str = "US",
         whatsapp: bool = False,
+        smart_encoded: bool = False,
         window: int = 64,
         mps: float = 0.0,
         retry_policy: str = "reconcile",

@@ -81,7 +81,8 @@ class BulkJob:
         estimated_seconds: estimated duration from the sender's rate, the body's segments and
             the number of recipients (0 when either is unknown, e.g. for a generator).
         rate: the sender's pacing rate in message segments per second (0 = not paced).
-        segments: SMS segments of the job's body.
+        segments: SMS segments of the job's body (as Twilio sends it: after Smart Encoding
+            with ``smart_encoded=True``).
     """
 
     def __init__(self, core_job: _core.BulkJob) -> None:
@@ -165,6 +166,7 @@ def start_bulk_job(
     on_progress: Callable[[dict[str, Any]], object] | None = None,
     region: str = "US",
     whatsapp: bool = False,
+    smart_encoded: bool = False,
     keep_results: bool = True,
     max_attempts: int = 8,
     progress_interval: float = 0.25,
@@ -173,7 +175,10 @@ def start_bulk_job(
     """Start a bulk send on ``core_client`` (a ``twiliocore._core.TwilioClient``).
 
     This is the implementation behind ``Client.bulk_send`` and ``SMSService.send_bulk_*``;
-    see ``Client.bulk_send`` for the arguments.
+    see ``Client.bulk_send`` for the arguments. ``smart_encoded=True`` sends
+    ``SmartEncoded=true`` with every create, and counts the segments that pace the job and
+    estimate its duration on the body as Twilio then sends it
+    (:func:`twiliocore.segments.smart_encode`).
 
     Returns:
         The running :class:`BulkJob`.
@@ -196,6 +201,8 @@ def start_bulk_job(
         raise ValueError(f"retry_policy: must be one of {', '.join(RETRY_POLICIES)}")
     if not from_ and not messaging_service_sid:
         raise ValueError("from_: a sender number (or messaging_service_sid) is required")
+    if not isinstance(smart_encoded, bool):
+        raise TypeError(f"smart_encoded: expected bool, got {type(smart_encoded).__name__}")
     _check_callback("on_result", on_result)
     _check_callback("on_progress", on_progress)
     if media_url is None:
@@ -217,6 +224,7 @@ def start_bulk_job(
         status_callback=status_callback or "",
         region=region,
         whatsapp=whatsapp,
+        smart_encoded=smart_encoded,
         window=window,
         mps=float(mps or 0.0),
         retry_policy=retry_policy,

@@ -708,6 +708,22 @@ TEST(BulkJobTest, EstimatesDurationFromSenderRateAndSegments) {
   EXPECT_EQ(job.estimated_seconds(), 20'000.0);
 }
 
+TEST(BulkJobTest, SmartEncodedJobsCountTheBodyTwilioSends) {
+  auto fake = std::make_shared<FakeTwilio>([](const std::string&, int) { return Fault::kNone; });
+  auto options = FastOptions();
+  options.from = "+14155552671";
+  // 150 characters: UCS-2 in 3 parts as written, GSM-7 in 1 once the quotes and dash are replaced.
+  options.body = "\u201C" + std::string(70, 'a') + "\u201D \u2014 " + std::string(75, 'b');
+  options.expected_recipients = 100;
+  BulkJob plain(fake, options, FromList({}));
+  EXPECT_EQ(plain.segments(), 3u);
+  EXPECT_EQ(plain.estimated_seconds(), 300.0);
+  options.smart_encoded = true;
+  BulkJob smart(fake, options, FromList({}));
+  EXPECT_EQ(smart.segments(), 1u);
+  EXPECT_EQ(smart.estimated_seconds(), 100.0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Over the real engine and client against a loopback server playing Twilio.
 

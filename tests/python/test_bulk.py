@@ -170,6 +170,30 @@ def test_two_segment_bodies_count_double_against_the_rate(fresh_emulator: Any) -
     assert created[-1] - created[0] >= 0.9 * 7 * 2 / 20.0
 
 
+def test_smart_encoded_jobs_send_it_and_count_the_encoded_body(fresh_emulator: Any) -> None:
+    body = "\u201c" + "a" * 70 + "\u201d \u2014 " + "b" * 75  # 3 UCS-2 segments as written
+    own = "\u2018" + "c" * 200 + "\u2019"  # 4 UCS-2 segments as written, 2 GSM-7 ones
+    pairs = [(n, None) for n in numbers(4)] + [("+14152000009", own)]
+    with client_for(fresh_emulator) as client:
+        plain = start_bulk_job(client._core, numbers(4), body, from_=SENDER)
+        assert (plain.segments, plain.estimated_seconds) == (3, pytest.approx(4 * 3))
+        plain.cancel()
+        plain.wait(timeout=30)
+        fresh_emulator.reset()
+        job = start_bulk_job(client._core, pairs, body, from_=SENDER, smart_encoded=True)
+        assert (job.segments, job.estimated_seconds) == (1, pytest.approx(5 * 1))
+        summary = job.wait(timeout=30)
+    assert summary["sent"] == 5
+    sent = {m["to"]: m for m in fresh_emulator.messages()}
+    assert sent["+14152000009"]["body"] == "'" + "c" * 200 + "'"
+    assert sent["+14152000009"]["num_segments"] == "2"
+    assert {m["body"] for to, m in sent.items() if to != "+14152000009"} == {
+        '"' + "a" * 70 + '" - ' + "b" * 75
+    }
+    with pytest.raises(TypeError, match="smart_encoded"):
+        start_bulk_job(client._core, numbers(1), "x", from_=SENDER, smart_encoded="yes")  # type: ignore[arg-type]
+
+
 def test_the_estimate_counts_a_sized_collection_and_not_a_generator(fresh_emulator: Any) -> None:
     with client_for(fresh_emulator) as client:
         sized = client.bulk_send(tuple(numbers(3000)), "Hi", from_=SENDER)  # a 1-MPS long code

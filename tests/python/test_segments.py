@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from twiliocore import _core
-from twiliocore.segments import SegmentInfo, count_segments
+from twiliocore.segments import SegmentInfo, count_segments, smart_encode
 
 GSM_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -86,17 +87,52 @@ def test_single_non_gsm_char_switches_whole_body() -> None:
     assert count_segments("`").encoding == "UCS-2"
 
 
-def test_rejects_bad_input() -> None:
+@pytest.mark.parametrize(
+    ("public", "core"),
+    [(count_segments, _core.count_segments), (smart_encode, _core.smart_encode)],
+)
+def test_rejects_bad_input(
+    public: Callable[[str], object], core: Callable[[bytes], object]
+) -> None:
     with pytest.raises(ValueError, match="body"):
-        count_segments("\ud800")
+        public("\ud800")
     with pytest.raises(TypeError, match="body"):
-        count_segments(b"abc")  # type: ignore[arg-type]
+        public(b"abc")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="UTF-8"):
-        _core.count_segments(b"\xff")
+        core(b"\xff")
+    with pytest.raises(ValueError, match="UTF-8"):
+        core(b"\xe2\x80")  # truncated
 
 
 def test_core_tuple_shape() -> None:
     assert _core.count_segments("hi") == ("GSM-7", 1, 2, 2)
+
+
+def test_smart_encode_replaces_look_alikes() -> None:
+    assert smart_encode("\u201cHi\u201d \u2014 it\u2019s 5\u00bd\u2026") == '"Hi" - it\'s 51/2...'
+    assert smart_encode("a\u00a0b\u200bc\u3000d") == "a  bc  d"  # Unicode spaces, zero width
+    # Fullwidth small letters are not in the table: the body stays UCS-2, unchanged.
+    assert smart_encode("\uff28\uff49") == "\uff28\uff49"
+    assert smart_encode("\uff28\uff29") == "HI"  # fullwidth capitals
+    assert smart_encode("plain GSM-7 text") == "plain GSM-7 text"
+    assert smart_encode("") == ""
+
+
+def test_smart_encode_leaves_a_body_that_stays_ucs2() -> None:
+    body = "\u201cHi\u201d \U0001f600"
+    assert smart_encode(body) == body
+    assert count_segments(body, smart_encoded=True) == count_segments(body)
+
+
+def test_count_segments_smart_encoded() -> None:
+    body = "\u201c" + "a" * 70 + "\u201d \u2014 " + "b" * 75  # 150 characters
+    assert count_segments(body) == SegmentInfo("UCS-2", 3, 150, 150)
+    assert count_segments(body, smart_encoded=True) == SegmentInfo("GSM-7", 1, 150, 150)
+    assert count_segments(body, smart_encoded=False) == count_segments(body)
+    # The ellipsis becomes three characters: 158 + 3 septets is two parts.
+    assert count_segments("a" * 158 + "\u2026", smart_encoded=True) == SegmentInfo(
+        "GSM-7", 2, 161, 161
+    )
 
 
 def reference_count(body: str) -> SegmentInfo:

@@ -51,6 +51,7 @@ struct BulkMessage {
   std::string body;                   ///< may be empty when media is given
   std::vector<std::string> media_urls;
   std::string status_callback;
+  bool smart_encoded = false;  ///< sends `SmartEncoded=true` (Twilio's Smart Encoding)
 };
 
 /// What came back from a create.
@@ -320,6 +321,9 @@ struct BulkOptions {
   std::string status_callback;
   std::string region = "US";          ///< default region for national numbers
   bool whatsapp = false;              ///< prefix `whatsapp:` to recipients and sender
+  /// Send `SmartEncoded=true`; segments (pacing, duration estimate) are then counted on the
+  /// body as Twilio sends it (`SmartEncode`).
+  bool smart_encoded = false;
   int window = 64;                    ///< most create requests in flight
   /// Segments per second to pace to from the start (with 50 ms of slack); 0 = the sender's
   /// default rate, applied only once the estimated queue at Twilio nears `max_backlog`.

@@ -6,6 +6,7 @@
 /// otherwise UCS-2. The fan-out paces senders in segments per second with this.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace twiliocore {
@@ -49,7 +50,23 @@ struct SegmentInfo {
 /// @throws std::invalid_argument if `utf8_body` is not valid UTF-8.
 [[nodiscard]] SegmentInfo CountSegments(std::string_view utf8_body);
 
+/// Twilio's Smart Encoding (`SmartEncoded=true` on a message create): every Unicode
+/// look-alike of a GSM-7 character (curly quotes, dashes, the ellipsis, fullwidth forms,
+/// Unicode spaces, invisible controls, ...) is replaced by its GSM-7 equivalent, provided that
+/// the whole result is then GSM-7. When any character remains outside GSM-7 (an emoji, Cyrillic
+/// text) the body is returned unchanged: it goes UCS-2 either way, as Twilio sends it.
+///
+/// The table is Twilio's published one (see segments.cpp for its source).
+///
+/// Pure function; safe to call from any thread.
+/// @throws std::invalid_argument if `utf8_body` is not valid UTF-8.
+[[nodiscard]] std::string SmartEncode(std::string_view utf8_body);
+
 namespace internal {
+/// The replacement of one code point under Smart Encoding (ASCII, possibly empty: invisible
+/// characters are dropped), or nullptr when the code point is not in Twilio's table.
+[[nodiscard]] const char* SmartEncodingReplacement(char32_t code_point) noexcept;
+
 /// True when `text` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
 /// values above U+10FFFF).
 [[nodiscard]] bool IsValidUtf8(std::string_view text) noexcept;

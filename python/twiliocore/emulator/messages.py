@@ -8,6 +8,7 @@ the test-credential magic numbers; the ``Media`` subresource (list, fetch, delet
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import date, datetime, timezone
@@ -21,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 from twiliocore.emulator.responses import (
     FormData,
     TwilioError,
+    form_bool,
     new_sid,
     paged_list,
     query_int,
@@ -31,7 +33,7 @@ from twiliocore.emulator.runtime import Runtime
 from twiliocore.emulator.state import API_VERSION, FINAL_STATUSES, MessageRecord
 from twiliocore.errors import InvalidPhoneNumber
 from twiliocore.phone import number_info
-from twiliocore.segments import count_segments
+from twiliocore.segments import count_segments, smart_encode
 
 __all__ = ["MAGIC_FROM", "MAGIC_TO", "routes"]
 
@@ -72,6 +74,7 @@ _SHORT_CODE = re.compile(r"^\d{5,6}$")
 _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
+_CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9.-]+$")
 
 #: ``Outcome`` values of ``Feedback.json`` (spec ``message_feedback_enum_outcome``).
@@ -207,6 +210,36 @@ def _check_from(rt: Runtime, from_: str, to_channel: str) -> None:
         raise _bad(21659, f"'From' {from_} is not a Twilio phone number or Short Code")
 
 
+def _check_content(content_sid: str | None, raw_variables: str | None) -> None:
+    # Codes and rules of Twilio's error pages: 21655 "The ContentSid is Invalid" (must match
+    # ^HX[0-9a-fA-F]{32}$), 21654 "ContentSid Required" (ContentVariables without
+    # ContentSid), 21656 "The ContentVariables Parameter is invalid" (not a JSON object of
+    # key/value pairs, or a value that is null or empty); twilio.com/docs/api/errors/<code>.
+    # Whether the template exists is the Content API's to say; the emulator has none.
+    if content_sid is not None and not _CONTENT_SID.match(content_sid):
+        raise _bad(21655, f"The ContentSid {content_sid} is invalid: expected HX and 32 hex digits")
+    if not raw_variables:
+        return
+    if content_sid is None:
+        raise _bad(21654, "ContentSid Required: ContentVariables was given without ContentSid")
+    try:
+        variables = json.loads(raw_variables)
+    except ValueError:
+        raise _bad(21656, "The ContentVariables Parameter is invalid: not valid JSON") from None
+    if not isinstance(variables, dict):
+        raise _bad(
+            21656,
+            "The ContentVariables Parameter is invalid: expected a JSON object of variables",
+        )
+    for key, value in variables.items():
+        if not isinstance(value, str) or not value:
+            raise _bad(
+                21656,
+                f"The ContentVariables Parameter is invalid: variable {key!r} must be a"
+                " non-empty string",
+            )
+
+
 def _pick_sender(rt: Runtime, to_channel: str) -> str:
     for owned in rt.store.numbers():
         if owned.address.startswith("whatsapp:") == (to_channel == "whatsapp"):
@@ -248,6 +281,7 @@ async def _create(rt: Runtime, request: Request) -> Response:
     media = [url for url in form.getlist("MediaUrl") if url]
     content_sid = form.get("ContentSid") or None
     callback = form.get("StatusCallback") or None
+    smart_encoded = form_bool(form.get("SmartEncoded"), "SmartEncoded")
 
     if not to:
         raise _bad(21604, "A 'To' phone number is required.")
@@ -255,6 +289,7 @@ async def _create(rt: Runtime, request: Request) -> Response:
         raise _bad(21603, "A 'From' or 'MessagingServiceSid' parameter is required.")
     if service_sid is not None and not _SERVICE_SID.match(service_sid):
         raise _bad(21701, f"The Messaging Service Sid {service_sid} is invalid.")
+    _check_content(content_sid, form.get("ContentVariables"))
     if not body and not media and not content_sid:
         raise _bad(21602, "Message body is required.")
     try:
@@ -289,6 +324,11 @@ async def _create(rt: Runtime, request: Request) -> Response:
         raise _bad(21610, "Attempt to send to unsubscribed recipient")
 
     whatsapp = to_channel == "whatsapp"
+    if smart_encoded and not (whatsapp or media):
+        # Smart Encoding is an SMS feature: WhatsApp and MMS carry Unicode as written. The
+        # message keeps the text as sent (see docs/emulator.md, "Smart Encoding").
+        body = smart_encode(body)
+        info = count_segments(body)
     segments = 1 if (whatsapp or media) else info.num_segments
     if send_at is not None:
         status = "scheduled"

@@ -24,6 +24,7 @@ __all__ = [
     "TwilioError",
     "error_response",
     "new_sid",
+    "form_bool",
     "paged_list",
     "query_int",
     "read_form",
@@ -145,6 +146,20 @@ async def read_form(request: Request, limit: int = MAX_BODY_BYTES) -> FormData:
     except (UnicodeDecodeError, ValueError):
         raise TwilioError(400, 20001, "Request body is not valid UTF-8 form data") from None
     return FormData(pairs)
+
+
+def form_bool(raw: str | None, name: str) -> bool:
+    """Parse a boolean form parameter as Twilio's SDKs send it: ``true`` or ``false``.
+
+    Any letter case is accepted (twilio-python sends ``"true"``, other SDKs ``"True"``);
+    absent or empty is ``False``; anything else is 400 / 20001 naming the parameter.
+    """
+    if raw is None or raw == "":
+        return False
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise TwilioError(400, 20001, f"{name} must be true or false, not {raw!r}")
+    return value == "true"
 
 
 def query_int(raw: str | None, name: str, low: int, high: int, default: int) -> int:

@@ -381,3 +381,16 @@ def test_inbound_stop_opts_out_and_start_opts_back_in(make_emulator, api_for, we
     assert api.send(To="+447400123456").status_code == 201  # other recipients unaffected
     inbound("START")
     assert api.send(To="+14155552671").status_code == 201
+
+
+@pytest.mark.parametrize(("value", "body"), [("True", "'ok'"), ("FALSE", "\u2018ok\u2019")])
+def test_smart_encoded_takes_any_letter_case(api, value, body):
+    response = api.send(Body="\u2018ok\u2019", SmartEncoded=value)
+    assert response.status_code == 201, response.text
+    assert response.json()["body"] == body
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "on"])
+def test_smart_encoded_other_values_are_20001(api, value):
+    body = assert_twilio_error(api.send(SmartEncoded=value), 400, 20001)
+    assert "SmartEncoded" in body["message"]

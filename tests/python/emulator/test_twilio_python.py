@@ -275,3 +275,86 @@ def test_new_answers_match_the_spec_schemas(client, fresh_emulator):
     accounts = raw_get(client, fresh_emulator.url + "/2010-04-01/Accounts.json", Status="active")
     validate(accounts, response_schema("/2010-04-01/Accounts.json", "get", "200"))
     assert accounts["uri"] == "/2010-04-01/Accounts.json?Status=active&PageSize=50&Page=0"
+
+
+# Smart Encoding and Content templates --------------------------------------------------------
+
+SMART_BODY = "\u201c" + "a" * 70 + "\u201d \u2014 " + "b" * 75  # 150 characters, UCS-2 as written
+SMART_SENT = '"' + "a" * 70 + '" - ' + "b" * 75
+
+
+def test_sdk_smart_encoded_sends_gsm7_look_alikes(client):
+    plain = client.messages.create(to=TO, from_=FROM, body=SMART_BODY)
+    assert (plain.num_segments, plain.body) == ("3", SMART_BODY)
+    smart = client.messages.create(to=TO, from_=FROM, body=SMART_BODY, smart_encoded=True)
+    assert (smart.num_segments, smart.body) == ("1", SMART_SENT)
+    assert client.messages(smart.sid).fetch().body == SMART_SENT
+    explicit_false = client.messages.create(to=TO, from_=FROM, body=SMART_BODY, smart_encoded=False)
+    assert explicit_false.num_segments == "3"
+
+
+def test_sdk_smart_encoded_leaves_ucs2_whatsapp_and_mms_bodies_as_written(client):
+    with_emoji = SMART_BODY + " \U0001f600"
+    ucs2 = client.messages.create(to=TO, from_=FROM, body=with_emoji, smart_encoded=True)
+    assert (ucs2.num_segments, ucs2.body) == ("3", with_emoji)
+    whatsapp = client.messages.create(
+        to="whatsapp:" + TO, from_="whatsapp:+14155238886", body=SMART_BODY, smart_encoded=True
+    )
+    assert (whatsapp.num_segments, whatsapp.body) == ("1", SMART_BODY)
+    mms = client.messages.create(
+        to=TO,
+        from_=FROM,
+        body=SMART_BODY,
+        media_url=["https://example.com/a.png"],
+        smart_encoded=True,
+    )
+    assert (mms.num_segments, mms.body) == ("1", SMART_BODY)
+
+
+def test_sdk_smart_encoded_takes_only_a_boolean(client):
+    upper = client.messages.create(to=TO, from_=FROM, body="\u2018ok\u2019", smart_encoded="True")
+    assert upper.body == "'ok'"
+    with pytest.raises(TwilioRestException) as info:
+        client.messages.create(to=TO, from_=FROM, body="x", smart_encoded="maybe")
+    assert (info.value.status, info.value.code) == (400, 20001)
+    assert "SmartEncoded" in info.value.msg
+
+
+CONTENT_SID = "HX" + "0123456789abcdef" * 2
+
+
+@pytest.mark.parametrize(
+    "content_sid", ["HX123", "XX" + "a" * 32, "HX" + "g" * 32, "hx" + "a" * 32]
+)
+def test_sdk_invalid_content_sid_is_21655(client, content_sid):
+    with pytest.raises(TwilioRestException) as info:
+        client.messages.create(to=TO, from_=FROM, content_sid=content_sid)
+    assert (info.value.status, info.value.code) == (400, 21655)
+
+
+@pytest.mark.parametrize(
+    "variables",
+    ["not json", "[]", '"x"', '{"1": 5}', '{"1": null}', '{"1": ""}', '{"1": {"a": "b"}}'],
+)
+def test_sdk_invalid_content_variables_is_21656(client, variables):
+    with pytest.raises(TwilioRestException) as info:
+        client.messages.create(
+            to=TO, from_=FROM, content_sid=CONTENT_SID, content_variables=variables
+        )
+    assert (info.value.status, info.value.code) == (400, 21656)
+
+
+def test_sdk_content_variables_need_a_content_sid(client):
+    with pytest.raises(TwilioRestException) as info:
+        client.messages.create(to=TO, from_=FROM, body="x", content_variables='{"1": "a"}')
+    assert (info.value.status, info.value.code) == (400, 21654)
+
+
+def test_sdk_accepts_a_content_template(client):
+    variables = json.dumps({"1": "12/1", "2": "3pm"})
+    message = client.messages.create(
+        to=TO, from_=FROM, content_sid=CONTENT_SID, content_variables=variables
+    )
+    assert message.status == "queued" and message.sid.startswith("SM")
+    bare = client.messages.create(to=TO, from_=FROM, content_sid=CONTENT_SID.upper())
+    assert bare.status == "queued"
