@@ -1281,6 +1281,7 @@ class Client:
         on_progress: Callable[[dict[str, Any]], object] | None = None,
         region: str = "US",
         whatsapp: bool = False,
+        smart_encoded: bool = False,
         keep_results: bool = True,
     ) -> BulkJob:
         """Send one message to many recipients (bulk fan-out in the C++ core); returns at once.
@@ -1310,6 +1311,8 @@ class Client:
             on_progress: called at most every 0.25 s with the counters, and once at the end.
             region: default region for numbers written without ``+``.
             whatsapp: send over WhatsApp (``whatsapp:`` added to recipients and sender).
+            smart_encoded: send ``SmartEncoded=true`` (Twilio's Smart Encoding); pacing and
+                the duration estimate then count the body's segments after it.
             keep_results: keep per-recipient results for :attr:`BulkJob.results` (turn off
                 for very large jobs and use ``on_result``).
 
@@ -1335,6 +1338,7 @@ class Client:
             on_progress=on_progress,
             region=region,
             whatsapp=whatsapp,
+            smart_encoded=smart_encoded,
             keep_results=keep_results,
         )
 

@@ -180,7 +180,7 @@ def test_smart_encoded_jobs_send_it_and_count_the_encoded_body(fresh_emulator: A
         plain.cancel()
         plain.wait(timeout=30)
         fresh_emulator.reset()
-        job = start_bulk_job(client._core, pairs, body, from_=SENDER, smart_encoded=True)
+        job = client.bulk_send(pairs, body, from_=SENDER, smart_encoded=True)
         assert (job.segments, job.estimated_seconds) == (1, pytest.approx(5 * 1))
         summary = job.wait(timeout=30)
     assert summary["sent"] == 5
