@@ -9,7 +9,7 @@ Twilio's incoming-message webhook, signed, to the SmsUrl of the receiving number
 ``Url``), retrying failures, runs the TwiML the receiver answers (its ``<Message>``
 replies are sent; see :mod:`twiliocore.emulator.replies`), and answers with the message,
 the webhook log entry, the receiver's answer and what its TwiML did (``twiml``: the
-replies sent and the error that stopped it, if any).
+replies sent, the error that stopped it, if any, and the warnings).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 As Twilio does, every ``<Message>`` of the answer becomes an outbound message (direction
 ``outbound-reply``), by default from the number written to back to whoever wrote, with
 ``<Body>``/``<Media>`` or the element's text; ``action`` (or the older ``statusCallback``)
-receives its status callbacks. A ``<Redirect>`` fetches more TwiML from its URL with the
+receives its status callbacks, by the element's ``method`` (``POST`` unless ``GET``); a relative
+URL resolves against the document's. A ``<Redirect>`` fetches more TwiML from its URL with the
 same webhook parameters. An empty answer sends nothing.
 
 What Twilio reports in its debugger is reported here as ``error`` beside the replies:
@@ -11,6 +12,10 @@ What Twilio reports in its debugger is reported here as ``error`` beside the rep
 ``<Response>``), 14101/14102 (a ``to``/``from`` attribute that is not an address),
 14103 (a ``<Message>`` without body or media), 21610 (the recipient opted out of the
 sender). Verbs after an error are not run; replies created before it stand.
+
+Twilio's warnings are reported in ``warnings`` and do not stop the document: 14104 (a
+``method`` other than ``GET``/``POST``: callbacks go by POST) and 14105 (an ``action`` that
+is not an http(s) URL: the reply is sent without callbacks).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from twiliocore.emulator.responses import new_sid
 from twiliocore.emulator.runtime import Runtime
@@ -43,14 +48,19 @@ class TwimlRun:
 
     replies: list[dict[str, Any]] = field(default_factory=list)
     error: dict[str, Any] | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def fail(self, code: int, message: str) -> None:
         """Record the error that stops the document."""
         self.error = {"code": code, "message": message}
 
+    def warn(self, code: int, message: str) -> None:
+        """Record a warning; the document goes on."""
+        self.warnings.append({"code": code, "message": message})
+
     def to_json(self) -> dict[str, Any]:
-        """Return ``{"replies": [...], "error": {...} | None}``."""
-        return {"replies": self.replies, "error": self.error}
+        """Return ``{"replies": [...], "error": {...} | None, "warnings": [...]}``."""
+        return {"replies": self.replies, "error": self.error, "warnings": self.warnings}
 
 
 def _parse(answer: HttpAnswer, run: TwimlRun) -> ET.Element | None:
@@ -88,7 +98,26 @@ def _message_content(element: ET.Element) -> tuple[str, list[str]]:
     return body, [url for url in media if url]
 
 
-def _reply(rt: Runtime, element: ET.Element, inbound: MessageRecord, run: TwimlRun) -> bool:
+def _callback(element: ET.Element, document_url: str, run: TwimlRun) -> tuple[str | None, str]:
+    """The status-callback URL and method of a ``<Message>`` (warning 14104/14105 if bad)."""
+    method = (element.get("method") or "POST").strip().upper()
+    if method not in ("GET", "POST"):
+        run.warn(14104, f"Invalid method attribute {element.get('method')!r}: GET or POST")
+        method = "POST"
+    action = (element.get("action") or element.get("statusCallback") or "").strip()
+    if not action:
+        return None, method
+    url = urljoin(document_url, action)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        run.warn(14105, f"Invalid statusCallback attribute {action!r}: not an http(s) URL")
+        return None, method
+    return url, method
+
+
+def _reply(
+    rt: Runtime, element: ET.Element, inbound: MessageRecord, url: str, run: TwimlRun
+) -> bool:
     """Send one ``<Message>``; return False when it is an error that stops the document."""
     whatsapp = inbound.to.startswith("whatsapp:")
     to = element.get("to") or inbound.from_
@@ -115,6 +144,7 @@ def _reply(rt: Runtime, element: ET.Element, inbound: MessageRecord, run: TwimlR
     except ValueError:
         run.fail(14103, "Invalid Body: it holds characters that cannot be sent")
         return False
+    callback, method = _callback(element, url, run)
     record = MessageRecord(
         sid=new_sid("MM" if media else "SM"),
         account_sid=rt.config.account_sid,
@@ -125,7 +155,8 @@ def _reply(rt: Runtime, element: ET.Element, inbound: MessageRecord, run: TwimlR
         direction="outbound-reply",
         num_segments=segments,
         media_urls=media,
-        status_callback=element.get("action") or element.get("statusCallback") or None,
+        status_callback=callback,
+        status_callback_method=method,
     )
     created = rt.send_outbound(record)
     if created is None:
@@ -163,7 +194,7 @@ async def run_twiml(
         redirect: ET.Element | None = None
         for verb in root:
             if verb.tag == "Message":
-                if not _reply(rt, verb, inbound, run):
+                if not _reply(rt, verb, inbound, url, run):
                     return run
             elif verb.tag == "Redirect":
                 redirect = verb

@@ -227,7 +227,11 @@ class Runtime:
         if previous is not None:
             await asyncio.wait([previous])
         await self.webhooks.deliver(
-            "status", url, status_callback_params(snapshot, now), message_sid=snapshot.sid
+            "status",
+            url,
+            status_callback_params(snapshot, now),
+            message_sid=snapshot.sid,
+            method=snapshot.status_callback_method,
         )
 
 

@@ -42,6 +42,8 @@ class MessageRecord:
     media_sids: list[str] = field(default_factory=list)
     messaging_service_sid: str | None = None
     status_callback: str | None = None
+    #: ``GET`` or ``POST``: a TwiML ``<Message method="GET">`` reply's callbacks go by GET.
+    status_callback_method: str = "POST"
     date_created: float = field(default_factory=time.time)
     date_updated: float = field(default_factory=time.time)
     date_sent: float | None = None
@@ -123,6 +125,7 @@ class MessageRecord:
         data = self.to_json()
         data["media_urls"] = list(self.media_urls)
         data["status_callback"] = self.status_callback
+        data["status_callback_method"] = self.status_callback_method
         data["status_history"] = list(self.status_history)
         data["feedback_outcome"] = self.feedback_outcome
         data["request_headers"] = dict(self.request_headers)
@@ -150,6 +153,7 @@ class WebhookRecord:
     params: list[tuple[str, str]]
     idempotency_token: str
     message_sid: str | None
+    method: str = "POST"
     attempts: list[dict[str, Any]] = field(default_factory=list)
     delivered: bool = False
 
@@ -158,6 +162,7 @@ class WebhookRecord:
         return {
             "kind": self.kind,
             "url": self.url,
+            "method": self.method,
             "params": dict(self.params),
             "idempotency_token": self.idempotency_token,
             "message_sid": self.message_sid,

@@ -195,11 +195,12 @@ class WebhookSender:
         Returns:
             The logged record and the last answer (``None`` if none arrived).
         """
-        record = WebhookRecord(kind, url, list(params), str(uuid.uuid4()), message_sid)
+        method = method.upper()
+        record = WebhookRecord(kind, url, list(params), str(uuid.uuid4()), message_sid, method)
         self._store.add_webhook(record)
         encoded = urlencode(params).encode("ascii")
         target = url
-        if method.upper() == "GET":
+        if method == "GET":
             target = url + ("&" if "?" in url else "?") + encoded.decode("ascii")
             signature = self.sign(target, [])
             body = b""
@@ -212,7 +213,7 @@ class WebhookSender:
             "X-Twilio-Signature": signature,
             "I-Twilio-Idempotency-Token": record.idempotency_token,
         }
-        if method.upper() != "GET":
+        if method != "GET":
             headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
         answer: HttpAnswer | None = None
         delay = self.retry_delay
@@ -221,7 +222,7 @@ class WebhookSender:
             error: str | None = None
             answer = None
             try:
-                answer = await http_request(method.upper(), target, headers, body, self.timeout)
+                answer = await http_request(method, target, headers, body, self.timeout)
             except (
                 OSError,
                 asyncio.TimeoutError,

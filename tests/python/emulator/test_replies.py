@@ -74,6 +74,49 @@ def test_body_media_and_attributes(emulator, webhook_receiver):
     assert (second["to"], second["body"]) == (CUSTOMER, "Second reply")
 
 
+def test_a_get_action_gets_its_callbacks_by_get_at_the_url_resolved_against_the_document(
+    emulator, webhook_receiver
+):
+    twiml = MessagingResponse()
+    twiml.message("Thanks", action="/status?tag=a", method="get")
+    webhook_receiver.bodies["/sms"] = str(twiml).encode()
+    result = inbound(emulator)
+    assert result["twiml"]["warnings"] == []
+    [reply] = result["twiml"]["replies"]
+    requests = webhook_receiver.wait_for(
+        lambda rs: any(r.form.get("MessageStatus") == "delivered" for r in rs)
+    )
+    callbacks = [r for r in requests if r.path.startswith("/status?")]
+    assert [r.method for r in callbacks] == ["GET", "GET", "GET"]
+    assert [r.form["MessageStatus"] for r in callbacks] == ["sending", "sent", "delivered"]
+    validator = RequestValidator(emulator.auth_token)
+    for callback in callbacks:
+        assert (callback.form["tag"], callback.form["MessageSid"]) == ("a", reply["sid"])
+        # A GET is signed over the whole URL, query string included, with no parameters.
+        assert validator.validate(callback.url, {}, callback.headers["x-twilio-signature"])
+    logged = httpx.get(emulator.url + "/_emulator/webhooks").json()["webhooks"]
+    assert {w["method"] for w in logged if w["kind"] == "status"} == {"GET"}
+
+
+def test_a_bad_method_or_action_is_a_warning_and_the_reply_still_goes(emulator, webhook_receiver):
+    twiml = MessagingResponse()
+    twiml.message("One", action=webhook_receiver.url + "/status", method="PUT")
+    twiml.message("Two", action="ftp://example.com/status")
+    webhook_receiver.bodies["/sms"] = str(twiml).encode()
+    result = inbound(emulator)
+    assert result["twiml"]["error"] is None
+    assert [w["code"] for w in result["twiml"]["warnings"]] == [14104, 14105]
+    one, two = result["twiml"]["replies"]
+    requests = webhook_receiver.wait_for(
+        lambda rs: any(r.form.get("MessageStatus") == "delivered" for r in rs)
+    )
+    # 14104: the callbacks go by POST; 14105: the reply is sent without callbacks.
+    callbacks = [r for r in requests if r.path == "/status"]
+    assert {r.method for r in callbacks} == {"POST"}
+    assert {r.form["MessageSid"] for r in callbacks} == {one["sid"]}
+    assert two["status"] == "queued"
+
+
 def test_whatsapp_reply_stays_on_whatsapp(make_emulator, webhook_receiver):
     emulator = make_emulator(sms_url=webhook_receiver.url + "/sms")
     webhook_receiver.bodies["/sms"] = str(MessagingResponse().append(Message("Hi!"))).encode()
@@ -97,7 +140,7 @@ def test_redirect_fetches_more_twiml_with_the_same_parameters(emulator, webhook_
 
 def test_an_empty_response_sends_nothing(emulator):
     result = inbound(emulator)
-    assert result["twiml"] == {"replies": [], "error": None}
+    assert result["twiml"] == {"replies": [], "error": None, "warnings": []}
 
 
 @pytest.mark.parametrize(
