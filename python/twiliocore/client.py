@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AccountInstance",
     "Client",
+    "FeedbackInstance",
     "MediaInstance",
     "MediaPage",
     "MessageInstance",
@@ -403,6 +404,11 @@ class MessageInstance:
         """The message's Media subresource: ``list``, ``stream``, ``page``; call with a sid."""
         return self._context().media
 
+    @property
+    def feedback(self) -> FeedbackList:
+        """The message's Feedback subresource: ``create(outcome=...)``."""
+        return self._context().feedback
+
     async def delete_async(self) -> bool:
         """Awaitable :meth:`delete`."""
         return await self._context().delete_async()
@@ -495,6 +501,11 @@ class MessageContext:
     def media(self) -> MediaList:
         """The message's Media subresource: ``list``, ``stream``, ``page``; call with a sid."""
         return MediaList(self._client, self.sid)
+
+    @property
+    def feedback(self) -> FeedbackList:
+        """The message's Feedback subresource: ``create(outcome=...)``."""
+        return FeedbackList(self._client, self.sid)
 
     def delete(self) -> bool:
         """DELETE the message (Twilio answers 204); True on success."""
@@ -917,6 +928,65 @@ class MediaContext:
         with _DELETING:
             await self._client._core.request_async("DELETE", self._path)
         return True
+
+
+class FeedbackInstance:
+    """The outcome reported for a message (``message_sid``, ``outcome``, ...).
+
+    Attributes mirror the JSON fields, with ``date_created``/``date_updated`` as aware
+    datetimes, as in twilio-python.
+    """
+
+    def __init__(self, payload: Mapping[str, Any]) -> None:
+        self._properties: dict[str, Any] = dict(payload)
+        self.account_sid: str | None = payload.get("account_sid")
+        self.message_sid: str | None = payload.get("message_sid")
+        self.outcome: str | None = payload.get("outcome")
+        self.uri: str | None = payload.get("uri")
+        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
+        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resource's JSON fields as Twilio sent them."""
+        return dict(self._properties)
+
+    def __repr__(self) -> str:
+        return f"<twiliocore.FeedbackInstance {self.message_sid} outcome={self.outcome}>"
+
+
+#: ``Outcome`` values of ``Feedback.json`` (the spec's ``message_feedback_enum_outcome``).
+_FEEDBACK_OUTCOMES = ("confirmed", "unconfirmed")
+
+
+class FeedbackList:
+    """``client.messages(sid).feedback``: report whether the message reached its person.
+
+    Twilio uses it for messages sent with ``provide_feedback=True`` (one-time codes: report
+    ``confirmed`` once the code was entered) to measure delivery per route.
+    """
+
+    def __init__(self, client: Client, message_sid: str) -> None:
+        self._client = client
+        self.message_sid = message_sid
+
+    def _request(self, outcome: str | None) -> tuple[str, builtins.list[tuple[str, str]]]:
+        if outcome is not None and outcome not in _FEEDBACK_OUTCOMES:
+            raise ValueError(f"outcome: must be one of {', '.join(_FEEDBACK_OUTCOMES)}")
+        path = f"/{API_VERSION}/Accounts/{self._client.account_sid}/Messages/"
+        return path + f"{self.message_sid}/Feedback.json", _pairs(("Outcome", outcome))
+
+    def create(self, outcome: str | None = None) -> FeedbackInstance:
+        """POST the outcome (``confirmed`` or ``unconfirmed``; Twilio's default: confirmed)."""
+        path, form = self._request(outcome)
+        with _CREATING:
+            return FeedbackInstance(self._client._core.request("POST", path, [], form))
+
+    async def create_async(self, outcome: str | None = None) -> FeedbackInstance:
+        """Awaitable :meth:`create`."""
+        path, form = self._request(outcome)
+        with _CREATING:
+            payload = await self._client._core.request_async("POST", path, [], form)
+        return FeedbackInstance(payload)
 
 
 def _media_path(client: Client, message_sid: str) -> str:

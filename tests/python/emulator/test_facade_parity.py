@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from twiliocore import Client, TwilioException, TwilioRestException
 
@@ -162,6 +163,7 @@ CALLS: dict[str, Callable[[Any, Any], object]] = {
     "media fetch": lambda c, _: c.messages(MISSING_SMS).media(MISSING_MEDIA).fetch(),
     "media delete": lambda c, _: c.messages(MISSING_SMS).media.get(MISSING_MEDIA).delete(),
     "account fetch": lambda c, _: c.api.accounts("AC" + "1" * 32).fetch(),
+    "feedback create": lambda c, _: c.messages(MISSING_SMS).feedback.create(outcome="confirmed"),
 }
 
 
@@ -292,3 +294,24 @@ def test_integer_parameters_are_sent_as_twilio_python_sends_them(
         with pytest.raises(ValueError, match="limit"):
             ours.messages.list(limit=-1)
     assert len(webhook_receiver.requests) == 4
+
+
+def test_feedback_matches_twilio_python(sdk: Any, ours: Client, fresh_emulator: Any) -> None:
+    code = "Your code is 123456"
+    sid = sdk.messages.create(to=TO, from_=FROM, body=code, provide_feedback=True).sid
+    theirs = sdk.messages(sid).feedback.create(outcome="unconfirmed")
+    mine = ours.messages(sid).feedback.create(outcome="unconfirmed")
+    fields = ("account_sid", "message_sid", "outcome", "uri")
+    assert {f: getattr(mine, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
+    assert (mine.message_sid, mine.outcome) == (sid, "unconfirmed")
+    assert mine.date_created is not None and mine.date_created.tzinfo is not None
+    # The default outcome, the instance's path and the awaitable twin.
+    assert ours.messages.get(sid).fetch().feedback.create().outcome == "confirmed"
+    assert asyncio.run(ours.messages(sid).feedback.create_async("unconfirmed")).outcome == (
+        "unconfirmed"
+    )
+    recorded = httpx.get(fresh_emulator.url + "/_emulator/messages").json()["messages"]
+    assert [m["feedback_outcome"] for m in recorded if m["sid"] == sid] == ["unconfirmed"]
+    # A value Twilio would refuse (20001) is refused before sending, naming the parameter.
+    with pytest.raises(ValueError, match="outcome"):
+        ours.messages(sid).feedback.create(outcome="yes")
