@@ -32,6 +32,19 @@ def test_bad_credentials_are_401_20003(api, header):
     assert api.emulator.messages() == []
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Basic \xe9\xe9",  # latin-1 bytes: not base64, and not ASCII either
+        b"Basic " + base64.b64encode("\u00f1:\u00e9".encode("latin-1")),  # not UTF-8
+        b"Basic " + base64.b64encode("\u00f1:\u00fc".encode()),  # UTF-8, unknown user
+    ],
+)
+def test_non_ascii_credentials_are_401_20003_json(api, header):
+    response = httpx.get(api.emulator.url + api.messages, headers={"Authorization": header})
+    assert_twilio_error(response, 401, 20003)
+
+
 def test_wrong_token_is_401(api):
     response = httpx.get(
         api.emulator.url + api.account + ".json", auth=(api.emulator.account_sid, "wrong")
