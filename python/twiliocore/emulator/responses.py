@@ -15,7 +15,7 @@ from email.utils import formatdate
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 __all__ = [
@@ -122,11 +122,16 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise TwilioError(400, 20001, "Invalid Content-Length header") from None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TwilioError(413, 20413, f"Request body exceeds {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TwilioError(413, 20413, f"Request body exceeds {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client left mid-body: nothing was processed, and nobody reads this answer;
+        # a TwilioError keeps it out of the server's "Exception in ASGI application" log.
+        raise TwilioError(400, 20001, "The client closed the connection mid-body") from None
     return b"".join(chunks)
 
 
