@@ -75,7 +75,7 @@ _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9.-]+$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$")
 
 #: ``Outcome`` values of ``Feedback.json`` (spec ``message_feedback_enum_outcome``).
 FEEDBACK_OUTCOMES = ("confirmed", "unconfirmed")
@@ -145,16 +145,23 @@ def _bad(code: int, message: str) -> TwilioError:
     return TwilioError(400, code, message)
 
 
+def _http_url(url: str) -> bool:
+    """True if ``url`` is an absolute http(s) URL with a host name and a valid port.
+
+    ``urlsplit`` raises ``ValueError`` for a bad bracketed host (``http://[::1``) and
+    ``.port`` for a port that is not a number in 0..65535: both make the URL invalid.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (read for its ValueError)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _check_callback_url(url: str) -> None:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if (
-        parts.scheme not in ("http", "https")
-        or not host
-        or "_" in host
-        or not _HOSTNAME.match(host)
-        or len(url) > 1024
-    ):
+    host = urlsplit(url).hostname if _http_url(url) else None
+    if not host or "_" in host or not _HOSTNAME.match(host) or len(url) > 1024:
         raise _bad(21609, f"The StatusCallback URL {url} is not a valid URL.")
 
 
@@ -301,8 +308,7 @@ async def _create(rt: Runtime, request: Request) -> Response:
     if len(media) > MAX_MEDIA:
         raise _bad(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed")
     for url in media:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not _http_url(url):
             raise _bad(21620, f"Media URL {url} is invalid")
     if callback is not None:
         _check_callback_url(callback)

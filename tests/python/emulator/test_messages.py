@@ -106,6 +106,14 @@ def test_segment_counts_match_twilio_examples(api):
         ({"ValidityPeriod": "0"}, 20001),
         ({"ValidityPeriod": "abc"}, 20001),
         ({"To": "+15005550006"}, 21266),
+        # URLs urlsplit refuses (bad bracketed host) or whose port is not 0..65535, and a
+        # host name that is only dots: invalid, not a 500 nor a callback that never goes.
+        ({"StatusCallback": "http://[::1"}, 21609),
+        ({"StatusCallback": "http://[nope]/cb"}, 21609),
+        ({"StatusCallback": "http://example.com:99999/cb"}, 21609),
+        ({"StatusCallback": "http://.../cb"}, 21609),
+        ({"MediaUrl": "http://[::1"}, 21620),
+        ({"MediaUrl": "https://example.com:70000/a.png"}, 21620),
     ],
 )
 def test_create_validation_errors(api, params, code):
