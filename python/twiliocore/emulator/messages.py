@@ -231,7 +231,7 @@ def _check_content(content_sid: str | None, raw_variables: str | None) -> None:
         raise _bad(21654, "ContentSid Required: ContentVariables was given without ContentSid")
     try:
         variables = json.loads(raw_variables)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         raise _bad(21656, "The ContentVariables Parameter is invalid: not valid JSON") from None
     if not isinstance(variables, dict):
         raise _bad(

@@ -120,3 +120,12 @@ def test_inbound_bad_json(fresh_emulator):
         headers={"Content-Type": "application/json"},
     )
     assert_twilio_error(response, 400, 20001)
+
+
+def test_inbound_json_nested_too_deep_is_400(fresh_emulator):
+    response = httpx.post(
+        fresh_emulator.url + "/_emulator/inbound",
+        content=b"[" * 100_000,
+        headers={"Content-Type": "application/json"},
+    )
+    assert_twilio_error(response, 400, 20001)

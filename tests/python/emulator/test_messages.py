@@ -114,6 +114,8 @@ def test_segment_counts_match_twilio_examples(api):
         ({"StatusCallback": "http://.../cb"}, 21609),
         ({"MediaUrl": "http://[::1"}, 21620),
         ({"MediaUrl": "https://example.com:70000/a.png"}, 21620),
+        # JSON nested deeper than the decoder recurses is not valid JSON either.
+        ({"ContentSid": "HX" + "a" * 32, "ContentVariables": "[" * 100_000}, 21656),
     ],
 )
 def test_create_validation_errors(api, params, code):
