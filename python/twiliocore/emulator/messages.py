@@ -411,7 +411,7 @@ def _parse_day(value: str) -> date:
         pass
     try:
         return parsedate_to_datetime(value).astimezone(timezone.utc).date()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # Overflow: the year 1 or 9999 in UTC
         raise _bad(20001, f"Invalid date value {value!r}") from None
 
 

@@ -265,6 +265,20 @@ def test_list_rejects_bad_paging(api, params):
     assert_twilio_error(api.http.get(api.messages, params=params), 400, 20001)
 
 
+@pytest.mark.parametrize(
+    "value",
+    # RFC 2822 dates whose GMT date falls after Python's last year, 9999.
+    ["Fri, 31 Dec 9999 23:59:59 -0100", "31 Dec 9999 13:00:00 -1200"],
+)
+def test_date_filters_out_of_range_are_400(api, value):
+    sid = api.send(MediaUrl="https://example.com/a.png").json()["sid"]
+    for name in ("DateSent", "DateSent<", "DateSent>"):
+        response = api.http.get(api.messages, params={name: value})
+        assert_twilio_error(response, 400, 20001)
+    media = f"{api.account}/Messages/{sid}/Media.json"
+    assert_twilio_error(api.http.get(media, params={"DateCreated": value}), 400, 20001)
+
+
 def test_redact_body(api):
     sid = api.send(Body="secret").json()["sid"]
     response = api.http.post(api.message_url(sid), data={"Body": ""})
