@@ -129,3 +129,13 @@ def test_inbound_json_nested_too_deep_is_400(fresh_emulator):
         headers={"Content-Type": "application/json"},
     )
     assert_twilio_error(response, 400, 20001)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[nope]/sms", "http://user:pw@[::1/sms"])
+def test_an_unreadable_url_is_a_failed_delivery_not_a_500(fresh_emulator, url):
+    response = inbound(fresh_emulator, From="+447400123456", To="+15005550006", Body="x", Url=url)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["twiml"]["error"]["code"] == 11200
+    attempts = result["webhook"]["attempts"]
+    assert attempts and all(a["status"] is None and "ValueError" in a["error"] for a in attempts)
