@@ -33,7 +33,7 @@ from twiliocore.segments import count_segments
 
 __all__ = ["incoming_params", "routes"]
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 #: Twilio's default opt-out and opt-in keywords on long codes and toll-free numbers.
 OPT_OUT_KEYWORDS = frozenset(

@@ -69,8 +69,8 @@ MAX_MEDIA = 10
 SCHEDULE_MIN_SECONDS = 300
 SCHEDULE_MAX_SECONDS = 35 * 24 * 3600
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_SHORT_CODE = re.compile(r"^\d{5,6}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_SHORT_CODE = re.compile(r"^[0-9]{5,6}$")
 _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")

@@ -107,6 +107,12 @@ def test_inbound_retries_with_a_stable_idempotency_token(make_emulator, webhook_
         ({"From": "+447400123456", "To": "+15005550006"}, 400, 21609),  # no SmsUrl
         ({"From": "whatsapp:+447400123456", "To": "+15005550006"}, 400, 21910),
         ({"From": "abc", "To": "+15005550006", "Url": "http://127.0.0.1:9/x"}, 400, 21212),
+        # Arabic-Indic digits are not E.164 digits.
+        (
+            {"From": "+4\u0667400123456", "To": "+15005550006", "Url": "http://127.0.0.1:9/x"},
+            400,
+            21212,
+        ),
     ],
 )
 def test_inbound_errors(fresh_emulator, params, status, code):

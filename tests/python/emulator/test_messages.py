@@ -116,6 +116,11 @@ def test_segment_counts_match_twilio_examples(api):
         ({"MediaUrl": "https://example.com:70000/a.png"}, 21620),
         # JSON nested deeper than the decoder recurses is not valid JSON either.
         ({"ContentSid": "HX" + "a" * 32, "ContentVariables": "[" * 100_000}, 21656),
+        # Arabic-Indic digits are not E.164 digits, nor an integer Twilio reads.
+        ({"To": "+1\u0664\u0661\u06655552671"}, 21211),
+        ({"From": "+1\u0665\u0660\u06605550006"}, 21212),
+        ({"ValidityPeriod": "\u0665"}, 20001),
+        ({"ValidityPeriod": "1_000"}, 20001),
     ],
 )
 def test_create_validation_errors(api, params, code):
@@ -260,7 +265,16 @@ def test_list_filters_to_from_and_date_sent(api):
     assert before["messages"] == []
 
 
-@pytest.mark.parametrize("params", [{"PageSize": "0"}, {"PageSize": "1001"}, {"Page": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"PageSize": "0"},
+        {"PageSize": "1001"},
+        {"Page": "x"},
+        {"PageSize": "\u0665"},
+        {"Page": " 1"},
+    ],
+)
 def test_list_rejects_bad_paging(api, params):
     assert_twilio_error(api.http.get(api.messages, params=params), 400, 20001)
 

@@ -118,6 +118,13 @@ def test_an_empty_response_sends_nothing(emulator):
         ),
         (200, "text/xml", b'<Response><Message to="nobody">x</Message></Response>', 14101),
         (200, "text/xml", b'<Response><Message from="12">x</Message></Response>', 14102),
+        # Arabic-Indic digits are not E.164 digits.
+        (
+            200,
+            "text/xml",
+            '<Response><Message to="+4\u0667400123456">x</Message></Response>'.encode(),
+            14101,
+        ),
         (200, "text/xml", b"<Response><Message>  </Message></Response>", 14103),
     ],
 )
