@@ -76,6 +76,19 @@ _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$")
+_APPLICATION_SID = re.compile(r"AP[0-9a-fA-F]{32}")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+#: Boolean create parameters (the spec's ``type: boolean``) besides ``SmartEncoded``.
+BOOLEAN_PARAMS = ("ProvideFeedback", "ForceDelivery", "ShortenUrls", "SendAsMms")
+
+#: Enum create parameters and their values (the spec's ``message_enum_*`` schemas).
+ENUM_PARAMS: dict[str, tuple[str, ...]] = {
+    "ContentRetention": ("retain", "discard"),
+    "AddressRetention": ("retain", "obfuscate"),
+    "TrafficType": ("free",),
+    "RiskCheck": ("enable", "disable"),
+}
 
 #: ``Outcome`` values of ``Feedback.json`` (spec ``message_feedback_enum_outcome``).
 FEEDBACK_OUTCOMES = ("confirmed", "unconfirmed")
@@ -279,6 +292,28 @@ def _parse_send_at(form: FormData, service_sid: str | None) -> float | None:
     return when.timestamp()
 
 
+def _check_typed_params(form: FormData) -> None:
+    """Refuse create parameters whose value is not of the spec's type: 400 / 20001.
+
+    The emulator has no use for them, but Twilio validates them: a boolean must be
+    ``true``/``false``, ``Attempt`` an integer, ``MaxPrice`` a number, an enum one of its
+    values, ``ApplicationSid`` an ``AP`` SID. Twilio documents no specific code for these.
+    """
+    for name in BOOLEAN_PARAMS:
+        form_bool(form.get(name), name)
+    query_int(form.get("Attempt"), "Attempt", 0, 2**31 - 1, 0)
+    max_price = form.get("MaxPrice")
+    if max_price and not _NUMBER.fullmatch(max_price):
+        raise _bad(20001, "MaxPrice must be a number")
+    for name, values in ENUM_PARAMS.items():
+        value = form.get(name)
+        if value and value not in values:
+            raise _bad(20001, f"{name} must be one of {', '.join(values)}, not {value!r}")
+    application_sid = form.get("ApplicationSid")
+    if application_sid and not _APPLICATION_SID.fullmatch(application_sid):
+        raise _bad(20001, f"ApplicationSid {application_sid} is invalid: expected AP + 32 hex")
+
+
 async def _create(rt: Runtime, request: Request) -> Response:
     form = await read_form(request, rt.config.max_body_bytes)
     to = (form.get("To") or "").strip()
@@ -312,6 +347,7 @@ async def _create(rt: Runtime, request: Request) -> Response:
             raise _bad(21620, f"Media URL {url} is invalid")
     if callback is not None:
         _check_callback_url(callback)
+    _check_typed_params(form)
     raw_validity = form.get("ValidityPeriod")
     validity = query_int(raw_validity, "ValidityPeriod", 1, 36000, 0) if raw_validity else None
     send_at = _parse_send_at(form, service_sid)

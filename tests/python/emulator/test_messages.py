@@ -121,6 +121,20 @@ def test_segment_counts_match_twilio_examples(api):
         ({"From": "+1\u0665\u0660\u06605550006"}, 21212),
         ({"ValidityPeriod": "\u0665"}, 20001),
         ({"ValidityPeriod": "1_000"}, 20001),
+        # Parameters of the spec's other types (the emulator ignores them; Twilio checks).
+        ({"ProvideFeedback": "maybe"}, 20001),
+        ({"ForceDelivery": "1"}, 20001),
+        ({"ShortenUrls": "yes"}, 20001),
+        ({"SendAsMms": "no"}, 20001),
+        ({"Attempt": "twice"}, 20001),
+        ({"Attempt": "-1"}, 20001),
+        ({"MaxPrice": "cheap"}, 20001),
+        ({"MaxPrice": "NaN"}, 20001),
+        ({"ContentRetention": "forever"}, 20001),
+        ({"AddressRetention": "retain "}, 20001),
+        ({"TrafficType": "paid"}, 20001),
+        ({"RiskCheck": "off"}, 20001),
+        ({"ApplicationSid": "AP123"}, 20001),
     ],
 )
 def test_create_validation_errors(api, params, code):
@@ -291,6 +305,28 @@ def test_date_filters_out_of_range_are_400(api, value):
         assert_twilio_error(response, 400, 20001)
     media = f"{api.account}/Messages/{sid}/Media.json"
     assert_twilio_error(api.http.get(media, params={"DateCreated": value}), 400, 20001)
+
+
+def test_typed_create_parameters_accept_what_the_sdks_send(api):
+    params = {
+        "ProvideFeedback": "true",
+        "ForceDelivery": "False",
+        "ShortenUrls": "false",
+        "SendAsMms": "True",
+        "Attempt": "2",
+        "MaxPrice": "0.05",
+        "ContentRetention": "discard",
+        "AddressRetention": "obfuscate",
+        "TrafficType": "free",
+        "RiskCheck": "disable",
+        "ApplicationSid": "AP" + "c" * 32,
+        "StatusCallback": "http://127.0.0.1:9/cb",
+    }
+    response = api.send(**params)
+    assert response.status_code == 201, response.text
+    validate(response.json(), component(MESSAGE))
+    for name, value in (("MaxPrice", "1"), ("MaxPrice", "1e-2"), ("Attempt", "0")):
+        assert api.send(**{name: value}).status_code == 201
 
 
 def test_redact_body(api):
