@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import hmac
 import logging
@@ -154,7 +153,9 @@ class TwilioGate:
             username, sep, password = (
                 base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
             )
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:
+            # binascii.Error (not base64), UnicodeDecodeError (not UTF-8) and the
+            # ValueError b64decode raises for non-ASCII header bytes: all a wrong password.
             username, sep, password = "", "", ""
         expected = None
         if username == config.account_sid:

@@ -33,7 +33,7 @@ from twiliocore.segments import count_segments
 
 __all__ = ["incoming_params", "routes"]
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 #: Twilio's default opt-out and opt-in keywords on long codes and toll-free numbers.
 OPT_OUT_KEYWORDS = frozenset(
@@ -91,7 +91,7 @@ async def _read_params(rt: Runtime, request: Request) -> FormData:
     raw = await read_body(request, rt.config.max_body_bytes)
     try:
         data = json.loads(raw.decode("utf-8")) if raw else {}
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
         raise TwilioError(400, 20001, "Request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise TwilioError(400, 20001, "Request body must be a JSON object")

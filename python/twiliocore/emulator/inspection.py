@@ -27,7 +27,10 @@ from twiliocore.emulator.state import OwnedNumber
 
 __all__ = ["number_json", "routes"]
 
-_ADDRESS = re.compile(r"^(whatsapp:)?\+[1-9]\d{6,14}$|^\d{5,6}$|^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+# re.ASCII: \d is 0-9 only (not Arabic-Indic or other Unicode digits).
+_ADDRESS = re.compile(
+    r"^(whatsapp:)?\+[1-9]\d{6,14}$|^\d{5,6}$|^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$", re.ASCII
+)
 
 
 def number_json(number: OwnedNumber) -> dict[str, Any]:

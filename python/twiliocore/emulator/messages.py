@@ -69,13 +69,26 @@ MAX_MEDIA = 10
 SCHEDULE_MIN_SECONDS = 300
 SCHEDULE_MAX_SECONDS = 35 * 24 * 3600
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_SHORT_CODE = re.compile(r"^\d{5,6}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_SHORT_CODE = re.compile(r"^[0-9]{5,6}$")
 _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9.-]+$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$")
+_APPLICATION_SID = re.compile(r"AP[0-9a-fA-F]{32}")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+#: Boolean create parameters (the spec's ``type: boolean``) besides ``SmartEncoded``.
+BOOLEAN_PARAMS = ("ProvideFeedback", "ForceDelivery", "ShortenUrls", "SendAsMms")
+
+#: Enum create parameters and their values (the spec's ``message_enum_*`` schemas).
+ENUM_PARAMS: dict[str, tuple[str, ...]] = {
+    "ContentRetention": ("retain", "discard"),
+    "AddressRetention": ("retain", "obfuscate"),
+    "TrafficType": ("free",),
+    "RiskCheck": ("enable", "disable"),
+}
 
 #: ``Outcome`` values of ``Feedback.json`` (spec ``message_feedback_enum_outcome``).
 FEEDBACK_OUTCOMES = ("confirmed", "unconfirmed")
@@ -145,16 +158,23 @@ def _bad(code: int, message: str) -> TwilioError:
     return TwilioError(400, code, message)
 
 
+def _http_url(url: str) -> bool:
+    """True if ``url`` is an absolute http(s) URL with a host name and a valid port.
+
+    ``urlsplit`` raises ``ValueError`` for a bad bracketed host (``http://[::1``) and
+    ``.port`` for a port that is not a number in 0..65535: both make the URL invalid.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (read for its ValueError)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _check_callback_url(url: str) -> None:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if (
-        parts.scheme not in ("http", "https")
-        or not host
-        or "_" in host
-        or not _HOSTNAME.match(host)
-        or len(url) > 1024
-    ):
+    host = urlsplit(url).hostname if _http_url(url) else None
+    if not host or "_" in host or not _HOSTNAME.match(host) or len(url) > 1024:
         raise _bad(21609, f"The StatusCallback URL {url} is not a valid URL.")
 
 
@@ -224,7 +244,7 @@ def _check_content(content_sid: str | None, raw_variables: str | None) -> None:
         raise _bad(21654, "ContentSid Required: ContentVariables was given without ContentSid")
     try:
         variables = json.loads(raw_variables)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
         raise _bad(21656, "The ContentVariables Parameter is invalid: not valid JSON") from None
     if not isinstance(variables, dict):
         raise _bad(
@@ -272,6 +292,28 @@ def _parse_send_at(form: FormData, service_sid: str | None) -> float | None:
     return when.timestamp()
 
 
+def _check_typed_params(form: FormData) -> None:
+    """Refuse create parameters whose value is not of the spec's type: 400 / 20001.
+
+    The emulator has no use for them, but Twilio validates them: a boolean must be
+    ``true``/``false``, ``Attempt`` an integer, ``MaxPrice`` a number, an enum one of its
+    values, ``ApplicationSid`` an ``AP`` SID. Twilio documents no specific code for these.
+    """
+    for name in BOOLEAN_PARAMS:
+        form_bool(form.get(name), name)
+    query_int(form.get("Attempt"), "Attempt", 0, 2**31 - 1, 0)
+    max_price = form.get("MaxPrice")
+    if max_price and not _NUMBER.fullmatch(max_price):
+        raise _bad(20001, "MaxPrice must be a number")
+    for name, values in ENUM_PARAMS.items():
+        value = form.get(name)
+        if value and value not in values:
+            raise _bad(20001, f"{name} must be one of {', '.join(values)}, not {value!r}")
+    application_sid = form.get("ApplicationSid")
+    if application_sid and not _APPLICATION_SID.fullmatch(application_sid):
+        raise _bad(20001, f"ApplicationSid {application_sid} is invalid: expected AP + 32 hex")
+
+
 async def _create(rt: Runtime, request: Request) -> Response:
     form = await read_form(request, rt.config.max_body_bytes)
     to = (form.get("To") or "").strip()
@@ -301,11 +343,11 @@ async def _create(rt: Runtime, request: Request) -> Response:
     if len(media) > MAX_MEDIA:
         raise _bad(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed")
     for url in media:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not _http_url(url):
             raise _bad(21620, f"Media URL {url} is invalid")
     if callback is not None:
         _check_callback_url(callback)
+    _check_typed_params(form)
     raw_validity = form.get("ValidityPeriod")
     validity = query_int(raw_validity, "ValidityPeriod", 1, 36000, 0) if raw_validity else None
     send_at = _parse_send_at(form, service_sid)
@@ -405,7 +447,7 @@ def _parse_day(value: str) -> date:
         pass
     try:
         return parsedate_to_datetime(value).astimezone(timezone.utc).date()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # Overflow: the year 1 or 9999 in UTC
         raise _bad(20001, f"Invalid date value {value!r}") from None
 
 

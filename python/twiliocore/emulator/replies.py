@@ -37,7 +37,7 @@ __all__ = ["TwimlRun", "run_twiml"]
 #: ``<Redirect>`` chains longer than this stop with 12100, instead of looping forever.
 MAX_REDIRECTS = 10
 
-_ADDRESS = re.compile(r"^(whatsapp:)?\+[1-9]\d{6,14}$")
+_ADDRESS = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
 _XML_TYPES = ("text/xml", "application/xml")
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 

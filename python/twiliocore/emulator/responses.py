@@ -8,6 +8,7 @@ Every error the emulator answers has Twilio's body::
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from email.utils import formatdate
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 
 #: Default request-body limit; larger bodies get 413 (a create is a few kilobytes at most).
 MAX_BODY_BYTES = 1024 * 1024
@@ -122,11 +125,16 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise TwilioError(400, 20001, "Invalid Content-Length header") from None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TwilioError(413, 20413, f"Request body exceeds {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TwilioError(413, 20413, f"Request body exceeds {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client left mid-body: nothing was processed, and nobody reads this answer;
+        # a TwilioError keeps it out of the server's "Exception in ASGI application" log.
+        raise TwilioError(400, 20001, "The client closed the connection mid-body") from None
     return b"".join(chunks)
 
 
@@ -163,12 +171,18 @@ def form_bool(raw: str | None, name: str) -> bool:
 
 
 def query_int(raw: str | None, name: str, low: int, high: int, default: int) -> int:
-    """Parse an integer query or form parameter; 400 / 20001 if not in ``low..high``."""
+    """Parse an integer query or form parameter; 400 / 20001 if not in ``low..high``.
+
+    Only ASCII digits with an optional leading ``-`` are an integer: Python's ``int()``
+    would also take ``" 5"``, ``"1_000"`` or Arabic-Indic digits, which Twilio refuses.
+    """
     if raw is None or raw == "":
         return default
+    if not _INTEGER.fullmatch(raw):
+        raise TwilioError(400, 20001, f"{name} must be an integer")
     try:
         value = int(raw)
-    except ValueError:
+    except ValueError:  # more digits than int() converts
         raise TwilioError(400, 20001, f"{name} must be an integer") from None
     if not low <= value <= high:
         raise TwilioError(400, 20001, f"{name} must be between {low} and {high}")

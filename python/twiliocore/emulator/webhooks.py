@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 import ssl
 import time
 import uuid
@@ -136,8 +137,15 @@ async def _read_chunks(reader: asyncio.StreamReader) -> bytes:
 
 
 def redact_url(url: str) -> str:
-    """Return ``url`` with any password in it replaced by ``***`` (for logs)."""
-    parts = urlsplit(url)
+    """Return ``url`` with any password in it replaced by ``***`` (for logs).
+
+    A URL ``urlsplit`` cannot read (``http://[::1``) is shown with everything between
+    ``//`` and the last ``@`` masked, in case it holds credentials.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//[^/]*@", "//***@", url)
     if parts.password is None:
         return url
     host = parts.netloc.rsplit("@", 1)[-1]

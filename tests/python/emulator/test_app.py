@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import logging
 import re
+import socket
+import time
 
 import httpx
 import pytest
@@ -30,6 +33,39 @@ def test_bad_credentials_are_401_20003(api, header):
     response = httpx.post(api.emulator.url + api.messages, headers={"Authorization": header})
     assert_twilio_error(response, 401, 20003)
     assert api.emulator.messages() == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Basic \xe9\xe9",  # latin-1 bytes: not base64, and not ASCII either
+        b"Basic " + base64.b64encode("\u00f1:\u00e9".encode("latin-1")),  # not UTF-8
+        b"Basic " + base64.b64encode("\u00f1:\u00fc".encode()),  # UTF-8, unknown user
+    ],
+)
+def test_non_ascii_credentials_are_401_20003_json(api, header):
+    response = httpx.get(api.emulator.url + api.messages, headers={"Authorization": header})
+    assert_twilio_error(response, 401, 20003)
+
+
+def test_a_client_leaving_mid_body_is_no_server_error(api, caplog):
+    host, port = api.emulator.url.removeprefix("http://").split(":")
+    token = base64.b64encode(f"{api.emulator.account_sid}:{api.emulator.auth_token}".encode())
+    for path in (api.messages, "/_emulator/inbound"):
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: x\r\n".encode()
+                + b"Authorization: Basic "
+                + token
+                + b"\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 100\r\n\r\nTo=%2B1"
+            )
+            time.sleep(0.2)
+    # The emulator noticed the disconnects, answered the next request, and logged no error.
+    assert api.send().status_code == 201
+    assert api.emulator.messages()[0]["body"] == "Hello from the emulator"
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_wrong_token_is_401(api):

@@ -107,6 +107,12 @@ def test_inbound_retries_with_a_stable_idempotency_token(make_emulator, webhook_
         ({"From": "+447400123456", "To": "+15005550006"}, 400, 21609),  # no SmsUrl
         ({"From": "whatsapp:+447400123456", "To": "+15005550006"}, 400, 21910),
         ({"From": "abc", "To": "+15005550006", "Url": "http://127.0.0.1:9/x"}, 400, 21212),
+        # Arabic-Indic digits are not E.164 digits.
+        (
+            {"From": "+4\u0667400123456", "To": "+15005550006", "Url": "http://127.0.0.1:9/x"},
+            400,
+            21212,
+        ),
     ],
 )
 def test_inbound_errors(fresh_emulator, params, status, code):
@@ -120,3 +126,22 @@ def test_inbound_bad_json(fresh_emulator):
         headers={"Content-Type": "application/json"},
     )
     assert_twilio_error(response, 400, 20001)
+
+
+def test_inbound_json_nested_too_deep_is_400(fresh_emulator):
+    response = httpx.post(
+        fresh_emulator.url + "/_emulator/inbound",
+        content=b"[" * 100_000,
+        headers={"Content-Type": "application/json"},
+    )
+    assert_twilio_error(response, 400, 20001)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[nope]/sms", "http://user:pw@[::1/sms"])
+def test_an_unreadable_url_is_a_failed_delivery_not_a_500(fresh_emulator, url):
+    response = inbound(fresh_emulator, From="+447400123456", To="+15005550006", Body="x", Url=url)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["twiml"]["error"]["code"] == 11200
+    attempts = result["webhook"]["attempts"]
+    assert attempts and all(a["status"] is None and "ValueError" in a["error"] for a in attempts)

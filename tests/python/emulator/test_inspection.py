@@ -35,6 +35,9 @@ def test_numbers_can_be_added_at_runtime(api):
     numbers = [n["phone_number"] for n in httpx.get(url).json()["numbers"]]
     assert "+14155550123" in numbers and "+15005550006" in numbers
     assert_twilio_error(httpx.post(url, data={"PhoneNumber": "bad!"}), 400, 21421)
+    # Arabic-Indic digits are not E.164 digits.
+    arabic = {"PhoneNumber": "+1\u0664\u0661\u06655550123"}
+    assert_twilio_error(httpx.post(url, data=arabic), 400, 21421)
 
 
 def test_reset_clears_messages_webhooks_queues_and_added_numbers(make_emulator, api_for):

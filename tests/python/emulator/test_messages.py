@@ -106,6 +106,35 @@ def test_segment_counts_match_twilio_examples(api):
         ({"ValidityPeriod": "0"}, 20001),
         ({"ValidityPeriod": "abc"}, 20001),
         ({"To": "+15005550006"}, 21266),
+        # URLs urlsplit refuses (bad bracketed host) or whose port is not 0..65535, and a
+        # host name that is only dots: invalid, not a 500 nor a callback that never goes.
+        ({"StatusCallback": "http://[::1"}, 21609),
+        ({"StatusCallback": "http://[nope]/cb"}, 21609),
+        ({"StatusCallback": "http://example.com:99999/cb"}, 21609),
+        ({"StatusCallback": "http://.../cb"}, 21609),
+        ({"MediaUrl": "http://[::1"}, 21620),
+        ({"MediaUrl": "https://example.com:70000/a.png"}, 21620),
+        # JSON nested deeper than the decoder recurses is not valid JSON either.
+        ({"ContentSid": "HX" + "a" * 32, "ContentVariables": "[" * 100_000}, 21656),
+        # Arabic-Indic digits are not E.164 digits, nor an integer Twilio reads.
+        ({"To": "+1\u0664\u0661\u06655552671"}, 21211),
+        ({"From": "+1\u0665\u0660\u06605550006"}, 21212),
+        ({"ValidityPeriod": "\u0665"}, 20001),
+        ({"ValidityPeriod": "1_000"}, 20001),
+        # Parameters of the spec's other types (the emulator ignores them; Twilio checks).
+        ({"ProvideFeedback": "maybe"}, 20001),
+        ({"ForceDelivery": "1"}, 20001),
+        ({"ShortenUrls": "yes"}, 20001),
+        ({"SendAsMms": "no"}, 20001),
+        ({"Attempt": "twice"}, 20001),
+        ({"Attempt": "-1"}, 20001),
+        ({"MaxPrice": "cheap"}, 20001),
+        ({"MaxPrice": "NaN"}, 20001),
+        ({"ContentRetention": "forever"}, 20001),
+        ({"AddressRetention": "retain "}, 20001),
+        ({"TrafficType": "paid"}, 20001),
+        ({"RiskCheck": "off"}, 20001),
+        ({"ApplicationSid": "AP123"}, 20001),
     ],
 )
 def test_create_validation_errors(api, params, code):
@@ -250,9 +279,54 @@ def test_list_filters_to_from_and_date_sent(api):
     assert before["messages"] == []
 
 
-@pytest.mark.parametrize("params", [{"PageSize": "0"}, {"PageSize": "1001"}, {"Page": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"PageSize": "0"},
+        {"PageSize": "1001"},
+        {"Page": "x"},
+        {"PageSize": "\u0665"},
+        {"Page": " 1"},
+    ],
+)
 def test_list_rejects_bad_paging(api, params):
     assert_twilio_error(api.http.get(api.messages, params=params), 400, 20001)
+
+
+@pytest.mark.parametrize(
+    "value",
+    # RFC 2822 dates whose GMT date falls after Python's last year, 9999.
+    ["Fri, 31 Dec 9999 23:59:59 -0100", "31 Dec 9999 13:00:00 -1200"],
+)
+def test_date_filters_out_of_range_are_400(api, value):
+    sid = api.send(MediaUrl="https://example.com/a.png").json()["sid"]
+    for name in ("DateSent", "DateSent<", "DateSent>"):
+        response = api.http.get(api.messages, params={name: value})
+        assert_twilio_error(response, 400, 20001)
+    media = f"{api.account}/Messages/{sid}/Media.json"
+    assert_twilio_error(api.http.get(media, params={"DateCreated": value}), 400, 20001)
+
+
+def test_typed_create_parameters_accept_what_the_sdks_send(api):
+    params = {
+        "ProvideFeedback": "true",
+        "ForceDelivery": "False",
+        "ShortenUrls": "false",
+        "SendAsMms": "True",
+        "Attempt": "2",
+        "MaxPrice": "0.05",
+        "ContentRetention": "discard",
+        "AddressRetention": "obfuscate",
+        "TrafficType": "free",
+        "RiskCheck": "disable",
+        "ApplicationSid": "AP" + "c" * 32,
+        "StatusCallback": "http://127.0.0.1:9/cb",
+    }
+    response = api.send(**params)
+    assert response.status_code == 201, response.text
+    validate(response.json(), component(MESSAGE))
+    for name, value in (("MaxPrice", "1"), ("MaxPrice", "1e-2"), ("Attempt", "0")):
+        assert api.send(**{name: value}).status_code == 201
 
 
 def test_redact_body(api):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import httpx
 import pytest
 from twiliocore import RequestValidator
@@ -158,6 +161,13 @@ def test_an_empty_response_sends_nothing(emulator):
         ),
         (200, "text/xml", b'<Response><Message to="nobody">x</Message></Response>', 14101),
         (200, "text/xml", b'<Response><Message from="12">x</Message></Response>', 14102),
+        # Arabic-Indic digits are not E.164 digits.
+        (
+            200,
+            "text/xml",
+            '<Response><Message to="+4\u0667400123456">x</Message></Response>'.encode(),
+            14101,
+        ),
         (200, "text/xml", b"<Response><Message>  </Message></Response>", 14103),
     ],
 )
@@ -192,3 +202,25 @@ def test_a_redirect_loop_ends(emulator, webhook_receiver):
     result = inbound(emulator)
     assert result["twiml"]["error"]["code"] == 12100
     assert len(webhook_receiver.requests) == 11  # the webhook, then 10 redirects
+
+
+def test_a_reply_whose_action_url_cannot_be_read_is_delivered_and_logs_no_error(
+    emulator, webhook_receiver, caplog
+):
+    webhook_receiver.content_type = "text/xml"
+    webhook_receiver.response_body = (
+        b'<Response><Message action="http://[::1">x</Message></Response>'
+    )
+    [reply] = inbound(emulator)["twiml"]["replies"]
+    deadline = time.monotonic() + 10
+    while True:
+        [sent] = [m for m in emulator.messages() if m["sid"] == reply["sid"]]
+        hooks = emulator.webhooks()
+        if sent["status"] == "delivered" and len(hooks) >= 4:
+            break
+        assert time.monotonic() < deadline, (sent["status"], hooks)
+        time.sleep(0.02)
+    status_hooks = [h for h in emulator.webhooks() if h["kind"] == "status"]
+    assert [h["delivered"] for h in status_hooks] == [False] * 3
+    assert all("ValueError" in a["error"] for h in status_hooks for a in h["attempts"])
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
