@@ -299,20 +299,31 @@ def test_new_connections_resume_the_tls_session_of_an_earlier_one(nginx: Any) ->
     # The engine's handles share one TLS session cache: after a first connection, the
     # connections opened for requests in flight at once resume its session instead of a full
     # handshake. /_session answers "r" on a resumed session, "." on a full one, and closes
-    # the connection, so every request has one of its own. With a cache per handle, only
-    # the first request's handle would resume.
+    # the connection, so every request has one of its own. With a cache per handle, only the
+    # handle of the first request could resume: never more than one "r" in a wave.
+    # Over TLS 1.3, libcurl 7.88 with OpenSSL does not always resume the connections of a
+    # wave that start after others of the wave have finished (curl's own --parallel does the
+    # same; over TLS 1.2 every one resumes), so a loaded machine may see a wave with one "r":
+    # each attempt is a fresh engine, and one wave with several is the proof.
     url = nginx.https_h1_url + "/_session"
-    engine = _core.Engine(ca_bundle=str(nginx.ca))
-    try:
-        assert engine.request("GET", url).body == b"."
 
-        async def several() -> list[Any]:
-            return await asyncio.gather(*(engine.request_async("GET", url) for _ in range(6)))
+    async def wave(engine: Any) -> list[bytes]:
+        answers = await asyncio.gather(*(engine.request_async("GET", url) for _ in range(6)))
+        return [answer.body for answer in answers]
 
-        assert [r.body for r in asyncio.run(several())] == [b"r"] * 6
-        assert engine.stats()["connections_opened"] == 7
-    finally:
-        engine.shutdown()
+    waves = []
+    for _attempt in range(10):
+        engine = _core.Engine(ca_bundle=str(nginx.ca))
+        try:
+            assert engine.request("GET", url).body == b"."
+            bodies = asyncio.run(wave(engine))
+            assert engine.stats()["connections_opened"] == 7
+        finally:
+            engine.shutdown()
+        waves.append(bodies)
+        if bodies.count(b"r") >= 2:
+            break
+    assert max(bodies.count(b"r") for bodies in waves) >= 2, waves
 
 
 def test_http2_answers_far_larger_than_the_receive_buffer_arrive_whole(

@@ -107,9 +107,14 @@ def _callback(element: ET.Element, document_url: str, run: TwimlRun) -> tuple[st
     action = (element.get("action") or element.get("statusCallback") or "").strip()
     if not action:
         return None, method
-    url = urljoin(document_url, action)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        url = urljoin(document_url, action)
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not one)
+    except ValueError:
+        valid = False
+    if not valid:
         run.warn(14105, f"Invalid statusCallback attribute {action!r}: not an http(s) URL")
         return None, method
     return url, method
