@@ -92,6 +92,17 @@ def test_expired_token_is_rejected(service):
         assert client.get("/api/users/me").status_code == 401
 
 
+@pytest.mark.parametrize("subject", ["9" * 30, str(2**31), "0", "-1"])
+def test_token_for_an_id_no_database_holds_is_a_401_not_a_500(service, subject):
+    from datetime import timedelta
+
+    token = service.app.state.keyring.create_access_token(subject, timedelta(hours=1))
+    with service.client(token) as client:
+        answer = client.get("/api/users/me")
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["detail"] == "invalid or expired access token"
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
