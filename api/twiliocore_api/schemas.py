@@ -7,6 +7,7 @@ everything else is checked here, so a 422 names the field and the reason.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
@@ -75,8 +76,25 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("is out of range once converted to UTC") from None
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
-"""A date-time read as UTC when it has no offset; 422 when it falls outside year 1-9999 in UTC."""
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(value: Any) -> Any:
+    # pydantic reads a number as seconds (or milliseconds) since 1970: "20261205" would be
+    # 1970-08-23, not 5 December 2026. Only ISO 8601 text is a date here.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError(
+            "must be an ISO 8601 date or date-time such as 2026-12-05 or "
+            "2026-12-05T10:00:00Z, not a number"
+        )
+    return value
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
+"""A date-time read as UTC when it has no offset; 422 when it falls outside year 1-9999 in UTC.
+
+Only ISO 8601 text: a number (which pydantic would read as a Unix time) is a 422.
+"""
 
 
 def _end_of_day(value: Any) -> Any:
