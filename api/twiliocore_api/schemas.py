@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -120,7 +121,31 @@ PhoneStr = Annotated[
 MessageBody = Annotated[
     str, Field(min_length=1, max_length=MAX_BODY_CHARS), AfterValidator(_not_blank)
 ]
-MediaUrl = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")]
+
+
+def _fetchable_url(value: str) -> str:
+    # What Twilio fetches the media from: it must parse, with a host and a valid port
+    # (urlsplit's own words would quote the input, so they are not passed on).
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise ValueError("is not a valid URL: its host cannot be parsed") from None
+    if not parts.hostname:
+        raise ValueError("is not a valid URL: it has no host")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError("is not a valid URL: its port is not a number from 0 to 65535") from None
+    if not value.isprintable():
+        raise ValueError("is not a valid URL: it holds control characters")
+    return value
+
+
+MediaUrl = Annotated[
+    str,
+    Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$"),
+    AfterValidator(_fetchable_url),
+]
 
 
 class _Strict(BaseModel):
