@@ -413,10 +413,17 @@ class PreferencesUpdate(_Strict):
 # ---------------------------------------------------------------------------- notifications
 
 
+def _not_a_bool(value: Any) -> Any:
+    # pydantic reads true as 1: a switch is not a user id (user 1 is the first admin).
+    if isinstance(value, bool):
+        raise ValueError("must be a user id (an integer), not true or false")
+    return value
+
+
 class NotificationCreate(_Strict):
     """Body of ``POST /api/notifications`` (admin): ``notify_user`` over HTTP."""
 
-    user_id: Annotated[int, Field(ge=1, le=MAX_INT)]
+    user_id: Annotated[int, Field(ge=1, le=MAX_INT), BeforeValidator(_not_a_bool)]
     message: MessageBody
 
 
