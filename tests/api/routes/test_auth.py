@@ -133,3 +133,23 @@ def test_login_attempts_are_limited_per_email(start_service):
         assert int(blocked.headers["retry-after"]) >= 1
         other = client.post("/api/auth/login", json={"email": "x@example.com", "password": "y"})
         assert other.status_code == 401
+
+
+def test_a_body_of_many_unknown_fields_lists_only_the_first_ones(service):
+    # Listing all 200,000 took seconds of the event loop (every request waited) and
+    # answered tens of megabytes; anyone can post to the login route.
+    import json
+
+    from twiliocore_api.schemas import MAX_UNKNOWN_FIELDS
+
+    body = {f"k{i}": 0 for i in range(200_000)} | {"email": "a@b.co", "password": "x"}
+    with service.client() as client:
+        answer = client.post(
+            "/api/auth/login",
+            content=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+    assert answer.status_code == 422, answer.text[:200]
+    detail = answer.json()["detail"]
+    assert [d["field"] for d in detail] == [f"k{i}" for i in range(MAX_UNKNOWN_FIELDS)]
+    assert all(d["msg"] == "Extra inputs are not permitted" for d in detail)

@@ -190,6 +190,19 @@ def test_bulk_whatsapp_media_url_that_is_not_a_url_is_a_422(service, media_url, 
         assert client.get("/api/sms/messages", params={"to": to}).json()["count"] == 0
 
 
+def test_bulk_of_many_bad_items_names_the_first_one(service):
+    # Each of 300,000 nulls was an error of its own: seconds of the event loop and a
+    # 40 MB answer. The first bad recipient is the error.
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/send-bulk",
+            json={"phone_numbers": ["+14155550272", *[None] * 300_000], "message": "x"},
+        )
+    assert answer.status_code == 422, answer.text[:200]
+    (detail,) = answer.json()["detail"]
+    assert (detail["field"], detail["msg"]) == ("phone_numbers.1", "Input should be a valid string")
+
+
 def test_users_see_only_their_own_jobs(service, wait_for):
     alice = service.new_user("alice-bulk@example.com")
     bob = service.new_user("bob-bulk@example.com")
