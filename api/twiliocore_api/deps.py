@@ -16,6 +16,7 @@ from twiliocore_api.core.ratelimit import RateLimiter
 from twiliocore_api.core.security import KeyRing
 from twiliocore_api.messaging import Messenger
 from twiliocore_api.models import User
+from twiliocore_api.schemas import MAX_INT
 
 __all__ = [
     "AdminUser",
@@ -85,6 +86,8 @@ def get_current_user(
         user_id = int(claims["sub"])
     except (jwt.InvalidTokenError, KeyError, ValueError):
         raise _unauthorized("invalid or expired access token") from None
+    if not 1 <= user_id <= MAX_INT:  # no user has such an id, and no database holds it
+        raise _unauthorized("invalid or expired access token")
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise _unauthorized("invalid or expired access token")

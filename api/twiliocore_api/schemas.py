@@ -7,8 +7,11 @@ everything else is checked here, so a 422 names the field and the reason.
 
 from __future__ import annotations
 
+import itertools
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -20,12 +23,14 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 __all__ = [
     "MAX_BODY_CHARS",
     "MAX_INT",
     "MAX_NUMBER_CHARS",
+    "MAX_UNKNOWN_FIELDS",
     "BulkAccepted",
     "BulkJobPublic",
     "BulkRecipientPublic",
@@ -75,8 +80,25 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("is out of range once converted to UTC") from None
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
-"""A date-time read as UTC when it has no offset; 422 when it falls outside year 1-9999 in UTC."""
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(value: Any) -> Any:
+    # pydantic reads a number as seconds (or milliseconds) since 1970: "20261205" would be
+    # 1970-08-23, not 5 December 2026. Only ISO 8601 text is a date here.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError(
+            "must be an ISO 8601 date or date-time such as 2026-12-05 or "
+            "2026-12-05T10:00:00Z, not a number"
+        )
+    return value
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
+"""A date-time read as UTC when it has no offset; 422 when it falls outside year 1-9999 in UTC.
+
+Only ISO 8601 text: a number (which pydantic would read as a Unix time) is a 422.
+"""
 
 
 def _end_of_day(value: Any) -> Any:
@@ -102,11 +124,51 @@ PhoneStr = Annotated[
 MessageBody = Annotated[
     str, Field(min_length=1, max_length=MAX_BODY_CHARS), AfterValidator(_not_blank)
 ]
-MediaUrl = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")]
+
+
+def _fetchable_url(value: str) -> str:
+    # What Twilio fetches the media from: it must parse, with a host and a valid port
+    # (urlsplit's own words would quote the input, so they are not passed on).
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise ValueError("is not a valid URL: its host cannot be parsed") from None
+    if not parts.hostname:
+        raise ValueError("is not a valid URL: it has no host")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError("is not a valid URL: its port is not a number from 0 to 65535") from None
+    if not value.isprintable():
+        raise ValueError("is not a valid URL: it holds control characters")
+    return value
+
+
+MediaUrl = Annotated[
+    str,
+    Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$"),
+    AfterValidator(_fetchable_url),
+]
+
+
+MAX_UNKNOWN_FIELDS = 20
+"""The most unknown fields a 422 lists: each is one error, and a body can hold a million."""
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _few_unknown_fields(cls, data: Any) -> Any:
+        # Listing every one of a million unknown keys takes the event loop seconds and
+        # answers tens of megabytes: past MAX_UNKNOWN_FIELDS, the rest go unlisted.
+        fields = cls.model_fields
+        if not isinstance(data, dict) or len(data) <= len(fields) + MAX_UNKNOWN_FIELDS:
+            return data
+        unknown = (key for key in data if key not in fields)
+        listed = set(itertools.islice(unknown, MAX_UNKNOWN_FIELDS))
+        return {key: value for key, value in data.items() if key in fields or key in listed}
 
     @field_validator("*")
     @classmethod
@@ -229,8 +291,11 @@ class WhatsAppSendRequest(_Strict):
 class BulkSendRequest(_Strict):
     """Body of ``POST /api/sms/send-bulk``."""
 
+    # fail_fast: the first bad item is the error; listing each of a million nulls would
+    # hold the event loop for seconds and answer a hundred megabytes.
     phone_numbers: Annotated[
-        list[Annotated[str, Field(max_length=MAX_NUMBER_CHARS)]], Field(min_length=1)
+        list[Annotated[str, Field(max_length=MAX_NUMBER_CHARS)]],
+        Field(min_length=1, fail_fast=True),
     ]
     message: MessageBody
 
@@ -370,10 +435,17 @@ class PreferencesUpdate(_Strict):
 # ---------------------------------------------------------------------------- notifications
 
 
+def _not_a_bool(value: Any) -> Any:
+    # pydantic reads true as 1: a switch is not a user id (user 1 is the first admin).
+    if isinstance(value, bool):
+        raise ValueError("must be a user id (an integer), not true or false")
+    return value
+
+
 class NotificationCreate(_Strict):
     """Body of ``POST /api/notifications`` (admin): ``notify_user`` over HTTP."""
 
-    user_id: Annotated[int, Field(ge=1, le=MAX_INT)]
+    user_id: Annotated[int, Field(ge=1, le=MAX_INT), BeforeValidator(_not_a_bool)]
     message: MessageBody
 
 

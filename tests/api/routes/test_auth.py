@@ -92,6 +92,17 @@ def test_expired_token_is_rejected(service):
         assert client.get("/api/users/me").status_code == 401
 
 
+@pytest.mark.parametrize("subject", ["9" * 30, str(2**31), "0", "-1"])
+def test_token_for_an_id_no_database_holds_is_a_401_not_a_500(service, subject):
+    from datetime import timedelta
+
+    token = service.app.state.keyring.create_access_token(subject, timedelta(hours=1))
+    with service.client(token) as client:
+        answer = client.get("/api/users/me")
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["detail"] == "invalid or expired access token"
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -122,3 +133,23 @@ def test_login_attempts_are_limited_per_email(start_service):
         assert int(blocked.headers["retry-after"]) >= 1
         other = client.post("/api/auth/login", json={"email": "x@example.com", "password": "y"})
         assert other.status_code == 401
+
+
+def test_a_body_of_many_unknown_fields_lists_only_the_first_ones(service):
+    # Listing all 200,000 took seconds of the event loop (every request waited) and
+    # answered tens of megabytes; anyone can post to the login route.
+    import json
+
+    from twiliocore_api.schemas import MAX_UNKNOWN_FIELDS
+
+    body = {f"k{i}": 0 for i in range(200_000)} | {"email": "a@b.co", "password": "x"}
+    with service.client() as client:
+        answer = client.post(
+            "/api/auth/login",
+            content=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+    assert answer.status_code == 422, answer.text[:200]
+    detail = answer.json()["detail"]
+    assert [d["field"] for d in detail] == [f"k{i}" for i in range(MAX_UNKNOWN_FIELDS)]
+    assert all(d["msg"] == "Extra inputs are not permitted" for d in detail)

@@ -81,6 +81,21 @@ def test_notify_validation(service):
         notify_user(999999, "x", app=service.app)
 
 
+@pytest.mark.parametrize("flag", [True, False])
+def test_notify_user_id_true_or_false_is_a_422_not_user_1(service, flag):
+    # Read as an integer, true would notify user 1 (the first admin).
+    with service.admin() as admin:
+        before = admin.get("/api/notifications").json()["count"]
+        answer = admin.post("/api/notifications", json={"user_id": flag, "message": "switch"})
+        assert answer.status_code == 422, answer.text
+        (detail,) = answer.json()["detail"]
+        assert detail["field"] == "user_id"
+        assert "not true or false" in detail["msg"]
+        assert admin.get("/api/notifications").json()["count"] == before
+    with pytest.raises(ValueError, match="user_id"):
+        notify_user(flag, "switch", app=service.app)
+
+
 def test_users_see_only_their_notifications(service):
     a = service.new_user("notify-a@example.com")
     b = service.new_user("notify-b@example.com")

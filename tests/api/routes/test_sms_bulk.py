@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def _job(client, job_id):
     answer = client.get(f"/api/sms/bulk/{job_id}")
@@ -163,6 +165,42 @@ def test_bulk_validation(start_service):
             "/api/sms/send-bulk", json={"phone_numbers": "+14155550101", "message": "x"}
         )
         assert not_list.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("media_url", "words"),
+    [
+        ("http://[::1/a.png", "host cannot be parsed"),
+        ("http://:8080/a.png", "no host"),
+        ("https://example.com:99999999/a.png", "port"),
+    ],
+)
+def test_bulk_whatsapp_media_url_that_is_not_a_url_is_a_422(service, media_url, words):
+    # Accepted, such a job ended with recipients "unknown": no job is started for it.
+    to = "+14155550271"
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/whatsapp/send-bulk",
+            json={"phone_numbers": [to], "message": "media", "media_url": media_url},
+        )
+        assert answer.status_code == 422, answer.text
+        (detail,) = answer.json()["detail"]
+        assert detail["field"] == "media_url"
+        assert words in detail["msg"]
+        assert client.get("/api/sms/messages", params={"to": to}).json()["count"] == 0
+
+
+def test_bulk_of_many_bad_items_names_the_first_one(service):
+    # Each of 300,000 nulls was an error of its own: seconds of the event loop and a
+    # 40 MB answer. The first bad recipient is the error.
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/send-bulk",
+            json={"phone_numbers": ["+14155550272", *[None] * 300_000], "message": "x"},
+        )
+    assert answer.status_code == 422, answer.text[:200]
+    (detail,) = answer.json()["detail"]
+    assert (detail["field"], detail["msg"]) == ("phone_numbers.1", "Input should be a valid string")
 
 
 def test_users_see_only_their_own_jobs(service, wait_for):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 
 def test_history_filters_and_paging(start_service):
     svc = start_service()
@@ -218,3 +220,15 @@ def test_date_range_that_ends_before_it_starts_is_a_422(service):
         assert "before date_from" in detail["msg"]
         one_day = {"date_from": "2026-03-01", "date_to": "2026-03-01"}
         assert client.get("/api/sms/messages", params=one_day).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["20261205", "1700000000", "-1", "1.5e9", "9999999999999"])
+@pytest.mark.parametrize("field", ["date_from", "date_to"])
+def test_a_number_as_a_date_is_a_422_not_a_unix_time(service, field, value):
+    # Read as seconds since 1970, "20261205" would silently filter on 1970-08-23.
+    with service.admin() as client:
+        bad = client.get("/api/sms/messages", params={field: value})
+    assert bad.status_code == 422, bad.text
+    (detail,) = bad.json()["detail"]
+    assert (detail["loc"], detail["field"]) == (["query", field], field)
+    assert "ISO 8601" in detail["msg"]

@@ -200,6 +200,33 @@ def test_whatsapp_validation(service):
     assert answer.json()["detail"][0]["field"] == "media_url"
 
 
+# Each passes the https?://non-space pattern, but Twilio could never fetch from it.
+UNFETCHABLE_MEDIA_URLS = [
+    ("http://[::1/a.png", "host cannot be parsed"),
+    ("https://user:pw@[fe80::1/a.png", "host cannot be parsed"),
+    ("http://:8080/a.png", "no host"),
+    ("https://example.com:99999999/a.png", "port"),
+    ("https://example.com:abc/a.png", "port"),
+    ("https://example.com/a\x7f.png", "control characters"),
+]
+
+
+@pytest.mark.parametrize(("media_url", "words"), UNFETCHABLE_MEDIA_URLS)
+def test_whatsapp_media_url_that_is_not_a_url_is_a_422(service, media_url, words):
+    to = "+14155550270"
+    with service.admin() as client:
+        answer = client.post(
+            "/api/sms/whatsapp/send",
+            json={"to_number": to, "message": "media", "media_url": media_url},
+        )
+        assert answer.status_code == 422, answer.text
+        (detail,) = answer.json()["detail"]
+        assert detail["field"] == "media_url"
+        assert words in detail["msg"]
+        assert media_url not in answer.text
+        assert client.get("/api/sms/messages", params={"to": to}).json()["count"] == 0
+
+
 def test_message_is_recorded_before_it_is_sent(start_service, make_emulator, wait_for):
     # Every create answers after 3 s: the record must exist while the request is in flight.
     twilio = make_emulator(faults={"slow": 1.0, "slow_seconds": 3.0})
