@@ -24,6 +24,7 @@ from typing import Any
 import twiliocore
 from pydantic import ValidationError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from twiliocore.phone import to_e164, to_e164_many
 from twiliocore.segments import count_segments
@@ -716,15 +717,43 @@ class Messenger:
             if not items:
                 continue
             try:
-                with self.session_factory() as session:
-                    touched = [
-                        self._record_bulk_result(session, job_id, item, num_segments)
-                        for item in items
-                    ]
-                    session.commit()
-                    self._catch_up(session, [m for m in touched if m is not None])
+                self._record_bulk_batch(job_id, items, num_segments)
+            except IntegrityError:
+                # A SID already recorded: after an ambiguous answer the fan-out's lookup
+                # matched a message another send had recorded. One by one, so that only
+                # that recipient is affected.
+                for item in items:
+                    self._record_bulk_alone(job_id, item, num_segments)
             except Exception:
                 logger.exception("recording bulk results failed (job %s)", job_id)
+
+    def _record_bulk_batch(
+        self, job_id: str, items: list[Mapping[str, Any]], num_segments: int
+    ) -> None:
+        with self.session_factory() as session:
+            touched = [
+                self._record_bulk_result(session, job_id, item, num_segments) for item in items
+            ]
+            session.commit()
+            self._catch_up(session, [m for m in touched if m is not None])
+
+    def _record_bulk_alone(self, job_id: str, item: Mapping[str, Any], num_segments: int) -> None:
+        try:
+            try:
+                self._record_bulk_batch(job_id, [item], num_segments)
+            except IntegrityError:
+                sid = item.get("message_sid")
+                logger.warning("bulk job %s: message %s is recorded for another send", job_id, sid)
+                unknown = dict(item, status="unknown", success=False, message_sid=None)
+                unknown["error_code"] = None
+                unknown["error"] = (
+                    f"Twilio's answer was ambiguous and its message log showed {sid}, which "
+                    "another send had already recorded: whether this recipient got a message "
+                    "of its own is unknown; check the message log at Twilio"
+                )
+                self._record_bulk_batch(job_id, [unknown], num_segments)
+        except Exception:
+            logger.exception("recording a bulk result failed (job %s)", job_id)
 
     def _bulk_send(
         self,

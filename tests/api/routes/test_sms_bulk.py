@@ -256,3 +256,44 @@ def test_bulk_job_with_faults_records_every_recipient_once(start_service, make_e
         if result["message_sid"] is None:
             assert result["status"] in ("failed", "unknown")
             assert result["error"]
+
+
+def test_a_result_adopting_a_sid_another_send_recorded_loses_only_that_recipient(
+    start_service, wait_for
+):
+    # After an ambiguous answer the fan-out looks the message up at Twilio by To, From and
+    # body; the message it finds may be one that another send (a minute earlier, same text)
+    # has already recorded. That recipient's outcome is unknown; the other recipients of the
+    # batch are recorded as usual.
+    svc = start_service()
+    with svc.admin() as client:
+        single = client.post(
+            "/api/sms/send", json={"to_number": "+14155550141", "message": "Same text"}
+        )
+        assert single.status_code == 201, single.text
+        earlier_sid = single.json()["message_sid"]
+        messenger = svc.messenger
+        real_bulk_send = messenger._bulk_send
+
+        def adopting(job_id, service, kind, numbers, body, media_url, on_result):
+            def report(result):
+                if result.get("to") == "+14155550141":
+                    result = dict(result, status="sent", message_sid=earlier_sid)
+                on_result(result)
+
+            return real_bulk_send(job_id, service, kind, numbers, body, media_url, report)
+
+        messenger._bulk_send = adopting
+        numbers = ["+14155550141", "+14155550142", "+14155550143"]
+        answer = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": numbers, "message": "Same text"}
+        )
+        assert answer.status_code == 202, answer.text
+        job = wait_for(lambda: _finished(client, answer.json()["job_id"]), what="the job")
+    results = {r["to"]: r for r in job["results"]}
+    assert results["+14155550141"]["status"] == "unknown"
+    assert results["+14155550141"]["message_sid"] is None
+    assert earlier_sid in results["+14155550141"]["error"]
+    for to in ("+14155550142", "+14155550143"):
+        assert results[to]["message_sid"].startswith("SM")
+        assert results[to]["status"] != "unknown"
