@@ -31,6 +31,7 @@ from twiliocore.emulator.responses import (
 )
 from twiliocore.emulator.runtime import Runtime
 from twiliocore.emulator.state import API_VERSION, FINAL_STATUSES, MessageRecord
+from twiliocore.emulator.webhooks import is_http_url
 from twiliocore.errors import InvalidPhoneNumber
 from twiliocore.phone import number_info
 from twiliocore.segments import count_segments, smart_encode
@@ -158,22 +159,8 @@ def _bad(code: int, message: str) -> TwilioError:
     return TwilioError(400, code, message)
 
 
-def _http_url(url: str) -> bool:
-    """True if ``url`` is an absolute http(s) URL with a host name and a valid port.
-
-    ``urlsplit`` raises ``ValueError`` for a bad bracketed host (``http://[::1``) and
-    ``.port`` for a port that is not a number in 0..65535: both make the URL invalid.
-    """
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (read for its ValueError)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def _check_callback_url(url: str) -> None:
-    host = urlsplit(url).hostname if _http_url(url) else None
+    host = urlsplit(url).hostname if is_http_url(url) else None
     if not host or "_" in host or not _HOSTNAME.match(host) or len(url) > 1024:
         raise _bad(21609, f"The StatusCallback URL {url} is not a valid URL.")
 
@@ -343,7 +330,7 @@ async def _create(rt: Runtime, request: Request) -> Response:
     if len(media) > MAX_MEDIA:
         raise _bad(21623, f"Too many media URLs: at most {MAX_MEDIA} are allowed")
     for url in media:
-        if not _http_url(url):
+        if not is_http_url(url):
             raise _bad(21620, f"Media URL {url} is invalid")
     if callback is not None:
         _check_callback_url(callback)

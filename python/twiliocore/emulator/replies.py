@@ -24,12 +24,12 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from twiliocore.emulator.responses import new_sid
 from twiliocore.emulator.runtime import Runtime
 from twiliocore.emulator.state import MessageRecord
-from twiliocore.emulator.webhooks import HttpAnswer
+from twiliocore.emulator.webhooks import HttpAnswer, is_http_url
 from twiliocore.segments import count_segments
 
 __all__ = ["TwimlRun", "run_twiml"]
@@ -109,12 +109,9 @@ def _callback(element: ET.Element, document_url: str, run: TwimlRun) -> tuple[st
         return None, method
     try:
         url = urljoin(document_url, action)
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 (raises ValueError for a port that is not one)
     except ValueError:
-        valid = False
-    if not valid:
+        url = action
+    if not is_http_url(url):
         run.warn(14105, f"Invalid statusCallback attribute {action!r}: not an http(s) URL")
         return None, method
     return url, method

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 from twiliocore.emulator.state import Store, WebhookRecord
 from twiliocore.request_validator import RequestValidator
 
-__all__ = ["HttpAnswer", "WebhookSender", "http_request", "redact_url"]
+__all__ = ["HttpAnswer", "WebhookSender", "http_request", "is_http_url", "redact_url"]
 
 logger = logging.getLogger("twiliocore.emulator.webhooks")
 
@@ -134,6 +134,20 @@ async def _read_chunks(reader: asyncio.StreamReader) -> bytes:
             raise ValueError("HTTP answer body too large")
         out += await reader.readexactly(size)
         await reader.readline()
+
+
+def is_http_url(url: str) -> bool:
+    """True if ``url`` is an absolute http(s) URL with a host name and a valid port.
+
+    ``urlsplit`` raises ``ValueError`` for a bad bracketed host (``http://[::1``) and
+    ``.port`` for a port that is not a number in 0..65535: both make the URL invalid.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (read for its ValueError)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def redact_url(url: str) -> str:
