@@ -15,7 +15,6 @@ replies sent, the error that stopped it, if any, and the warnings).
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any
 
@@ -26,14 +25,13 @@ from starlette.routing import BaseRoute, Route
 from twiliocore.emulator.replies import run_twiml
 from twiliocore.emulator.responses import FormData, TwilioError, new_sid, read_body, read_form
 from twiliocore.emulator.runtime import Runtime
-from twiliocore.emulator.state import API_VERSION, MessageRecord
+from twiliocore.emulator.state import API_VERSION, E164, MessageRecord
 from twiliocore.errors import InvalidPhoneNumber
 from twiliocore.phone import number_info
 from twiliocore.segments import count_segments
 
 __all__ = ["incoming_params", "routes"]
 
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 #: Twilio's default opt-out and opt-in keywords on long codes and toll-free numbers.
 OPT_OUT_KEYWORDS = frozenset(
@@ -118,7 +116,7 @@ def routes(rt: Runtime) -> list[BaseRoute]:
             raise TwilioError(
                 400, 21910, "Invalid From and To pair. From and To should be of the same channel"
             )
-        if not _E164.match(from_.removeprefix("whatsapp:")):
+        if not E164.match(from_.removeprefix("whatsapp:")):
             raise TwilioError(400, 21212, f"The 'From' number {from_} is not a valid phone number")
         owned = rt.store.number(to)
         url = form.get("Url") or (owned.sms_url if owned else None) or rt.config.sms_url

@@ -30,7 +30,7 @@ from twiliocore.emulator.responses import (
     rfc2822,
 )
 from twiliocore.emulator.runtime import Runtime
-from twiliocore.emulator.state import API_VERSION, FINAL_STATUSES, MessageRecord
+from twiliocore.emulator.state import API_VERSION, E164, FINAL_STATUSES, MessageRecord
 from twiliocore.emulator.webhooks import is_http_url
 from twiliocore.errors import InvalidPhoneNumber
 from twiliocore.phone import number_info
@@ -70,7 +70,6 @@ MAX_MEDIA = 10
 SCHEDULE_MIN_SECONDS = 300
 SCHEDULE_MAX_SECONDS = 35 * 24 * 3600
 
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _SHORT_CODE = re.compile(r"^[0-9]{5,6}$")
 _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
@@ -166,7 +165,7 @@ def _check_callback_url(url: str) -> None:
 
 
 def _valid_number(e164: str) -> bool:
-    if not _E164.match(e164):
+    if not E164.match(e164):
         return False
     try:
         number_info(e164, "")
@@ -190,7 +189,7 @@ def _check_from(rt: Runtime, from_: str, to_channel: str) -> None:
     channel, number = ("whatsapp", from_[9:]) if from_.startswith("whatsapp:") else ("sms", from_)
     if number in MAGIC_FROM and channel == "sms":
         raise _bad(*MAGIC_FROM[number])
-    is_number = bool(_E164.match(number))
+    is_number = bool(E164.match(number))
     if not (
         (is_number and (rt.store.number(from_) is not None or _valid_number(number)))
         or (channel == "sms" and (_SHORT_CODE.match(number) or _ALPHANUMERIC.match(number)))

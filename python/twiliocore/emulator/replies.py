@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 
 from twiliocore.emulator.responses import new_sid
 from twiliocore.emulator.runtime import Runtime
-from twiliocore.emulator.state import MessageRecord
+from twiliocore.emulator.state import E164, MessageRecord
 from twiliocore.emulator.webhooks import HttpAnswer, is_http_url
 from twiliocore.segments import count_segments
 
@@ -37,7 +37,6 @@ __all__ = ["TwimlRun", "run_twiml"]
 #: ``<Redirect>`` chains longer than this stop with 12100, instead of looping forever.
 MAX_REDIRECTS = 10
 
-_ADDRESS = re.compile(r"^(whatsapp:)?\+[1-9][0-9]{6,14}$")
 _XML_TYPES = ("text/xml", "application/xml")
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
@@ -128,10 +127,10 @@ def _reply(
         # On WhatsApp, an attribute may leave out the channel prefix.
         to = to if to.startswith("whatsapp:") else "whatsapp:" + to
         from_ = from_ if from_.startswith("whatsapp:") else "whatsapp:" + from_
-    if not _ADDRESS.match(to):
+    if not E164.match(to.removeprefix("whatsapp:")):
         run.fail(14101, f"Invalid 'To' attribute: {to}")
         return False
-    if not _ADDRESS.match(from_):
+    if not E164.match(from_.removeprefix("whatsapp:")):
         run.fail(14102, f"Invalid 'From' attribute: {from_}")
         return False
     body, media = _message_content(element)

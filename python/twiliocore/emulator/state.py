@@ -7,6 +7,7 @@ used from the server's event loop and from test code in other threads at once.
 from __future__ import annotations
 
 import mimetypes
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,9 +16,12 @@ from typing import Any
 
 from twiliocore.emulator.responses import new_sid, rfc2822
 
-__all__ = ["API_VERSION", "MessageRecord", "OwnedNumber", "Store", "WebhookRecord"]
+__all__ = ["API_VERSION", "E164", "MessageRecord", "OwnedNumber", "Store", "WebhookRecord"]
 
 API_VERSION = "2010-04-01"
+
+#: A phone number in E.164 form, in ASCII digits (not Arabic-Indic or other Unicode ones).
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 #: Statuses after which a message does not change any more.
 FINAL_STATUSES = frozenset(
