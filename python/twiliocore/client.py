@@ -340,7 +340,25 @@ class Page:
         return f"<twiliocore.{type(self).__name__}>"
 
 
-class MessageInstance:
+class _Resource:
+    """A resource as Twilio sent it: ``to_dict()`` gives its JSON fields back.
+
+    ``uri`` and ``date_created``/``date_updated`` (aware datetimes), which every resource
+    has, are attributes.
+    """
+
+    def __init__(self, payload: Mapping[str, Any]) -> None:
+        self._properties: dict[str, Any] = dict(payload)
+        self.uri: str | None = payload.get("uri")
+        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
+        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resource's JSON fields as Twilio sent them."""
+        return dict(self._properties)
+
+
+class MessageInstance(_Resource):
     """A Message resource, with twilio-python's attribute names.
 
     Attributes mirror the JSON fields (``sid``, ``status``, ``to``, ``from_``, ``body``,
@@ -352,8 +370,8 @@ class MessageInstance:
     """
 
     def __init__(self, client: Client, payload: Mapping[str, Any]) -> None:
+        super().__init__(payload)
         self._client = client
-        self._properties: dict[str, Any] = dict(payload)
         self.sid: str | None = payload.get("sid")
         self.account_sid: str | None = payload.get("account_sid")
         self.api_version: str | None = payload.get("api_version")
@@ -370,14 +388,7 @@ class MessageInstance:
         self.price_unit: str | None = payload.get("price_unit")
         self.status: str | None = payload.get("status")
         self.subresource_uris: dict[str, str] | None = payload.get("subresource_uris")
-        self.uri: str | None = payload.get("uri")
-        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
         self.date_sent: _dt.datetime | None = _rfc2822(payload.get("date_sent"))
-        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The resource's JSON fields as Twilio sent them."""
-        return dict(self._properties)
 
     def fetch(self) -> MessageInstance:
         """Fetch the current state of this message."""
@@ -422,27 +433,20 @@ class MessageInstance:
         return f"<twiliocore.MessageInstance sid={self.sid} status={self.status}>"
 
 
-class AccountInstance:
+class AccountInstance(_Resource):
     """An Account resource (``sid``, ``friendly_name``, ``status``, ``type``, dates, ...).
 
     The account's auth token, which Twilio includes in the JSON, is dropped and never kept.
     """
 
     def __init__(self, payload: Mapping[str, Any]) -> None:
-        self._properties = {k: v for k, v in payload.items() if k != "auth_token"}
+        super().__init__({k: v for k, v in payload.items() if k != "auth_token"})
         self.sid: str | None = payload.get("sid")
         self.friendly_name: str | None = payload.get("friendly_name")
         self.status: str | None = payload.get("status")
         self.type: str | None = payload.get("type")
         self.owner_account_sid: str | None = payload.get("owner_account_sid")
-        self.uri: str | None = payload.get("uri")
         self.subresource_uris: dict[str, str] | None = payload.get("subresource_uris")
-        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
-        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The resource's JSON fields (without the auth token)."""
-        return dict(self._properties)
 
     def __repr__(self) -> str:
         return f"<twiliocore.AccountInstance sid={self.sid} status={self.status}>"
@@ -848,7 +852,7 @@ def _page_url(client: Client, target_url: str) -> str:
     return target_url
 
 
-class MediaInstance:
+class MediaInstance(_Resource):
     """A Media resource of a message (``sid``, ``parent_sid``, ``content_type``, ...).
 
     Attributes mirror the JSON fields, with ``date_created``/``date_updated`` as aware
@@ -856,19 +860,12 @@ class MediaInstance:
     """
 
     def __init__(self, client: Client, payload: Mapping[str, Any]) -> None:
+        super().__init__(payload)
         self._client = client
-        self._properties: dict[str, Any] = dict(payload)
         self.sid: str | None = payload.get("sid")
         self.account_sid: str | None = payload.get("account_sid")
         self.parent_sid: str | None = payload.get("parent_sid")
         self.content_type: str | None = payload.get("content_type")
-        self.uri: str | None = payload.get("uri")
-        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
-        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The resource's JSON fields as Twilio sent them."""
-        return dict(self._properties)
 
     def _context(self) -> MediaContext:
         if not self.sid or not self.parent_sid:
@@ -930,7 +927,7 @@ class MediaContext:
         return True
 
 
-class FeedbackInstance:
+class FeedbackInstance(_Resource):
     """The outcome reported for a message (``message_sid``, ``outcome``, ...).
 
     Attributes mirror the JSON fields, with ``date_created``/``date_updated`` as aware
@@ -938,17 +935,10 @@ class FeedbackInstance:
     """
 
     def __init__(self, payload: Mapping[str, Any]) -> None:
-        self._properties: dict[str, Any] = dict(payload)
+        super().__init__(payload)
         self.account_sid: str | None = payload.get("account_sid")
         self.message_sid: str | None = payload.get("message_sid")
         self.outcome: str | None = payload.get("outcome")
-        self.uri: str | None = payload.get("uri")
-        self.date_created: _dt.datetime | None = _rfc2822(payload.get("date_created"))
-        self.date_updated: _dt.datetime | None = _rfc2822(payload.get("date_updated"))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The resource's JSON fields as Twilio sent them."""
-        return dict(self._properties)
 
     def __repr__(self) -> str:
         return f"<twiliocore.FeedbackInstance {self.message_sid} outcome={self.outcome}>"
@@ -972,8 +962,8 @@ class FeedbackList:
     def _request(self, outcome: str | None) -> tuple[str, builtins.list[tuple[str, str]]]:
         if outcome is not None and outcome not in _FEEDBACK_OUTCOMES:
             raise ValueError(f"outcome: must be one of {', '.join(_FEEDBACK_OUTCOMES)}")
-        path = f"/{API_VERSION}/Accounts/{self._client.account_sid}/Messages/"
-        return path + f"{self.message_sid}/Feedback.json", _pairs(("Outcome", outcome))
+        path = _message_path(self._client, self.message_sid) + "/Feedback.json"
+        return path, _pairs(("Outcome", outcome))
 
     def create(self, outcome: str | None = None) -> FeedbackInstance:
         """POST the outcome (``confirmed`` or ``unconfirmed``; Twilio's default: confirmed)."""
@@ -989,8 +979,13 @@ class FeedbackList:
         return FeedbackInstance(payload)
 
 
+def _message_path(client: Client, message_sid: str) -> str:
+    """The API path of a message, without ``.json`` (its subresources hang below it)."""
+    return f"/{API_VERSION}/Accounts/{client.account_sid}/Messages/{message_sid}"
+
+
 def _media_path(client: Client, message_sid: str) -> str:
-    return f"/{API_VERSION}/Accounts/{client.account_sid}/Messages/{message_sid}/Media"
+    return _message_path(client, message_sid) + "/Media"
 
 
 class MediaList:
