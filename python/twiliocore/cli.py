@@ -1,7 +1,12 @@
 """The ``twiliocore`` command: ``emulator``, ``serve``, ``send`` and ``version``.
 
-Each subcommand lives with the code it drives (``add_arguments`` and ``run``);
-one whose optional dependencies are missing says so instead of breaking the rest.
+Each subcommand lives with the code it drives: a module (or any object) with
+``add_arguments(parser)`` and ``run(args) -> int``. The package's own subcommands are listed
+here; others plug in through the ``twiliocore.commands`` entry-point group, as the REST
+service's ``serve`` does (see ``[project.entry-points]`` in ``pyproject.toml``), so the
+library never imports the service by name. Only the subcommand that runs is imported (the
+entry points are looked up only to list them or to run one), and one whose optional
+dependencies are missing names the extra to install instead of breaking the rest.
 """
 
 from __future__ import annotations
@@ -9,37 +14,125 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol, cast
 
-# name -> (module providing add_arguments(parser) and run(args) -> int, help text)
-_SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "emulator": ("twiliocore.emulator.cli", "run the local Twilio emulator (mock mode)"),
-    "serve": ("twiliocore_api.cli", "run the REST service (needs twiliocore[api])"),
-    "send": ("twiliocore.sms_cli", "send one SMS or WhatsApp message"),
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+#: The entry-point group other distributions register subcommands in.
+ENTRY_POINT_GROUP = "twiliocore.commands"
+
+# The package's own subcommands: name -> (module, help text, the extra it needs or None).
+_BUILTIN: dict[str, tuple[str, str, str | None]] = {
+    "emulator": (
+        "twiliocore.emulator.cli",
+        "run the local Twilio emulator (mock mode; needs twiliocore[emulator])",
+        "emulator",
+    ),
+    "send": ("twiliocore.sms_cli", "send one SMS or WhatsApp message", None),
+}
+
+# Entry-point subcommands that an extra of this package provides: name -> (help text, extra).
+# They are listed, and say how to install them, even when the extra is missing.
+_FROM_EXTRAS: dict[str, tuple[str, str]] = {
+    "serve": ("run the REST service (needs twiliocore[api])", "api"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(prog="twiliocore", description=__doc__.splitlines()[0])
+class Command(Protocol):
+    """What a subcommand provides (a module with these two functions will do)."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser, /) -> None:
+        """Register the subcommand's options on ``parser``."""
+
+    def run(self, args: argparse.Namespace, /) -> int:
+        """Run the subcommand with the parsed ``args``; returns the exit status."""
+
+
+def _extra(name: str) -> str | None:
+    """The extra of this package that provides subcommand ``name``, if any."""
+    if name in _BUILTIN:
+        return _BUILTIN[name][2]
+    return _FROM_EXTRAS[name][1] if name in _FROM_EXTRAS else None
+
+
+def _plugins() -> dict[str, EntryPoint]:
+    """The ``twiliocore.commands`` entry points by name (first one wins), not yet loaded."""
+    from importlib.metadata import entry_points
+
+    found: dict[str, EntryPoint] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(entry_point.name, entry_point)
+    return found
+
+
+def _load(name: str, plugins: dict[str, EntryPoint]) -> Command:
+    """Import the subcommand ``name``; ``ImportError`` when it is unavailable."""
+    if name in _BUILTIN:
+        return cast("Command", importlib.import_module(_BUILTIN[name][0]))
+    if name not in plugins:
+        raise ImportError(f"no {ENTRY_POINT_GROUP!r} entry point named {name!r} is installed")
+    return cast("Command", plugins[name].load())
+
+
+def _register(
+    sub_parser: argparse.ArgumentParser, name: str, plugins: dict[str, EntryPoint]
+) -> None:
+    """Add ``name``'s options to ``sub_parser``, or record why it cannot run."""
+    try:
+        command = _load(name, plugins)
+    except ImportError as exc:
+        sub_parser.set_defaults(_import_error=str(exc))
+        return
+    command.add_arguments(sub_parser)
+    sub_parser.set_defaults(_run=command.run)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser.
+
+    Args:
+        command: the subcommand about to run: only its module is imported. ``None`` imports
+            every subcommand's module and registers all their options.
+
+    Returns:
+        The parser; a parsed subcommand carries ``_run`` (its ``run`` function) or
+        ``_import_error`` (why it is unavailable).
+    """
+    description = (__doc__ or "").splitlines()[0]
+    parser = argparse.ArgumentParser(prog="twiliocore", description=description)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("version", help="print the version")
-    for name, (module_name, help_text) in _SUBCOMMANDS.items():
+    # Only a plugin, or the list of every command, needs the installed entry points.
+    plugins = {} if command in _BUILTIN else _plugins()
+    helps = {name: help_text for name, (_, help_text, _) in _BUILTIN.items()}
+    helps.update({name: help_text for name, (help_text, _) in _FROM_EXTRAS.items()})
+    for name, entry_point in plugins.items():
+        helps.setdefault(name, f"provided by {entry_point.value}")
+    for name, help_text in helps.items():
         sub_parser = sub.add_parser(name, help=help_text)
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            sub_parser.set_defaults(_import_error=str(exc))
-            continue
-        module.add_arguments(sub_parser)
-        sub_parser.set_defaults(_run=module.run)
+        if command is None or command == name:
+            _register(sub_parser, name, plugins)
     return parser
+
+
+def _unavailable(command: str, reason: str) -> int:
+    """Say why ``command`` cannot run and how to install it; returns the exit status."""
+    print(f"twiliocore {command}: unavailable: {reason}", file=sys.stderr)
+    extra = _extra(command)
+    if extra is not None and f"twiliocore[{extra}]" not in reason:
+        print(f"install it with: pip install 'twiliocore[{extra}]'", file=sys.stderr)
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``twiliocore`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((arg for arg in arguments if not arg.startswith("-")), None)
+    parser = build_parser(command or "")
+    # Options of an unavailable subcommand are unknown: its reason is printed, not a usage error.
+    args, unknown = parser.parse_known_args(arguments)
     if args.command is None:
         parser.print_help()
         return 2
@@ -48,13 +141,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(__version__)
         return 0
-    import_error = getattr(args, "_import_error", None)
+    import_error: str | None = getattr(args, "_import_error", None)
     if import_error is not None:
-        print(f"twiliocore {args.command}: unavailable: {import_error}", file=sys.stderr)
-        if args.command == "serve":
-            print("install the service with: pip install 'twiliocore[api]'", file=sys.stderr)
-        return 2
-    return int(args._run(args))
+        return _unavailable(args.command, import_error)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    run: Callable[[argparse.Namespace], int] = args._run
+    try:
+        return int(run(args))
+    except ModuleNotFoundError as exc:
+        # A dependency of an extra that is not installed (the service imports its web stack
+        # when it starts); a missing module of twiliocore itself is a bug and propagates.
+        if _extra(args.command) is None or (exc.name or "twiliocore").startswith("twiliocore"):
+            raise
+        return _unavailable(args.command, str(exc))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+from twiliocore import cli
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "service.md"
 
@@ -108,3 +110,34 @@ def test_serve_runs_in_mock_mode_and_sends(tmp_path):
             reader.join(10)
             process.stdout.close()
     assert process.returncode == 0, "".join(output)
+
+
+def test_serve_is_the_services_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    (serve,) = [ep for ep in entry_points(group=cli.ENTRY_POINT_GROUP) if ep.name == "serve"]
+    assert serve.value == "twiliocore_api.cli"
+    args = cli.build_parser("serve").parse_args(["serve", "--port", "8123"])
+    assert args.port == 8123 and args._run is serve.load().run
+
+
+def test_a_missing_dependency_of_an_extra_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import twiliocore_api.cli
+
+    def run(args: object) -> int:
+        raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
+
+    monkeypatch.setattr(twiliocore_api.cli, "run", run)
+    assert cli.main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "twiliocore serve: unavailable: No module named 'uvicorn'" in err
+    assert "pip install 'twiliocore[api]'" in err
+
+    def broken(args: object) -> int:
+        raise ModuleNotFoundError("No module named 'twiliocore_api.gone'", name="twiliocore_api")
+
+    monkeypatch.setattr(twiliocore_api.cli, "run", broken)
+    with pytest.raises(ModuleNotFoundError):
+        cli.main(["serve"])
