@@ -68,7 +68,7 @@ async def drop_connection(send: Send) -> None:
     server notices the disconnect, so it neither answers 500 nor logs an error. Under
     another server, raising is the fallback (the server then decides what to send).
     """
-    while hasattr(send, "inner"):
+    while isinstance(send, _RequestIdSend):
         send = send.inner
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None or not hasattr(transport, "abort"):
@@ -96,7 +96,7 @@ class TwilioGate:
         if scope["type"] != "http" or scope["path"].startswith(_CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        send = _with_request_id(send)
+        send = _RequestIdSend(send)
         if not self.rt.limiter.try_acquire():
             await _send_response(
                 error_response(429, 20429, "Too Many Requests", {"Retry-After": "1"}),
@@ -179,23 +179,23 @@ class TwilioGate:
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="Twilio API"'}
 
 
-def _with_request_id(send: Send) -> Send:
-    """Wrap ``send`` so the answer carries a ``Twilio-Request-Id: RQ...`` header.
+class _RequestIdSend:
+    """An ASGI ``send`` that adds a ``Twilio-Request-Id: RQ...`` header to the answer.
 
-    The wrapper keeps the server's ``send`` as ``inner``, which :func:`drop_connection`
-    follows to reach the connection.
+    It keeps the server's ``send`` as ``inner``, which :func:`drop_connection` follows to
+    reach the connection.
     """
-    request_id = new_sid("RQ").encode("ascii")
 
-    async def wrapped(message: Message) -> None:
+    def __init__(self, inner: Send) -> None:
+        self.inner = inner
+        self._request_id = new_sid("RQ").encode("ascii")
+
+    async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = list(message.get("headers", []))
-            headers.append((b"twilio-request-id", request_id))
+            headers.append((b"twilio-request-id", self._request_id))
             message = {**message, "headers": headers}
-        await send(message)
-
-    wrapped.inner = send  # type: ignore[attr-defined]
-    return wrapped
+        await self.inner(message)
 
 
 async def _discard(message: Message) -> None:

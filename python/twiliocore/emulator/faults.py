@@ -20,6 +20,7 @@ import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import SupportsFloat, SupportsIndex
 
 __all__ = ["FAULT_KINDS", "FaultConfig", "FaultPicker"]
 
@@ -35,6 +36,13 @@ _ALIASES = {
     "drop-after": "drop_after",
     "slow-seconds": "slow_seconds",
 }
+
+
+def _number(value: object) -> float:
+    """``float(value)`` for what ``float`` accepts; ``TypeError`` for anything else."""
+    if isinstance(value, (str, bytes, bytearray, SupportsFloat, SupportsIndex)):
+        return float(value)
+    raise TypeError(f"not a number: {type(value).__name__}")
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ class FaultConfig:
                     " slow_seconds)"
                 )
             try:
-                amount = float(raw_number)  # type: ignore[arg-type]
+                amount = _number(raw_number)
             except (TypeError, ValueError):
                 raise ValueError(f"faults: {raw_name!r} must be a number") from None
             if attr == "slow_seconds":
