@@ -60,14 +60,10 @@ def _billed_segments(kind: str, body: str, media_url: str | None) -> int:
 
 
 class Messenger(MessagingRuntime):
-    """The messaging runtime of one running service, with bulk jobs.
+    """:class:`~twiliocore_api.services.config.MessagingRuntime` with bulk jobs on threads.
 
-    Thread-safe: routes (in a thread pool), webhooks and bulk worker threads share it.
-
-    Args:
-        settings: the service settings.
-        session_factory: makes database sessions.
-        keyring: keys derived from ``SECRET_KEY`` (decrypts stored credentials).
+    Thread-safe (routes, webhooks and bulk worker threads share it); built with the
+    runtime's arguments.
     """
 
     def __init__(

@@ -13,14 +13,17 @@ trusted. A repeated ``I-Twilio-Idempotency-Token`` is acknowledged and not appli
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from twiliocore_api.core.config import Settings
 from twiliocore_api.deps import MessengerDep, SessionDep, SettingsDep
-from twiliocore_api.services.inbound import InvalidWebhook, parse_inbound, parse_status
+from twiliocore_api.services.config import MessagingRuntime
+from twiliocore_api.services.inbound import Event, InvalidWebhook, parse_inbound, parse_status
 
 router = APIRouter(prefix="/webhook/twilio", tags=["Webhooks"])
 logger = logging.getLogger("twiliocore_api")
@@ -81,8 +84,20 @@ def _params(form: FormData) -> dict[str, str]:
     return params
 
 
-def _idempotency_token(request: Request) -> str | None:
-    return request.headers.get("i-twilio-idempotency-token") or None
+def _receive(
+    parse: Callable[[dict[str, str]], Event],
+    form: FormData,
+    request: Request,
+    session: Session,
+    messenger: MessagingRuntime,
+) -> None:
+    """Parse the form (400 naming what is wrong) and hand the event to the inbound pipeline."""
+    try:
+        event = parse(_params(form))
+    except InvalidWebhook as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
+    token = request.headers.get("i-twilio-idempotency-token") or None
+    messenger.inbound.receive(session, event, idempotency_token=token)
 
 
 @router.post("/status", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
@@ -90,11 +105,7 @@ def status_callback(
     form: VerifiedForm, request: Request, session: SessionDep, messenger: MessengerDep
 ) -> Response:
     """Apply a message status callback (forward only; duplicates acknowledged)."""
-    try:
-        event = parse_status(_params(form))
-    except InvalidWebhook as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
-    messenger.inbound.receive(session, event, idempotency_token=_idempotency_token(request))
+    _receive(parse_status, form, request, session, messenger)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -103,9 +114,5 @@ def incoming_message(
     form: VerifiedForm, request: Request, session: SessionDep, messenger: MessengerDep
 ) -> Response:
     """Store an incoming SMS/WhatsApp message; STOP/START keywords opt out/in."""
-    try:
-        event = parse_inbound(_params(form))
-    except InvalidWebhook as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
-    messenger.inbound.receive(session, event, idempotency_token=_idempotency_token(request))
+    _receive(parse_inbound, form, request, session, messenger)
     return Response(content=_EMPTY_TWIML, media_type="application/xml")

@@ -35,37 +35,24 @@ def test_status_never_moves_back(current, new, moves):
     assert status.should_advance(current, new) is moves
 
 
-def _message(db, sid="SM" + "a" * 32, status="queued"):
-    return crud.create_message(
-        db,
-        message_sid=sid,
-        type="sms",
-        direction="outbound-api",
-        to_number="+14155552671",
-        from_number="+15005550006",
-        body="x",
-        status=status,
-    )
-
-
-def test_apply_status_sets_times_and_errors(db):
-    message = _message(db)
+def test_apply_status_sets_times_and_errors(db, outbound):
+    message = outbound(db)
     assert status.apply_status(message, status="DELIVERED")
     assert message.status == "delivered"
     assert message.sent_at is not None and message.delivered_at is not None
-    failing = _message(db, sid="SM" + "b" * 32)
+    failing = outbound(db, sid="SM" + "b" * 32)
     assert status.apply_status(failing, status="undelivered", error_code=30003)
     assert failing.error_code == 30003
     assert "30003" in failing.error
 
 
-def test_callback_before_the_sid_is_applied_when_it_arrives(db):
+def test_callback_before_the_sid_is_applied_when_it_arrives(db, outbound):
     sid = "SM" + "c" * 32
     crud.add_status_event(db, message_sid=sid, status="sent", error_code=None)
     assert status.apply_status_update(db, message_sid=sid, status="sent", error_code=None) is None
     crud.add_status_event(db, message_sid=sid, status="delivered", error_code=None)
     db.commit()
-    message = _message(db, sid=sid)
+    message = outbound(db, sid=sid)
     status.apply_pending_events(db, message=message)
     assert message.status == "delivered"
 
