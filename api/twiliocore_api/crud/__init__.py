@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from twiliocore_api.crud._text import is_storable
 from twiliocore_api.crud.bulk_jobs import get_bulk_job
+from twiliocore_api.crud.health import ping
 from twiliocore_api.crud.messages import create_message, get_message_by_sid, list_messages
 from twiliocore_api.crud.notifications import create_notification, list_notifications
 from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
@@ -42,6 +43,7 @@ __all__ = [
     "list_notifications",
     "list_status_events",
     "opted_out_among",
+    "ping",
     "save_sms_settings",
     "set_opt_out",
     "update_preferences",
