@@ -2,33 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import inspect
 from twiliocore_api import crud
-from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations
 from twiliocore_api.models import Message
-
-
-@pytest.fixture
-def db(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/crud.db")
-    run_migrations(engine)
-    with make_session_factory(engine)() as session:
-        yield session
-    engine.dispose()
-
-
-def _message(db, sid="SM" + "a" * 32, status="queued"):
-    return crud.create_message(
-        db,
-        message_sid=sid,
-        type="sms",
-        direction="outbound-api",
-        to_number="+14155552671",
-        from_number="+15005550006",
-        body="x",
-        status=status,
-    )
 
 
 def test_webhook_tokens_are_claimed_once(db):
@@ -50,9 +26,9 @@ def test_opt_out_and_back_in(db):
     assert not crud.is_opted_out(db, phone_number="+14155550000")
 
 
-def test_list_messages_pages_newest_first(db):
+def test_list_messages_pages_newest_first(db, outbound):
     for i in range(5):
-        _message(db, sid=f"SM{i:032d}")
+        outbound(db, sid=f"SM{i:032d}")
     rows, count = crud.list_messages(db, user_id=None, limit=2, offset=1)
     assert count == 5
     assert [r.message_sid for r in rows] == [f"SM{3:032d}", f"SM{2:032d}"]

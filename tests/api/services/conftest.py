@@ -1,4 +1,4 @@
-"""Fixtures for the service layer without HTTP: a migrated SQLite database and runtimes.
+"""Fixtures for the service layer without HTTP: runtimes on the test database.
 
 ``make_runtime(**settings)`` starts a :class:`MessagingRuntime` on the test database (live
 mode against an emulator from ``make_emulator`` when credentials are given, mock mode
@@ -11,49 +11,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 from twiliocore_api.core.config import Settings
-from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations
 from twiliocore_api.core.security import KeyRing
-from twiliocore_api.models import Message
 from twiliocore_api.services.config import MessagingRuntime
 
 SECRET_KEY = "test-secret-key-0123456789abcdef"
-
-
-@pytest.fixture
-def session_factory(tmp_path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path}/services.db")
-    run_migrations(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def db(session_factory) -> Iterator[Session]:
-    with session_factory() as session:
-        yield session
-
-
-def add_outbound(db: Session, sid: str | None = "SM" + "a" * 32, status: str = "queued") -> Message:
-    """An outbound message row, committed."""
-    message = Message(
-        message_sid=sid,
-        type="sms",
-        direction="outbound-api",
-        to_number="+14155552671",
-        from_number="+15005550006",
-        body="x",
-        status=status,
-    )
-    db.add(message)
-    db.commit()
-    return message
-
-
-@pytest.fixture
-def outbound() -> Callable[..., Message]:
-    return add_outbound
 
 
 @pytest.fixture
