@@ -2,7 +2,8 @@
 
 ``service`` is one session-wide service in mock mode (the emulator in-process, a temp
 SQLite database); ``start_service(**settings)`` starts another with its own settings and
-database for tests that need a different configuration.
+database for tests that need a different configuration. ``db`` is a session on a migrated
+SQLite database without a service, and ``outbound(db, sid=, status=)`` adds a message to it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
+from twiliocore_api import crud
 from twiliocore_api.core.config import Settings
+from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations
 from twiliocore_api.main import create_app
+from twiliocore_api.models import Message
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"
@@ -209,6 +214,42 @@ def run_service() -> Callable[..., contextlib.AbstractContextManager[Service]]:
 def unused_port() -> int:
     """A loopback port nothing listens on."""
     return free_port()
+
+
+# A migrated SQLite database without a service (data access and service-layer tests) --------
+
+
+@pytest.fixture
+def session_factory(tmp_path) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(f"sqlite:///{tmp_path}/services.db")
+    run_migrations(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def db(session_factory) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+def add_outbound(db: Session, sid: str | None = "SM" + "a" * 32, status: str = "queued") -> Message:
+    """An outbound message row, committed (through ``crud.create_message``)."""
+    return crud.create_message(
+        db,
+        message_sid=sid,
+        type="sms",
+        direction="outbound-api",
+        to_number="+14155552671",
+        from_number="+15005550006",
+        body="x",
+        status=status,
+    )
+
+
+@pytest.fixture
+def outbound() -> Callable[..., Message]:
+    return add_outbound
 
 
 def _postgres_binary(name: str) -> str | None:

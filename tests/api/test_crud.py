@@ -1,83 +1,10 @@
-"""Status ordering, opt-outs and webhook tokens, on a real (SQLite) database."""
+"""Data access (crud/): opt-outs, webhook tokens, messages, settings, on a real SQLite database."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import inspect
 from twiliocore_api import crud
-from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations
 from twiliocore_api.models import Message
-
-
-@pytest.fixture
-def db(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/crud.db")
-    run_migrations(engine)
-    with make_session_factory(engine)() as session:
-        yield session
-    engine.dispose()
-
-
-@pytest.mark.parametrize(
-    ("current", "new", "moves"),
-    [
-        ("pending", "queued", True),
-        ("queued", "sending", True),
-        ("sending", "sent", True),
-        ("sent", "delivered", True),
-        ("delivered", "read", True),
-        ("queued", "delivered", True),
-        ("sent", "undelivered", True),
-        ("sending", "failed", True),
-        ("unknown", "delivered", True),
-        ("delivered", "sent", False),
-        ("delivered", "undelivered", False),
-        ("delivered", "failed", False),
-        ("delivered", "delivered", False),
-        ("sent", "queued", False),
-        ("failed", "delivered", False),
-        ("undelivered", "delivered", False),
-        ("refused", "queued", False),
-        ("read", "delivered", False),
-        ("canceled", "sent", False),
-    ],
-)
-def test_status_never_moves_back(current, new, moves):
-    assert crud.should_advance(current, new) is moves
-
-
-def _message(db, sid="SM" + "a" * 32, status="queued"):
-    return crud.create_message(
-        db,
-        message_sid=sid,
-        type="sms",
-        direction="outbound-api",
-        to_number="+14155552671",
-        from_number="+15005550006",
-        body="x",
-        status=status,
-    )
-
-
-def test_apply_status_sets_times_and_errors(db):
-    message = _message(db)
-    assert crud.apply_status(message, status="DELIVERED")
-    assert message.status == "delivered"
-    assert message.sent_at is not None and message.delivered_at is not None
-    failing = _message(db, sid="SM" + "b" * 32)
-    assert crud.apply_status(failing, status="undelivered", error_code=30003)
-    assert failing.error_code == 30003
-    assert "30003" in failing.error
-
-
-def test_callback_before_the_sid_is_applied_when_it_arrives(db):
-    sid = "SM" + "c" * 32
-    assert crud.record_status_event(db, message_sid=sid, status="sent", error_code=None) is None
-    crud.record_status_event(db, message_sid=sid, status="delivered", error_code=None)
-    db.commit()
-    message = _message(db, sid=sid)
-    crud.apply_pending_events(db, message=message)
-    assert message.status == "delivered"
 
 
 def test_webhook_tokens_are_claimed_once(db):
@@ -99,9 +26,9 @@ def test_opt_out_and_back_in(db):
     assert not crud.is_opted_out(db, phone_number="+14155550000")
 
 
-def test_list_messages_pages_newest_first(db):
+def test_list_messages_pages_newest_first(db, outbound):
     for i in range(5):
-        _message(db, sid=f"SM{i:032d}")
+        outbound(db, sid=f"SM{i:032d}")
     rows, count = crud.list_messages(db, user_id=None, limit=2, offset=1)
     assert count == 5
     assert [r.message_sid for r in rows] == [f"SM{3:032d}", f"SM{2:032d}"]
@@ -109,7 +36,49 @@ def test_list_messages_pages_newest_first(db):
     assert isinstance(rows[0], Message)
 
 
-def test_describe_error_code():
-    assert "authentication" in crud.describe_error_code(20003)
-    assert crud.describe_error_code(None) is None
-    assert "99999" in crud.describe_error_code(99999)
+def test_update_preferences_changes_only_what_is_given(db):
+    user = crud.create_user(db, email="Prefs@Example.com", password="pw-123456", phone_number="+1")
+    assert crud.get_user(db, user_id=user.id) is crud.get_user_by_email(
+        db, email="prefs@example.com"
+    )
+    crud.update_preferences(db, user=user, whatsapp_enabled=True)
+    assert (user.phone_number, user.sms_enabled, user.whatsapp_enabled) == ("+1", True, True)
+    crud.update_preferences(db, user=user, phone_number="+14155550000", sms_enabled=False)
+    assert (user.phone_number, user.sms_enabled) == ("+14155550000", False)
+    crud.update_preferences(db, user=user, clear_phone_number=True)
+    assert user.phone_number is None
+
+
+def test_status_events_are_listed_in_arrival_order(db):
+    sid = "SM" + "e" * 32
+    for status in ("sent", "queued", "delivered"):
+        crud.add_status_event(db, message_sid=sid, status=status, error_code=None)
+    db.commit()
+    assert [e.status for e in crud.list_status_events(db, message_sid=sid)] == [
+        "sent",
+        "queued",
+        "delivered",
+    ]
+    assert crud.list_status_events(db, message_sid="SM" + "f" * 32) == []
+
+
+def test_sms_settings_are_one_row(db):
+    assert crud.get_sms_settings(db) is None
+    first = crud.save_sms_settings(
+        db,
+        account_sid="AC" + "1" * 32,
+        auth_token_encrypted="sealed",
+        phone_number="+15005550006",
+        whatsapp_number=None,
+        user_id=None,
+    )
+    again = crud.save_sms_settings(
+        db,
+        account_sid="AC" + "2" * 32,
+        auth_token_encrypted="sealed-2",
+        phone_number=None,
+        whatsapp_number="+14155238886",
+        user_id=None,
+    )
+    assert again.id == first.id == 1
+    assert (again.account_sid, again.phone_number) == ("AC" + "2" * 32, None)

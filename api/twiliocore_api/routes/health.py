@@ -7,9 +7,9 @@ from typing import Literal
 
 import twiliocore
 from fastapi import APIRouter
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from twiliocore_api import crud
 from twiliocore_api.deps import MessengerDep, SessionDep
 from twiliocore_api.schemas import HealthPublic
 
@@ -21,7 +21,7 @@ logger = logging.getLogger("twiliocore_api")
 def health(session: SessionDep, messenger: MessengerDep) -> HealthPublic:
     """Whether the service runs in mock or live mode, and what it can reach."""
     try:
-        session.execute(text("SELECT 1"))
+        crud.ping(session)
         database_ok = True
     except SQLAlchemyError as exc:
         logger.warning("health: database unreachable: %s", type(exc).__name__)

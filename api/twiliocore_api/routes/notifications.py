@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from starlette.concurrency import run_in_threadpool
 
 from twiliocore_api import crud
 from twiliocore_api.core.errors import unprocessable
@@ -17,6 +16,7 @@ from twiliocore_api.schemas import (
     NotificationResult,
     NotificationsPublic,
 )
+from twiliocore_api.services import notify as notify_service
 
 router = APIRouter(prefix="/api/notifications", tags=["Notifications"])
 
@@ -36,11 +36,14 @@ def list_notifications(
 
 
 @router.post("", response_model=NotificationResult, status_code=status.HTTP_201_CREATED)
-async def notify(
-    body: NotificationCreate, messenger: MessengerDep, _admin: AdminUser
-) -> dict[str, Any]:
+def notify(
+    body: NotificationCreate, session: SessionDep, messenger: MessengerDep, _admin: AdminUser
+) -> NotificationResult:
     """Notify a user by their preferences (SMS, WhatsApp) and in-app (admin)."""
     try:
-        return await run_in_threadpool(messenger.notify_user, body.user_id, body.message)
+        notified = notify_service.notify(
+            messenger, session, user_id=body.user_id, message=body.message
+        )
     except LookupError:
         raise unprocessable("user_id", f"no user with id {body.user_id}") from None
+    return NotificationResult.model_validate(notified.to_dict())

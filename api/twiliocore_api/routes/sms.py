@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -20,7 +21,7 @@ from twiliocore_api.deps import (
     SessionDep,
     SettingsDep,
 )
-from twiliocore_api.messaging import EffectiveConfig, Messenger
+from twiliocore_api.messaging import Messenger
 from twiliocore_api.models import Message, User
 from twiliocore_api.schemas import (
     MAX_INT,
@@ -43,6 +44,9 @@ from twiliocore_api.schemas import (
     WhatsAppBulkSendRequest,
     WhatsAppSendRequest,
 )
+from twiliocore_api.services import sends
+from twiliocore_api.services.config import EffectiveConfig
+from twiliocore_api.services.status import refresh_status
 
 router = APIRouter(prefix="/api/sms", tags=["SMS & WhatsApp"])
 
@@ -122,7 +126,7 @@ def update_settings(
 @router.post("/test-connection", response_model=TestConnectionResult)
 def test_connection(messenger: MessengerDep, _admin: AdminUser) -> TestConnectionResult:
     """Fetch the account from Twilio (or the emulator) with the settings in force (admin)."""
-    return TestConnectionResult(**messenger.test_connection())
+    return TestConnectionResult.model_validate(asdict(messenger.test_connection()))
 
 
 # ---------------------------------------------------------------------------- sending
@@ -135,8 +139,8 @@ def _require_sender(messenger: Messenger, kind: str) -> None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=missing)
 
 
-def _send_response(result: dict[str, object]) -> JSONResponse:
-    sent = SendResult.model_validate(result)
+def _send_response(outcome: sends.SendOutcome) -> JSONResponse:
+    sent = SendResult.model_validate(asdict(outcome))
     body = sent.model_dump(mode="json", by_alias=True)
     if sent.success:
         code = status.HTTP_201_CREATED
@@ -169,10 +173,16 @@ def send_sms(
     missing = messenger.missing_sender("sms", sender)
     if missing is not None:
         raise unprocessable("from_number", missing)
-    _row, result = messenger.send(
-        session, user_id=user.id, kind="sms", to_number=to, body=body.message, from_number=sender
+    _row, outcome = sends.send(
+        messenger,
+        session,
+        user_id=user.id,
+        kind="sms",
+        to_number=to,
+        body=body.message,
+        from_number=sender,
     )
-    return _send_response(result)
+    return _send_response(outcome)
 
 
 @router.post(
@@ -184,7 +194,8 @@ def send_whatsapp(
     """Send one WhatsApp message; the message is recorded before it is sent."""
     to = _e164(messenger, "to_number", body.to_number)
     _require_sender(messenger, "whatsapp")
-    _row, result = messenger.send(
+    _row, outcome = sends.send(
+        messenger,
         session,
         user_id=user.id,
         kind="whatsapp",
@@ -192,7 +203,7 @@ def send_whatsapp(
         body=body.message,
         media_url=body.media_url,
     )
-    return _send_response(result)
+    return _send_response(outcome)
 
 
 def _start_bulk(
@@ -329,7 +340,7 @@ def message_status(
     message = crud.get_message_by_sid(session, message_sid=message_sid)
     if message is None or (not user.is_admin and message.user_id != user.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="message not found")
-    messenger.refresh_status(session, message)
+    refresh_status(messenger, session, message)
     return message_public(message)
 
 
@@ -390,14 +401,12 @@ def update_preferences(
 ) -> User:
     """Change your messaging preferences (omitted fields keep their value)."""
     sent = body.model_fields_set
-    if "phone_number" in sent:
-        user.phone_number = (
-            _e164(messenger, "phone_number", body.phone_number) if body.phone_number else None
-        )
-    if "sms_enabled" in sent and body.sms_enabled is not None:
-        user.sms_enabled = body.sms_enabled
-    if "whatsapp_enabled" in sent and body.whatsapp_enabled is not None:
-        user.whatsapp_enabled = body.whatsapp_enabled
-    session.add(user)
-    session.commit()
-    return user
+    phone = _e164(messenger, "phone_number", body.phone_number) if body.phone_number else None
+    return crud.update_preferences(
+        session,
+        user=user,
+        phone_number=phone,
+        clear_phone_number="phone_number" in sent and phone is None,
+        sms_enabled=body.sms_enabled if "sms_enabled" in sent else None,
+        whatsapp_enabled=body.whatsapp_enabled if "whatsapp_enabled" in sent else None,
+    )

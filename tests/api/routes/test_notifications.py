@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from twiliocore_api.messaging import MessengerUnavailable, notify_user
+from twiliocore_api.services.config import MessengerUnavailable
+from twiliocore_api.services.notify import notify_user
 
 
 def _user_id(service, token):
@@ -105,12 +106,12 @@ def test_users_see_only_their_notifications(service):
 
 
 def test_notify_user_finds_the_running_service(service, monkeypatch):
-    import twiliocore_api.messaging as messaging
+    import twiliocore_api.services.config as runtime_config
 
     token = service.new_user("notify-default@example.com")
-    monkeypatch.setattr(messaging, "_running", [service.messenger])
+    monkeypatch.setattr(runtime_config, "_running", [service.messenger])
     assert notify_user(_user_id(service, token), "default app")["channels"][-1]["success"]
-    monkeypatch.setattr(messaging, "_running", [])
+    monkeypatch.setattr(runtime_config, "_running", [])
     with pytest.raises(MessengerUnavailable):
         notify_user(1, "x")
 

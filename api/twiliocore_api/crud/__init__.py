@@ -1,0 +1,50 @@
+"""Data access, one module per entity: keyword-only functions taking the session first.
+
+Everything is re-exported here, so ``from twiliocore_api import crud;
+crud.get_bulk_job(session, job_id=...)`` reads as before the split. No business rule
+lives in this package: status ordering is :mod:`twiliocore_api.services.status`, opt-out
+keywords are the inbound pipeline's (:mod:`twiliocore_api.services.inbound`).
+"""
+
+from __future__ import annotations
+
+from twiliocore_api.crud._text import is_storable
+from twiliocore_api.crud.bulk_jobs import get_bulk_job
+from twiliocore_api.crud.health import ping
+from twiliocore_api.crud.messages import create_message, get_message_by_sid, list_messages
+from twiliocore_api.crud.notifications import create_notification, list_notifications
+from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
+from twiliocore_api.crud.settings import get_sms_settings, save_sms_settings
+from twiliocore_api.crud.status_events import add_status_event, list_status_events
+from twiliocore_api.crud.users import (
+    authenticate,
+    create_user,
+    get_user,
+    get_user_by_email,
+    update_preferences,
+)
+from twiliocore_api.crud.webhooks import claim_webhook_token
+
+__all__ = [
+    "add_status_event",
+    "authenticate",
+    "claim_webhook_token",
+    "create_message",
+    "create_notification",
+    "create_user",
+    "get_bulk_job",
+    "get_message_by_sid",
+    "get_sms_settings",
+    "get_user",
+    "get_user_by_email",
+    "is_opted_out",
+    "is_storable",
+    "list_messages",
+    "list_notifications",
+    "list_status_events",
+    "opted_out_among",
+    "ping",
+    "save_sms_settings",
+    "set_opt_out",
+    "update_preferences",
+]
