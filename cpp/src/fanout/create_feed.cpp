@@ -16,21 +16,6 @@ CreateFeed::CreateFeed(MessageCreateTemplate form, std::shared_ptr<BulkTransport
   mask_ = size - 1;
 }
 
-bool CreateFeed::Push(std::uint64_t tag, std::string_view to, std::optional<std::string_view> body) {
-  const std::size_t tail = tail_.load(std::memory_order_relaxed);
-  if (tail - head_seen_ > mask_) {
-    head_seen_ = head_.load(std::memory_order_acquire);
-    if (tail - head_seen_ > mask_) return false;
-  }
-  Entry& entry = ring_[tail & mask_];
-  entry.tag = tag;
-  entry.to.assign(to);
-  entry.own_body = body.has_value();
-  if (body) entry.body.assign(*body);
-  tail_.store(tail + 1, std::memory_order_release);
-  return true;
-}
-
 void CreateFeed::CancelPending() {
   std::size_t head = head_.load(std::memory_order_relaxed);
   const std::size_t tail = tail_.load(std::memory_order_relaxed);

@@ -40,7 +40,21 @@ class CreateFeed final : public http::Feed {
 
   /// Coordinator: queues a create to `to` (with its own `body`, or the template's); false when
   /// the ring is full. The caller checked the form first (`MessageCreateTemplate::Check`).
-  bool Push(std::uint64_t tag, std::string_view to, std::optional<std::string_view> body);
+  /// Inline: it runs once per message on the coordinator.
+  bool Push(std::uint64_t tag, std::string_view to, std::optional<std::string_view> body) {
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail - head_seen_ > mask_) {
+      head_seen_ = head_.load(std::memory_order_acquire);
+      if (tail - head_seen_ > mask_) return false;
+    }
+    Entry& entry = ring_[tail & mask_];
+    entry.tag = tag;
+    entry.to.assign(to);
+    entry.own_body = body.has_value();
+    if (body) entry.body.assign(*body);
+    tail_.store(tail + 1, std::memory_order_release);
+    return true;
+  }
 
   /// Most creates in flight, as the engine reads it before each `Next`.
   [[nodiscard]] std::size_t Limit() const override { return limit_.load(std::memory_order_relaxed); }
