@@ -132,7 +132,7 @@ class Coordinator {
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> uniform_{0.0, 1.0};
 
-  Items items_;                    // in flight or scheduled
+  Items items_;                      // in flight or scheduled
   std::deque<std::uint64_t> fresh_;  // ready, never submitted
   std::priority_queue<Due, std::vector<Due>, std::greater<>> scheduled_;  // retries and lookups
   std::uint64_t next_id_ = 0;
@@ -141,10 +141,10 @@ class Coordinator {
   bool cancelling_ = false;
   Error fatal_;
 
-  BulkSummary local_;                    // the counters, published to `state_` by `Publish`
-  std::vector<RecipientResult> batch_;   // results since the last `Publish`
-  std::vector<Recipient> chunk_;         // the producer's last chunk (buffers reused)
-  std::vector<Event> events_;            // the outcomes taken (buffers reused)
+  BulkSummary local_;                   // the counters, published to `state_` by `Publish`
+  std::vector<RecipientResult> batch_;  // results since the last `Publish`
+  std::vector<Recipient> chunk_;        // the producer's last chunk (buffers reused)
+  std::vector<Event> events_;           // the outcomes taken (buffers reused)
   Clock::time_point last_progress_;
   const std::size_t fresh_cap_;
   /// One message object for every create: the job's fields are set once, `to` and `body`
