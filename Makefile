@@ -11,7 +11,7 @@ LOCK    := flock build/.lock
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all setup build test test-cpp test-asan test-python lint run emulator bench clean
+.PHONY: all setup build test test-cpp test-asan test-tsan test-python lint run emulator bench clean
 
 all: build
 
@@ -25,21 +25,27 @@ build: setup
 	@$(LOCK) $(PY) -m pip install -q --no-build-isolation --no-deps \
 		-Cbuild-dir=build/py -Ccmake.define.TWILIOCORE_WERROR=ON .
 
-## Everything CI runs: C++ tests (plain and under ASan+UBSan), Python tests, lint.
-test: build test-cpp test-asan test-python lint
+## Everything CI runs: C++ tests (plain, under ASan+UBSan, and the threaded suites under TSan),
+## Python tests, lint.
+test: build test-cpp test-asan test-tsan test-python lint
 
+## The C++ builds are the presets of CMakePresets.json (flags and build directories live there).
 test-cpp: setup
-	@$(LOCK) $(CMAKE) -S . -B build/cpp -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DTWILIOCORE_BUILD_TESTS=ON -DTWILIOCORE_WERROR=ON >/dev/null
-	@$(LOCK) $(CMAKE) --build build/cpp -j $(JOBS)
-	@$(CTEST) --test-dir build/cpp --output-on-failure -j $(JOBS)
+	@$(LOCK) $(CMAKE) --preset default >/dev/null
+	@$(LOCK) $(CMAKE) --build --preset default -j $(JOBS)
+	@$(CTEST) --preset default -j $(JOBS)
 
 test-asan: setup
-	@$(LOCK) $(CMAKE) -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-		-DTWILIOCORE_BUILD_TESTS=ON -DTWILIOCORE_WERROR=ON -DTWILIOCORE_SANITIZE=ON >/dev/null
-	@$(LOCK) $(CMAKE) --build build/asan -j $(JOBS)
+	@$(LOCK) $(CMAKE) --preset asan >/dev/null
+	@$(LOCK) $(CMAKE) --build --preset asan -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(CTEST) --test-dir build/asan --output-on-failure -j $(JOBS)
+		$(CTEST) --preset asan -j $(JOBS)
+
+## The engine and fan-out suites under ThreadSanitizer (TSAN_OPTIONS in the preset).
+test-tsan: setup
+	@$(LOCK) $(CMAKE) --preset tsan >/dev/null
+	@$(LOCK) $(CMAKE) --build --preset tsan -j $(JOBS)
+	@$(CTEST) --preset tsan -j $(JOBS)
 
 test-python: build
 	@$(PY) -m pytest

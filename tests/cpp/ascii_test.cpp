@@ -29,5 +29,15 @@ TEST(Ascii, ComparesIgnoringCase) {
   EXPECT_TRUE(StartsWithIgnoreCase("anything", ""));
 }
 
+TEST(Ascii, AllDigitsIsOnlyZeroToNine) {
+  static_assert(AllDigits("0123456789"));
+  EXPECT_TRUE(AllDigits("12345"));
+  EXPECT_FALSE(AllDigits(""));
+  EXPECT_FALSE(AllDigits("+14155552671"));
+  EXPECT_FALSE(AllDigits("12 34"));
+  EXPECT_FALSE(AllDigits("\xD9\xA1"));  // ARABIC-INDIC DIGIT ONE: a digit, but not ASCII
+  EXPECT_FALSE(AllDigits("/:"));  // the bytes either side of 0-9
+}
+
 }  // namespace
 }  // namespace twiliocore::ascii

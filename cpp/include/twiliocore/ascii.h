@@ -1,9 +1,10 @@
 #pragma once
 
 /// @file
-/// ASCII case folding for protocol text: URL schemes, HTTP methods and header names, region
-/// codes, the `whatsapp:` address prefix. Only A-Z and a-z change, whatever the process
-/// locale (`std::tolower` follows LC_CTYPE, which Python sets from the environment).
+/// ASCII case folding and digit checks for protocol text: URL schemes, HTTP methods and header
+/// names, region codes, the `whatsapp:` address prefix, short codes. Only A-Z and a-z change
+/// and only 0-9 are digits, whatever the process locale (`std::tolower` and `std::isdigit`
+/// follow LC_CTYPE, which Python sets from the environment).
 
 #include <string>
 #include <string_view>
@@ -47,6 +48,15 @@ namespace twiliocore::ascii {
 [[nodiscard]] constexpr bool StartsWithIgnoreCase(std::string_view text,
                                                   std::string_view prefix) noexcept {
   return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
+}
+
+/// True when `text` is not empty and holds only the digits 0-9.
+[[nodiscard]] constexpr bool AllDigits(std::string_view text) noexcept {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
 }
 
 }  // namespace twiliocore::ascii

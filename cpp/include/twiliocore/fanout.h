@@ -12,8 +12,10 @@
 /// outcome (timeout or reset after sending, 500/502/503/504) is reconciled by looking the
 /// message up before anything is resent.
 ///
-/// The pure pieces (`Pacer`, `ClassifyOutcome`, `BackoffDelay`, `AdaptiveWindow`,
-/// `AddressSet`, `EstimateDuration`) are separate so they can be tested without a network.
+/// This header holds what callers use: the job, its options and results, and the transport
+/// interface (to send through something other than `TwilioClient`, as tests do). The pieces the
+/// job is built from (pacing, retry classification, de-duplication, the engine feed, the event
+/// hand-over, the coordinator's loop) are internal, under `cpp/src/fanout/`.
 ///
 /// Threads: each job runs one coordinator thread. Transport outcomes (on the engine thread)
 /// only reach it through lock-free hand-overs and wake it once per batch; the producer, the
@@ -21,16 +23,13 @@
 /// of the job is held.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -39,6 +38,10 @@
 namespace twiliocore {
 
 class TwilioClient;
+
+namespace internal {
+struct JobState;
+}  // namespace internal
 
 // ---------------------------------------------------------------------------------------------
 // The two Twilio calls the fan-out makes.
@@ -139,123 +142,6 @@ class BulkTransport {
     std::shared_ptr<const TwilioClient> client, std::size_t max_in_flight = 64);
 
 // ---------------------------------------------------------------------------------------------
-// Pure units.
-
-/// Paces one sender in message segments per second, modelling the sender's queue at Twilio.
-///
-/// Generic cell rate algorithm: `tat` is the time at which the queue Twilio holds for the sender
-/// would be empty if it drains at `rate`; a message of `s` segments may be submitted when the
-/// backlog after it, `tat - now + s/rate`, stays within `max_backlog`. With `max_backlog` near
-/// Twilio's 10-hour cap requests go as fast as they can until the queue nears the cap and are
-/// paced to the rate from then on; with `max_backlog` = 0 they are paced from the start.
-/// Not thread-safe (owned by one coordinator).
-class Pacer {
- public:
-  using Clock = std::chrono::steady_clock;
-
-  /// @param segments_per_second  the sender's rate; <= 0 disables pacing altogether.
-  /// @param max_backlog          largest estimated queue at Twilio to allow.
-  Pacer(double segments_per_second, std::chrono::duration<double> max_backlog);
-
-  /// Earliest time a message of `segments` may be submitted (`now` when it may go at once).
-  [[nodiscard]] Clock::time_point NextAllowed(Clock::time_point now, std::size_t segments) const;
-  /// Records a submission of `segments` at `now`.
-  void Commit(Clock::time_point now, std::size_t segments);
-  /// Gives back the segments of a message Twilio did not queue (rejected or never sent).
-  void Refund(Clock::time_point now, std::size_t segments);
-  /// Twilio said the queue is full (21611): assume the backlog is at `max_backlog`.
-  void MarkFull(Clock::time_point now);
-  /// Estimated backlog at Twilio, in seconds.
-  [[nodiscard]] double BacklogSeconds(Clock::time_point now) const;
-  [[nodiscard]] double rate() const noexcept { return rate_; }
-  [[nodiscard]] bool paced() const noexcept { return rate_ > 0; }
-
- private:
-  double rate_;
-  Clock::duration tolerance_;
-  Clock::time_point tat_{};
-};
-
-/// Twilio's default rate for a sender, in segments per second: 1 for a US/CA long code,
-/// 3 for US toll-free, 100 for a short code, 10 for other senders; 0 (unknown, not paced) for a
-/// Messaging Service, whose sender pool the client cannot see.
-[[nodiscard]] double DefaultSenderRate(std::string_view from, std::string_view messaging_service_sid);
-
-/// How an ambiguous outcome is handled.
-enum class RetryPolicy {
-  kReconcile,  ///< look the message up; resend only if it was not created (default)
-  kRetry,      ///< resend blindly (may send twice)
-  kFail,       ///< neither: report the recipient as `unknown`
-};
-
-/// What a create outcome means for the recipient.
-enum class OutcomeClass {
-  kSuccess,     ///< created
-  kPermanent,   ///< Twilio refused it (4xx other than 429): never retried
-  kRetryable,   ///< certainly not processed (429, resolve/connect/TLS failure): resend safely
-  kQueueFull,   ///< 21611: the sender's queue at Twilio is full; resend once it drains
-  kAmbiguous,   ///< may or may not have been created (timeout/reset after sending, 5xx)
-  kFatal,       ///< no later request can succeed (401/403 authentication): stop the job
-  kCancelled,   ///< the request was cancelled before an answer
-};
-
-/// Classifies a create outcome (pure). 500, 502, 503 and 504 are ambiguous: Twilio does not
-/// document that any 5xx answer means the message was not created.
-[[nodiscard]] OutcomeClass ClassifyOutcome(const Error& error) noexcept;
-
-/// Exponential backoff with full jitter: a uniform delay in [0, min(cap, base * 2^attempt)).
-/// `random01` in [0, 1). Pure.
-[[nodiscard]] std::chrono::milliseconds BackoffDelay(int attempt, std::chrono::milliseconds base,
-                                                     std::chrono::milliseconds cap,
-                                                     double random01) noexcept;
-
-/// The in-flight window: halves on a 429 (at most once per window's worth of requests, so a
-/// burst of 429s from one window counts once) and grows back by one per window of successes.
-/// Not thread-safe.
-class AdaptiveWindow {
- public:
-  explicit AdaptiveWindow(int max_window);
-  [[nodiscard]] int limit() const noexcept { return limit_; }
-  [[nodiscard]] int max() const noexcept { return max_; }
-  /// Call at each submission; returns the request's sequence number.
-  std::uint64_t OnSubmit() noexcept { return ++submitted_; }
-  /// A request submitted as `sequence` was throttled (429).
-  void OnThrottled(std::uint64_t sequence) noexcept;
-  /// A request succeeded.
-  void OnSuccess() noexcept;
-
- private:
-  int max_;
-  int limit_;
-  int successes_ = 0;
-  std::uint64_t submitted_ = 0;
-  std::uint64_t last_cut_ = 0;
-};
-
-/// A set of normalised addresses (`+E164`, `whatsapp:+E164`) stored as 64-bit keys, 8 bytes
-/// per slot: an E.164 number has at most 15 digits, so its value is its key (exact, no hashing
-/// collisions); the channel goes in the top bits. 1,000,000 numbers take 16 MiB.
-class AddressSet {
- public:
-  /// Adds `address`; false when it was already present.
-  bool Insert(std::string_view address);
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  /// Bytes held by the table.
-  [[nodiscard]] std::size_t memory_bytes() const noexcept { return slots_.size() * sizeof(std::uint64_t); }
-  /// The key of an address (exposed for tests).
-  [[nodiscard]] static std::uint64_t Key(std::string_view address) noexcept;
-
- private:
-  void Grow();
-  std::vector<std::uint64_t> slots_;  // 0 = empty
-  std::size_t size_ = 0;
-};
-
-/// Estimated time to send `recipients` messages of `segments` each at `rate` segments/s
-/// (0 when the rate is unknown). Pure.
-[[nodiscard]] double EstimateDuration(std::int64_t recipients, std::size_t segments, double rate) noexcept;
-
-// ---------------------------------------------------------------------------------------------
 // The job.
 
 /// One recipient as the producer yields it.
@@ -310,6 +196,13 @@ struct BulkSummary {
   [[nodiscard]] std::int64_t finished() const noexcept {
     return sent + failed + invalid + duplicates + unknown + cancelled;
   }
+};
+
+/// How an ambiguous outcome is handled.
+enum class RetryPolicy {
+  kReconcile,  ///< look the message up; resend only if it was not created (default)
+  kRetry,      ///< resend blindly (may send twice)
+  kFail,       ///< neither: report the recipient as `unknown`
 };
 
 /// Settings of a bulk job.
@@ -383,10 +276,7 @@ class BulkJob {
   [[nodiscard]] std::size_t segments() const noexcept { return segments_; }
 
  private:
-  struct Item;
-  struct Event;
   void Run();
-  void RunLoop();
 
   std::shared_ptr<BulkTransport> transport_;
   BulkOptions options_;
@@ -398,17 +288,9 @@ class BulkJob {
   double estimated_seconds_ = 0;
 
   // Shared between the coordinator and the transport's threads / callers.
-  struct Shared;
-  std::shared_ptr<Shared> shared_;
+  std::shared_ptr<internal::JobState> state_;
   std::mutex join_mu_;  // Join may be called from several threads at once
   std::thread thread_;
 };
-
-namespace internal {
-/// The `sid` and `status` string values of a created Message's JSON, read without parsing it;
-/// false when either is not a plain top-level `"key": "value"` (the caller then parses fully).
-/// Exposed for tests.
-bool ScanSidAndStatus(std::string_view json, std::string_view& sid, std::string_view& status);
-}  // namespace internal
 
 }  // namespace twiliocore
