@@ -176,13 +176,14 @@ def can_hide_files() -> bool:
 
 
 # Runs in the fresh virtualenv: phone numbers through libphonenumber's metadata (the GB and IN
-# numbers are not +1 numbers, so the backend library is loaded), one send through libcurl to
-# the emulator, then the shared objects the process has mapped.
+# numbers are not +1 numbers, so the backend library is loaded; full-width digits go through
+# ICU), one send through libcurl to the emulator, then the shared objects the process maps.
 CHILD = """
 import json, sys, twiliocore
 from twiliocore import phone
 numbers = [phone.to_e164("020 7946 0958", "GB"), phone.to_e164("098765 43210", "IN"),
-           phone.number_info("+919876543210").region]
+           phone.number_info("+919876543210").region,
+           phone.to_e164("".join(chr(0xFF10 + int(d)) for d in "02079460958"), "GB")]
 with twiliocore.Client() as client:
     message = client.messages.create(to=sys.argv[1], from_=sys.argv[2], body="from dist/")
 maps = sorted({line.split(None, 5)[5].strip() for line in open("/proc/self/maps")
@@ -212,7 +213,7 @@ def test_sends_and_parses_with_the_system_copies_hidden(
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["numbers"] == ["+442079460958", "+919876543210", "IN"]
+    assert report["numbers"] == ["+442079460958", "+919876543210", "IN", "+442079460958"]
     assert emulator.message(report["sid"]).body == "from dist/"
 
     maps = [Path(p).resolve() for p in report["maps"]]
