@@ -75,7 +75,6 @@ class Bundled:
     """One library in twiliocore.libs/ and where it came from."""
 
     name: str  # the file in twiliocore.libs/
-    source: Path  # the file it was copied from
     package: str  # the Debian package that installed it
     version: str
     source_package: str
@@ -136,7 +135,6 @@ def trace(libs: Path) -> list[Bundled]:
         bundled.append(
             Bundled(
                 lib.name,
-                found.resolve(),
                 package,
                 version,
                 source,
