@@ -40,7 +40,9 @@ COMMON_LICENSE = re.compile(r"/usr/share/common-licenses/([A-Za-z0-9+_-]+(?:\.[0
 LICENSES = {
     "libabsl20220623": "Apache-2.0",
     "libbrotli1": "MIT",
-    "libcom-err2": "GPL-2 per Debian's e2fsprogs copyright file (com_err from MIT's SIPB)",
+    # Upstream's NOTICE puts lib/et (com_err) under an MIT-style licence; Debian's file gives
+    # GPL-2 for the whole e2fsprogs tree.
+    "libcom-err2": "MIT-style per e2fsprogs' NOTICE (Debian's file: GPL-2 for the tree)",
     "libcurl4": "curl",
     "libffi8": "MIT",
     "libgmp10": "LGPL-3.0-or-later OR GPL-2.0-or-later",
