@@ -25,14 +25,6 @@ build: setup
 	@$(LOCK) $(PY) -m pip install -q --no-build-isolation --no-deps \
 		-Cbuild-dir=build/py -Ccmake.define.TWILIOCORE_WERROR=ON .
 
-## A self-contained wheel in dist/ for machines without the Debian -dev packages: built in
-## build/dist (incremental), its libraries bundled and their licences added (scripts/dist.py).
-dist: setup
-	@rm -rf build/wheelhouse
-	@$(LOCK) env CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PY) -m pip wheel -q --no-deps \
-		--no-build-isolation -Cbuild-dir=build/dist -w build/wheelhouse .
-	@$(PY) scripts/dist.py build/wheelhouse/twiliocore-*.whl dist
-
 ## Everything CI runs: C++ tests (plain and under ASan+UBSan), Python tests, lint.
 test: build test-cpp test-asan test-python lint
 
@@ -69,6 +61,14 @@ emulator: build
 
 bench: build
 	@$(PY) bench/run_all.py --n 20000 --repeat 5
+
+## A self-contained wheel in dist/ for machines without the Debian -dev packages: built in
+## build/dist (incremental), its libraries bundled and their licences added (scripts/dist.py).
+dist: setup
+	@rm -rf build/wheelhouse
+	@$(LOCK) env CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PY) -m pip wheel -q --no-deps \
+		--no-build-isolation -Cbuild-dir=build/dist -w build/wheelhouse .
+	@$(PY) scripts/dist.py build/wheelhouse/twiliocore-*.whl dist
 
 clean:
 	rm -rf build _skbuild
