@@ -11,7 +11,7 @@ LOCK    := flock build/.lock
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all setup build test test-cpp test-asan test-tsan test-python lint run emulator bench clean
+.PHONY: all setup build dist test test-cpp test-asan test-tsan test-python lint run emulator bench clean
 
 all: build
 
@@ -67,6 +67,14 @@ emulator: build
 
 bench: build
 	@$(PY) bench/run_all.py --n 20000 --repeat 5
+
+## A self-contained wheel in dist/ for machines without the Debian -dev packages: built in
+## build/dist (incremental), its libraries bundled and their licences added (scripts/dist.py).
+dist: setup
+	@rm -rf build/wheelhouse
+	@$(LOCK) env CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(PY) -m pip wheel -q --no-deps \
+		--no-build-isolation -Cbuild-dir=build/dist -w build/wheelhouse .
+	@$(PY) scripts/dist.py build/wheelhouse/twiliocore-*.whl dist
 
 clean:
 	rm -rf build _skbuild
