@@ -20,11 +20,13 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <initializer_list>
 #include <optional>
 #include <stdexcept>
@@ -257,13 +259,36 @@ std::string EnvironmentProxy(bool https) {
   return proxy.value_or("");
 }
 
-// The CA file libcurl verifies servers with when none is given: its built-in default (Debian:
-// /etc/ssl/certs/ca-certificates.crt), "" when it was built without one.
+// Where Linux distributions keep their CA bundle (the list Go's crypto/x509 searches): a
+// libcurl built on one distribution (as bundled in the wheel) knows only its own path.
+constexpr std::array<const char*, 6> kSystemCaFiles = {
+    "/etc/ssl/certs/ca-certificates.crt",                 // Debian, Ubuntu, Gentoo, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",                   // Fedora, RHEL 6
+    "/etc/ssl/ca-bundle.pem",                             // openSUSE
+    "/etc/pki/tls/cacert.pem",                            // OpenELEC
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  // CentOS, RHEL 7+
+    "/etc/ssl/cert.pem",                                  // Alpine
+};
+
+// The CA file servers are verified with when no ca_bundle is given: SSL_CERT_FILE when set
+// (OpenSSL's and Python's ssl convention), else libcurl's built-in default (Debian:
+// /etc/ssl/certs/ca-certificates.crt) when that file exists, else the first system bundle
+// found; "" leaves libcurl to its own defaults.
 std::string DefaultCaFile() {
+  if (std::optional<std::string> file = Environment({"SSL_CERT_FILE"}); file && !file->empty()) {
+    return *file;
+  }
+  std::error_code error;
   EasyHandle probe(curl_easy_init());
-  char* path = nullptr;
-  if (!probe || curl_easy_getinfo(probe.get(), CURLINFO_CAINFO, &path) != CURLE_OK) return "";
-  return path != nullptr ? path : "";
+  char* builtin = nullptr;
+  if (probe && curl_easy_getinfo(probe.get(), CURLINFO_CAINFO, &builtin) == CURLE_OK &&
+      builtin != nullptr && std::filesystem::is_regular_file(builtin, error)) {
+    return builtin;
+  }
+  for (const char* path : kSystemCaFiles) {
+    if (std::filesystem::is_regular_file(path, error)) return path;
+  }
+  return "";
 }
 
 // Appends `line` to `list` (left as it was if libcurl cannot allocate).

@@ -390,3 +390,23 @@ def test_concurrent_requests_multiplex_on_one_http2_connection(
     assert asyncio.run(burst()) == [20] * 50
     assert engine.stats()["connections_opened"] == 1  # warm: no new connection
     engine.shutdown()
+
+
+def test_ssl_cert_file_is_the_trust_when_no_ca_bundle_is_given(
+    tls_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OpenSSL's (and Python's ssl) convention: without ca_bundle=, SSL_CERT_FILE names the CAs.
+    url, ca = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", ca)
+    engine = _core.Engine()
+    try:
+        assert engine.request("GET", url).status == 200
+    finally:
+        engine.shutdown()
+    monkeypatch.setenv("SSL_CERT_FILE", "")  # set but empty: the system store, which lacks the CA
+    engine = _core.Engine()
+    try:
+        with pytest.raises(errors.TLSError):
+            engine.request("GET", url)
+    finally:
+        engine.shutdown()

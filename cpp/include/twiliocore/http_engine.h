@@ -94,7 +94,9 @@ using Callback = std::function<void(Response&&)>;
 struct EngineOptions {
   std::chrono::milliseconds connect_timeout{10'000};  ///< default connect timeout
   std::chrono::milliseconds total_timeout{30'000};    ///< default total timeout; 0 = none
-  std::string ca_bundle;  ///< PEM CA bundle (CURLOPT_CAINFO); empty: the system store
+  /// PEM CA bundle (CURLOPT_CAINFO); empty: SSL_CERT_FILE, else the system store (libcurl's
+  /// built-in file, else the first of the usual distribution paths that exists).
+  std::string ca_bundle;
   bool insecure = false;  ///< disables TLS verification: local testing only
   /// Proxy URL (CURLOPT_PROXY); empty: the environment's, as libcurl reads it (http_proxy,
   /// https_proxy or HTTPS_PROXY, all_proxy or ALL_PROXY), read when the engine is made.
