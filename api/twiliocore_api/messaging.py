@@ -1,4 +1,4 @@
-"""The service's layer over twiliocore's public API: configuration, sends, bulk jobs, notify.
+"""The service's layer over twiliocore's public API: configuration, sends, notify.
 
 :class:`Messenger` owns the effective Twilio configuration (stored settings win over the
 environment; with neither, or with ``MESSAGING_USE_MOCK``, the bundled emulator runs
@@ -6,39 +6,33 @@ in-process: *mock mode*) and the :class:`twiliocore.SMSService` built from it, r
 when the settings change. Every send is written to the database before the request and
 updated after it, so a crash never leaves a sent message unrecorded.
 
-Workflow code calls :func:`notify_user` (or :meth:`Messenger.notify_user`).
+Bulk jobs are in :mod:`twiliocore_api.services.bulk`. Workflow code calls
+:func:`notify_user` (or :meth:`Messenger.notify_user`).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import twiliocore
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from twiliocore.phone import to_e164, to_e164_many
-from twiliocore.segments import count_segments
+from twiliocore.phone import to_e164
 
 from twiliocore_api import crud
 from twiliocore_api.core.config import Settings
 from twiliocore_api.core.security import DecryptionError, KeyRing
-from twiliocore_api.models import BulkJob, Message, User, utcnow
+from twiliocore_api.models import Message, User, utcnow
 from twiliocore_api.schemas import NotificationCreate
 
 __all__ = [
     "INCOMING_PATH",
     "STATUS_PATH",
-    "BulkPlan",
     "EffectiveConfig",
     "Messenger",
     "MessengerUnavailable",
@@ -85,23 +79,6 @@ class EffectiveConfig:
         return self.mode == "live" and bool(self.account_sid and self.auth_token)
 
 
-@dataclass
-class BulkPlan:
-    """A bulk request after normalisation: what will be sent, and what was rejected."""
-
-    total: int
-    recipients: list[str]
-    duplicates: int
-    invalid: list[dict[str, str]]
-
-
-def _billed_segments(kind: str, body: str, media_url: str | None) -> int:
-    """The ``num_segments`` Twilio gives a message: SMS parts, or 1 for WhatsApp and MMS."""
-    if kind == "whatsapp" or media_url:
-        return 1
-    return count_segments(body).num_segments
-
-
 def _strip_channel(address: str | None) -> str | None:
     if address and address.startswith("whatsapp:"):
         return address[len("whatsapp:") :]
@@ -144,7 +121,6 @@ class Messenger:
     def start(self) -> None:
         """Load the configuration (starting the emulator in mock mode) and register globally."""
         self.reload()
-        self._mark_interrupted_jobs()
         with _running_lock:
             _running.append(self)
 
@@ -357,26 +333,6 @@ class Messenger:
         """A number in E.164 (``InvalidPhoneNumber`` when it is not one)."""
         return to_e164(_strip_channel(number) or "", self.settings.DEFAULT_REGION)
 
-    def plan_bulk(self, numbers: Iterable[str]) -> BulkPlan:
-        """Normalise, validate and deduplicate bulk recipients."""
-        inputs = list(numbers)
-        results = to_e164_many(
-            [_strip_channel(n) or "" for n in inputs], self.settings.DEFAULT_REGION
-        )
-        seen: set[str] = set()
-        recipients: list[str] = []
-        invalid: list[dict[str, str]] = []
-        duplicates = 0
-        for raw, result in zip(inputs, results, strict=True):
-            if result.e164 is None:
-                invalid.append({"number": raw, "reason": result.reason or "invalid"})
-            elif result.e164 in seen:
-                duplicates += 1
-            else:
-                seen.add(result.e164)
-                recipients.append(result.e164)
-        return BulkPlan(len(inputs), recipients, duplicates, invalid)
-
     # ------------------------------------------------------------------ single sends
 
     def missing_sender(self, kind: str, from_number: str | None = None) -> str | None:
@@ -583,300 +539,6 @@ class Messenger:
         error = None if ok else str(result.get("error"))
         self._health_cache = (time.monotonic(), ok, error)
         return ok, error
-
-    # ------------------------------------------------------------------ bulk
-
-    def start_bulk(
-        self,
-        session: Session,
-        *,
-        user_id: int | None,
-        kind: str,
-        plan: BulkPlan,
-        body: str,
-        media_url: str | None = None,
-    ) -> tuple[BulkJob, int]:
-        """Persist a bulk job with one pending message per recipient and start its worker.
-
-        Returns the job and how many recipients were refused (opted out).
-        """
-        config, _service = self._current()
-        sender = config.whatsapp_number if kind == "whatsapp" else config.phone_number
-        job = BulkJob(
-            id=str(uuid.uuid4()),
-            user_id=user_id,
-            type=kind,
-            body=body,
-            media_url=media_url,
-            status="queued",
-            total=plan.total,
-            accepted=len(plan.recipients),
-            duplicates=plan.duplicates,
-            invalid=plan.invalid,
-        )
-        session.add(job)
-        session.flush()
-        refused = 0
-        to_send: list[str] = []
-        opted_out_numbers = crud.opted_out_among(session, phone_numbers=plan.recipients)
-        for number in plan.recipients:
-            opted_out = number in opted_out_numbers
-            session.add(
-                Message(
-                    user_id=user_id,
-                    bulk_job_id=job.id,
-                    type=kind,
-                    direction="outbound-api",
-                    to_number=number,
-                    from_number=sender,
-                    body=body,
-                    media_url=media_url,
-                    status="refused" if opted_out else "pending",
-                    error_code=_OPTED_OUT_CODE if opted_out else None,
-                    error=f"not sent: {number} has opted out (replied STOP)" if opted_out else None,
-                )
-            )
-            if opted_out:
-                refused += 1
-            else:
-                to_send.append(number)
-        if not to_send:
-            job.status = "completed"
-            job.finished_at = utcnow()
-        session.commit()
-        if to_send:
-            worker = threading.Thread(
-                target=self._run_bulk,
-                args=(job.id, kind, to_send, body, media_url),
-                name=f"bulk-{job.id[:8]}",
-                daemon=True,
-            )
-            with self._lock:
-                self._workers.add(worker)
-            worker.start()
-        return job, refused
-
-    def _run_bulk(
-        self, job_id: str, kind: str, numbers: list[str], body: str, media_url: str | None
-    ) -> None:
-        # The engine reports each recipient through on_result (possibly on its own thread);
-        # that callback only queues the outcome, and a recorder thread writes the queue to
-        # the database in small transactions, so the engine is never held up by the disk.
-        outcomes: queue.SimpleQueue[Mapping[str, Any] | None] = queue.SimpleQueue()
-        recorder = threading.Thread(
-            target=self._record_bulk_results,
-            args=(job_id, outcomes, _billed_segments(kind, body, media_url)),
-            name=f"bulk-recorder-{job_id[:8]}",
-            daemon=True,
-        )
-        recorder.start()
-        status: str = "completed"
-        error: str | None = None
-        try:
-            with self.session_factory() as session:
-                session.execute(
-                    update(BulkJob)
-                    .where(BulkJob.id == job_id)
-                    .values(status="running", started_at=utcnow())
-                )
-                session.commit()
-            _config, service = self._current()
-            summary = self._bulk_send(job_id, service, kind, numbers, body, media_url, outcomes.put)
-            # Anything the callback did not report is settled from the summary.
-            for item in summary.get("results", None) or []:
-                outcomes.put(item)
-        except Exception as exc:
-            logger.exception("bulk job %s failed", job_id)
-            status, error = "failed", f"the bulk send failed: {type(exc).__name__}"
-        finally:
-            outcomes.put(None)
-            recorder.join()
-            if self._stopping.is_set() and status == "completed":
-                status, error = "cancelled", "the service stopped before the job finished"
-            self._finish_job(job_id, status=status, error=error)
-            with self._lock:
-                self._workers.discard(threading.current_thread())
-
-    def _record_bulk_results(
-        self,
-        job_id: str,
-        outcomes: queue.SimpleQueue[Mapping[str, Any] | None],
-        num_segments: int,
-    ) -> None:
-        done = False
-        while not done:
-            batch = [outcomes.get()]
-            while len(batch) < 500:
-                try:
-                    batch.append(outcomes.get_nowait())
-                except queue.Empty:
-                    break
-            if None in batch:
-                done = True
-            items = [item for item in batch if item is not None]
-            if not items:
-                continue
-            try:
-                self._record_bulk_batch(job_id, items, num_segments)
-            except IntegrityError:
-                # A SID already recorded: after an ambiguous answer the fan-out's lookup
-                # matched a message another send had recorded. One by one, so that only
-                # that recipient is affected.
-                for item in items:
-                    self._record_bulk_alone(job_id, item, num_segments)
-            except Exception:
-                logger.exception("recording bulk results failed (job %s)", job_id)
-
-    def _record_bulk_batch(
-        self, job_id: str, items: list[Mapping[str, Any]], num_segments: int
-    ) -> None:
-        with self.session_factory() as session:
-            touched = [
-                self._record_bulk_result(session, job_id, item, num_segments) for item in items
-            ]
-            session.commit()
-            self._catch_up(session, [m for m in touched if m is not None])
-
-    def _record_bulk_alone(self, job_id: str, item: Mapping[str, Any], num_segments: int) -> None:
-        try:
-            try:
-                self._record_bulk_batch(job_id, [item], num_segments)
-            except IntegrityError:
-                sid = item.get("message_sid")
-                logger.warning("bulk job %s: message %s is recorded for another send", job_id, sid)
-                unknown = dict(item, status="unknown", success=False, message_sid=None)
-                unknown["error_code"] = None
-                unknown["error"] = (
-                    f"Twilio's answer was ambiguous and its message log showed {sid}, which "
-                    "another send had already recorded: whether this recipient got a message "
-                    "of its own is unknown; check the message log at Twilio"
-                )
-                self._record_bulk_batch(job_id, [unknown], num_segments)
-        except Exception:
-            logger.exception("recording a bulk result failed (job %s)", job_id)
-
-    def _bulk_send(
-        self,
-        job_id: str,
-        service: Any,
-        kind: str,
-        numbers: list[str],
-        body: str,
-        media_url: str | None,
-        on_result: Callable[[Mapping[str, Any]], object],
-    ) -> Mapping[str, Any]:
-        config = self.config
-        sender = config.whatsapp_number if kind == "whatsapp" else config.phone_number
-        # The engine's fan-out, as a job we can cancel when the service stops.
-        job = service.client.bulk_send(
-            numbers,
-            body,
-            from_=sender,
-            media_url=media_url,
-            whatsapp=kind == "whatsapp",
-            status_callback=self.status_callback_url,
-            region=self.settings.DEFAULT_REGION,
-            on_result=on_result,
-            # on_result reports every recipient: no need to keep them all in memory.
-            keep_results=False,
-        )
-        with self._lock:
-            self._jobs[job_id] = job
-        try:
-            return job.wait()  # type: ignore[no-any-return]
-        finally:
-            with self._lock:
-                self._jobs.pop(job_id, None)
-
-    def _record_bulk_result(
-        self, session: Session, job_id: str, result: Mapping[str, Any], num_segments: int
-    ) -> Message | None:
-        to = _strip_channel(str(result.get("to") or ""))
-        if not to:
-            return None
-        if not to.startswith("+"):
-            try:
-                to = self.normalize(to)
-            except ValueError:
-                return None
-        message = session.scalar(
-            select(Message).where(Message.bulk_job_id == job_id, Message.to_number == to)
-        )
-        if message is None or message.status != "pending":
-            return None
-        status = str(result.get("status") or "")
-        outcome = dict(result)
-        if status == "duplicate":
-            return None
-        if status == "sent" or (result.get("success") and result.get("message_sid")):
-            # Accepted by Twilio: its first status is `queued`; callbacks take it on. The
-            # fan-out does not read num_segments from each answer: it is the job's own count.
-            outcome.update(success=True, status="queued", num_segments=num_segments)
-        elif status == "cancelled":
-            message.status = "canceled"
-            message.error = "not sent: the bulk job was cancelled"
-            return message
-        else:
-            outcome["success"] = False
-        self._record_result(session, message, outcome, commit=False)
-        return message
-
-    def _finish_job(self, job_id: str, *, status: str, error: str | None) -> None:
-        with self.session_factory() as session:
-            session.execute(
-                update(Message)
-                .where(Message.bulk_job_id == job_id, Message.status == "pending")
-                .values(
-                    status="unknown",
-                    error="the outcome was not reported; check the message log at Twilio",
-                )
-            )
-            session.execute(
-                update(BulkJob)
-                .where(BulkJob.id == job_id)
-                .values(status=status, error=error, finished_at=utcnow())
-            )
-            session.commit()
-
-    def _mark_interrupted_jobs(self) -> None:
-        """Jobs left running by a previous process: their unreported recipients are unknown."""
-        with self.session_factory() as session:
-            job_ids = session.scalars(
-                select(BulkJob.id).where(BulkJob.status.in_(("queued", "running")))
-            ).all()
-        for job_id in job_ids:
-            logger.warning("bulk job %s was interrupted by a restart", job_id)
-            self._finish_job(job_id, status="interrupted", error="the service stopped")
-        # Single sends whose answer was never recorded: sent or not, nobody knows. Only
-        # rows older than any request could take, in case another process shares the DB.
-        cutoff = utcnow() - timedelta(minutes=5)
-        with self.session_factory() as session:
-            result = session.execute(
-                update(Message)
-                .where(
-                    Message.status == "pending",
-                    Message.bulk_job_id.is_(None),
-                    Message.created_at < cutoff,
-                )
-                .values(
-                    status="unknown",
-                    error="the service stopped before Twilio's answer was recorded; "
-                    "check the message log at Twilio",
-                )
-            )
-            session.commit()
-        if result.rowcount:  # type: ignore[attr-defined]
-            logger.warning("%d message(s) were left pending by a restart", result.rowcount)  # type: ignore[attr-defined]
-
-    @staticmethod
-    def job_counts(session: Session, job_id: str) -> dict[str, int]:
-        """Recipients of a job per status."""
-        rows = session.execute(
-            select(Message.status, func.count())
-            .where(Message.bulk_job_id == job_id)
-            .group_by(Message.status)
-        ).all()
-        return {status: int(count) for status, count in rows}
 
     # ------------------------------------------------------------------ notifications
 

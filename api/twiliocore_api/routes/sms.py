@@ -14,6 +14,7 @@ from twiliocore_api.core.errors import unprocessable
 from twiliocore_api.core.security import mask_secret
 from twiliocore_api.deps import (
     AdminUser,
+    BulkDep,
     CurrentUser,
     MessengerDep,
     SendRateLimit,
@@ -43,6 +44,7 @@ from twiliocore_api.schemas import (
     WhatsAppBulkSendRequest,
     WhatsAppSendRequest,
 )
+from twiliocore_api.services.bulk import BulkJobs
 
 router = APIRouter(prefix="/api/sms", tags=["SMS & WhatsApp"])
 
@@ -201,6 +203,7 @@ def _start_bulk(
     media_url: str | None,
     session: SessionDep,
     messenger: Messenger,
+    bulk: BulkJobs,
     user: User,
     max_recipients: int,
 ) -> BulkAccepted:
@@ -210,8 +213,8 @@ def _start_bulk(
             f"{len(body.phone_numbers)} recipients is more than the maximum of {max_recipients}",
         )
     _require_sender(messenger, kind)
-    plan = messenger.plan_bulk(body.phone_numbers)
-    job, refused = messenger.start_bulk(
+    plan = bulk.plan(body.phone_numbers)
+    job, refused = bulk.start(
         session, user_id=user.id, kind=kind, plan=plan, body=body.message, media_url=media_url
     )
     return BulkAccepted(
@@ -240,11 +243,14 @@ def send_bulk_sms(
     body: BulkSendRequest,
     session: SessionDep,
     messenger: MessengerDep,
+    bulk: BulkDep,
     settings: SettingsDep,
     user: SendRateLimit,
 ) -> BulkAccepted:
     """Start a bulk SMS job; recipients are normalised and deduplicated first."""
-    return _start_bulk("sms", body, None, session, messenger, user, settings.MAX_BULK_RECIPIENTS)
+    return _start_bulk(
+        "sms", body, None, session, messenger, bulk, user, settings.MAX_BULK_RECIPIENTS
+    )
 
 
 @router.post(
@@ -257,12 +263,20 @@ def send_bulk_whatsapp(
     body: WhatsAppBulkSendRequest,
     session: SessionDep,
     messenger: MessengerDep,
+    bulk: BulkDep,
     settings: SettingsDep,
     user: SendRateLimit,
 ) -> BulkAccepted:
     """Start a bulk WhatsApp job; recipients are normalised and deduplicated first."""
     return _start_bulk(
-        "whatsapp", body, body.media_url, session, messenger, user, settings.MAX_BULK_RECIPIENTS
+        "whatsapp",
+        body,
+        body.media_url,
+        session,
+        messenger,
+        bulk,
+        user,
+        settings.MAX_BULK_RECIPIENTS,
     )
 
 
@@ -281,7 +295,7 @@ def read_bulk_job(
     job = crud.get_bulk_job(session, job_id=job_id)
     if job is None or (not user.is_admin and job.user_id != user.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
-    counts = Messenger.job_counts(session, job.id)
+    counts = BulkJobs.job_counts(session, job.id)
     rows = session.scalars(
         select(Message)
         .where(Message.bulk_job_id == job.id)

@@ -1,0 +1,426 @@
+"""Data access for the job queue (``jobs``) and for bulk jobs' recipients.
+
+Keyword-only functions taking the session first, as in :mod:`twiliocore_api.crud`.
+Functions that change a lease commit themselves (their conditional ``UPDATE`` is the
+lease protocol: a row changes only for the holder of its ``lease_token``); the others
+leave the commit to the caller, so that a job is enqueued in the transaction that
+writes its record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from twiliocore_api.models import BulkJob, Job, Message, utcnow
+
+__all__ = [
+    "EXPIRED_ERROR",
+    "ExpiredJob",
+    "bulk_job_sender",
+    "bulk_jobs_without_queue_entry",
+    "claim_jobs",
+    "complete_job",
+    "count_recipients",
+    "enqueue_job",
+    "extend_lease",
+    "fail_job",
+    "finish_bulk_job",
+    "get_job",
+    "get_recipient",
+    "pending_recipients",
+    "recorded_sids",
+    "release_job",
+    "requeue_expired",
+    "set_bulk_job_status",
+    "set_submitted_through",
+    "settle_lost_sends",
+]
+
+#: ``last_error`` of a job whose lease expired: its worker stopped without a word.
+EXPIRED_ERROR = "the worker holding the job stopped (its lease expired)"
+
+_LIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class ExpiredJob:
+    """A job given up by :func:`requeue_expired` (its leases expired ``max_attempts`` times)."""
+
+    id: str
+    kind: str
+    ref: str | None
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount) if isinstance(result, CursorResult) else 0
+
+
+# ---------------------------------------------------------------------------- the queue
+
+
+def enqueue_job(
+    session: Session,
+    *,
+    kind: str,
+    ref: str | None = None,
+    payload: dict[str, Any] | None = None,
+    run_at: datetime | None = None,
+    max_attempts: int = 20,
+) -> Job:
+    """Add a job (not committed: commit it with the record it works on).
+
+    One job lives per ``(kind, ref)``: a live one is returned as it is; a finished one
+    is queued again with the new payload and ``run_at``.
+    """
+    if ref is not None:
+        existing = session.scalar(select(Job).where(Job.kind == kind, Job.ref == ref))
+        if existing is not None:
+            if existing.status not in _LIVE:
+                existing.status = "queued"
+                existing.payload = payload or {}
+                existing.run_at = run_at or utcnow()
+                existing.attempts = 0
+                existing.max_attempts = max_attempts
+                existing.last_error = None
+                existing.finished_at = None
+            return existing
+    job = Job(
+        id=str(uuid.uuid4()),
+        kind=kind,
+        ref=ref,
+        payload=payload or {},
+        status="queued",
+        run_at=run_at or utcnow(),
+        attempts=0,
+        max_attempts=max_attempts,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, *, job_id: str) -> Job | None:
+    """A job by id."""
+    return session.get(Job, job_id)
+
+
+def claim_jobs(
+    session: Session,
+    *,
+    kinds: Collection[str],
+    owner: str,
+    lease_seconds: float,
+    limit: int = 1,
+) -> list[Job]:
+    """Claim up to ``limit`` queued jobs of ``kinds`` that are due, and commit.
+
+    Each claim is a conditional ``UPDATE ... WHERE status = 'queued'``: of two workers
+    that picked the same candidate, one updates the row and the other updates nothing
+    (SQLite serialises writers; PostgreSQL re-checks the condition after the first
+    commits). On PostgreSQL the candidates are also read ``FOR UPDATE SKIP LOCKED`` so
+    that concurrent workers pick different rows.
+    """
+    if not kinds or limit < 1:
+        return []
+    now = utcnow()
+    query = (
+        select(Job.id)
+        .where(Job.status == "queued", Job.kind.in_(list(kinds)), Job.run_at <= now)
+        .order_by(Job.run_at, Job.created_at)
+        .limit(limit)
+    )
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    candidates = list(session.scalars(query).all())
+    claimed: list[tuple[str, str]] = []
+    expires = now + timedelta(seconds=lease_seconds)
+    for job_id in candidates:
+        token = str(uuid.uuid4())
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "queued")
+            .values(
+                status="running",
+                lease_owner=owner,
+                lease_token=token,
+                lease_expires_at=expires,
+                heartbeat_at=now,
+                attempts=Job.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) == 1:
+            claimed.append((job_id, token))
+    session.commit()
+    jobs = []
+    for job_id, token in claimed:
+        job = session.get(Job, job_id, populate_existing=True)
+        if job is not None and job.lease_token == token:
+            jobs.append(job)
+    return jobs
+
+
+def _held(job_id: str, token: str) -> Any:
+    return (Job.id == job_id) & (Job.lease_token == token) & (Job.status == "running")
+
+
+def extend_lease(session: Session, *, job_id: str, token: str, lease_seconds: float) -> bool:
+    """Extend a held lease by ``lease_seconds`` from now; ``False`` if it is no longer held."""
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(_held(job_id, token))
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds), heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return _rowcount(result) == 1
+
+
+def complete_job(session: Session, *, job_id: str, token: str) -> bool:
+    """Acknowledge a held job as done; ``False`` if the lease was lost meanwhile."""
+    result = session.execute(
+        update(Job)
+        .where(_held(job_id, token))
+        .values(
+            status="done",
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+            finished_at=utcnow(),
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return _rowcount(result) == 1
+
+
+def fail_job(
+    session: Session,
+    *,
+    job_id: str,
+    token: str,
+    error: str,
+    retry_at: datetime | None = None,
+) -> bool:
+    """Give a held job up: queued again at ``retry_at`` while attempts remain, else failed."""
+    values: dict[str, Any] = {
+        "lease_owner": None,
+        "lease_token": None,
+        "lease_expires_at": None,
+        "last_error": error,
+    }
+    job = session.get(Job, job_id, populate_existing=True)
+    if retry_at is not None and job is not None and job.attempts < job.max_attempts:
+        values.update(status="queued", run_at=retry_at)
+    else:
+        values.update(status="failed", finished_at=utcnow())
+    result = session.execute(
+        update(Job)
+        .where(_held(job_id, token))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return _rowcount(result) == 1
+
+
+def release_job(
+    session: Session, *, job_id: str, token: str, run_at: datetime | None = None
+) -> bool:
+    """Hand a held job back unfinished (e.g. at shutdown): queued again, not counted failed."""
+    result = session.execute(
+        update(Job)
+        .where(_held(job_id, token))
+        .values(
+            status="queued",
+            lease_owner=None,
+            lease_token=None,
+            lease_expires_at=None,
+            run_at=run_at or utcnow(),
+            # A release is not a failed attempt.
+            attempts=case((Job.attempts > 0, Job.attempts - 1), else_=0),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return _rowcount(result) == 1
+
+
+def requeue_expired(session: Session) -> tuple[int, list[ExpiredJob]]:
+    """The sweeper: put jobs whose lease expired back in the queue, and commit.
+
+    Returns how many were queued again, and the jobs given up because their leases had
+    expired ``max_attempts`` times (a job that kills its worker every time).
+    """
+    now = utcnow()
+    expired = (Job.status == "running") & (Job.lease_expires_at < now)
+    cleared = {"lease_owner": None, "lease_token": None, "lease_expires_at": None}
+    dead = session.execute(
+        select(Job.id, Job.kind, Job.ref, Job.lease_token).where(
+            expired, Job.attempts >= Job.max_attempts
+        )
+    ).all()
+    given_up: list[ExpiredJob] = []
+    for job_id, kind, ref, token in dead:
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.lease_token == token, expired)
+            .values(status="failed", finished_at=now, last_error=EXPIRED_ERROR, **cleared)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) == 1:
+            given_up.append(ExpiredJob(job_id, kind, ref))
+    result = session.execute(
+        update(Job)
+        .where(expired, Job.attempts < Job.max_attempts)
+        .values(status="queued", last_error=EXPIRED_ERROR, **cleared)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return _rowcount(result), given_up
+
+
+# ---------------------------------------------------------------------------- bulk jobs
+
+
+def count_recipients(session: Session, *, job_id: str) -> dict[str, int]:
+    """Recipients of a bulk job per status."""
+    rows = session.execute(
+        select(Message.status, func.count())
+        .where(Message.bulk_job_id == job_id)
+        .group_by(Message.status)
+    ).all()
+    return {status: int(count) for status, count in rows}
+
+
+def pending_recipients(session: Session, *, job_id: str) -> list[Message]:
+    """A bulk job's recipients without an outcome yet, in the order they were written."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.bulk_job_id == job_id, Message.status == "pending")
+            .order_by(Message.id)
+        ).all()
+    )
+
+
+def get_recipient(session: Session, *, job_id: str, to_number: str) -> Message | None:
+    """A bulk job's recipient by number."""
+    return session.scalar(
+        select(Message).where(Message.bulk_job_id == job_id, Message.to_number == to_number)
+    )
+
+
+def bulk_job_sender(session: Session, *, job_id: str) -> str | None:
+    """The sender recorded on a bulk job's messages (``None`` without one)."""
+    return session.scalar(
+        select(Message.from_number)
+        .where(Message.bulk_job_id == job_id, Message.from_number.is_not(None))
+        .order_by(Message.id)
+        .limit(1)
+    )
+
+
+def set_submitted_through(session: Session, *, job_id: str, message_id: int) -> None:
+    """Record that recipients up to ``message_id`` may be handed to the fan-out (no commit)."""
+    session.execute(
+        update(BulkJob)
+        .where(
+            BulkJob.id == job_id,
+            or_(BulkJob.submitted_through.is_(None), BulkJob.submitted_through < message_id),
+        )
+        .values(submitted_through=message_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_bulk_job_status(
+    session: Session, *, job_id: str, status: str, started: bool = False
+) -> None:
+    """Set a bulk job's status; ``started`` also stamps ``started_at`` once (no commit)."""
+    values: dict[str, Any] = {"status": status}
+    if started:
+        values["started_at"] = func.coalesce(BulkJob.started_at, utcnow())
+    session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def recorded_sids(session: Session, *, sids: Sequence[str]) -> set[str]:
+    """Which of ``sids`` are already recorded on a message."""
+    found: set[str] = set()
+    for start in range(0, len(sids), 500):
+        chunk = list(sids[start : start + 500])
+        found.update(
+            sid
+            for sid in session.scalars(
+                select(Message.message_sid).where(Message.message_sid.in_(chunk))
+            ).all()
+            if sid is not None
+        )
+    return found
+
+
+def finish_bulk_job(session: Session, *, job_id: str, status: str, error: str | None) -> None:
+    """End a bulk job: recipients still without an outcome become ``unknown`` (commits)."""
+    session.execute(
+        update(Message)
+        .where(Message.bulk_job_id == job_id, Message.status == "pending")
+        .values(
+            status="unknown",
+            error="the outcome was not reported; check the message log at Twilio",
+        )
+    )
+    session.execute(
+        update(BulkJob)
+        .where(BulkJob.id == job_id)
+        .values(status=status, error=error, finished_at=utcnow())
+    )
+    session.commit()
+
+
+def bulk_jobs_without_queue_entry(session: Session, *, kind: str) -> list[str]:
+    """Unfinished bulk jobs that no queue job of ``kind`` refers to (from before the queue)."""
+    return list(
+        session.scalars(
+            select(BulkJob.id)
+            .outerjoin(Job, (Job.kind == kind) & (Job.ref == BulkJob.id))
+            .where(BulkJob.status.in_(_LIVE), Job.id.is_(None))
+        ).all()
+    )
+
+
+def settle_lost_sends(session: Session, *, older_than: timedelta) -> int:
+    """Single sends left ``pending`` for longer than any request takes become ``unknown``.
+
+    Their process stopped between recording them and recording Twilio's answer: sent or
+    not, nobody knows. Commits; returns how many.
+    """
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.status == "pending",
+            Message.bulk_job_id.is_(None),
+            Message.created_at < utcnow() - older_than,
+        )
+        .values(
+            status="unknown",
+            error="the service stopped before Twilio's answer was recorded; "
+            "check the message log at Twilio",
+        )
+    )
+    session.commit()
+    return _rowcount(result)

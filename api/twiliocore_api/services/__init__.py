@@ -1,0 +1,1 @@
+"""The service layer: the rules between the routes and data access."""
