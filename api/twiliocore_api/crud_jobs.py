@@ -256,14 +256,21 @@ def release_job(
     return _rowcount(result) == 1
 
 
-def requeue_expired(session: Session) -> tuple[int, list[ExpiredJob]]:
+def requeue_expired(
+    session: Session, *, alive: Collection[str] = ()
+) -> tuple[int, list[ExpiredJob]]:
     """The sweeper: put jobs whose lease expired back in the queue, and commit.
+
+    ``alive`` are lease tokens the caller knows to be alive (its own running jobs, whose
+    heartbeat is merely late): those are left alone.
 
     Returns how many were queued again, and the jobs given up because their leases had
     expired ``max_attempts`` times (a job that kills its worker every time).
     """
     now = utcnow()
     expired = (Job.status == "running") & (Job.lease_expires_at < now)
+    if alive:
+        expired = expired & Job.lease_token.not_in(list(alive))
     cleared = {"lease_owner": None, "lease_token": None, "lease_expires_at": None}
     dead = session.execute(
         select(Job.id, Job.kind, Job.ref, Job.lease_token).where(

@@ -279,7 +279,7 @@ class BulkJobs:
             recorder.start()
             try:
                 summary = self._bulk_send(
-                    work, self._feed(work.job_id, pending, stop), outcomes.put, stop
+                    work, self._feed(lease, pending, stop), outcomes.put, stop
                 )
                 # Anything the callback did not report is settled from the summary.
                 for item in summary.get("results", None) or []:
@@ -332,11 +332,20 @@ class BulkJobs:
             )
 
     def _feed(
-        self, job_id: str, recipients: list[tuple[int, str]], stop: threading.Event
+        self, lease: Lease, recipients: list[tuple[int, str]], stop: threading.Event
     ) -> Iterator[str]:
-        """Recipients for the fan-out, each chunk marked as handed over before it is."""
+        """Recipients for the fan-out, each chunk marked as handed over before it is.
+
+        Each chunk also extends the lease, and none is handed over once it is lost:
+        another worker may have resumed the job.
+        """
+        job_id = str(lease.ref)
         for start in range(0, len(recipients), _FEED_CHUNK):
             if stop.is_set():
+                return
+            if not self.queue.heartbeat(lease):
+                logger.error("bulk job %s: the lease was lost; no more recipients", job_id)
+                stop.set()
                 return
             chunk = recipients[start : start + _FEED_CHUNK]
             with self.session_factory() as session:

@@ -94,8 +94,8 @@ class JobQueue(Protocol):
         """Hand the job back unfinished (e.g. at shutdown): due again at once."""
         ...
 
-    def sweep(self) -> tuple[int, list[ExpiredJob]]:
-        """Put jobs whose lease expired back in the queue.
+    def sweep(self, *, alive: Collection[str] = ()) -> tuple[int, list[ExpiredJob]]:
+        """Put jobs whose lease expired back in the queue (not those whose token is in ``alive``).
 
         Returns how many were queued again, and the jobs given up after too many expiries.
         """
@@ -192,10 +192,10 @@ class SqlJobQueue:
         with self.session_factory() as session:
             return crud_jobs.release_job(session, job_id=lease.job_id, token=lease.token)
 
-    def sweep(self) -> tuple[int, list[ExpiredJob]]:
+    def sweep(self, *, alive: Collection[str] = ()) -> tuple[int, list[ExpiredJob]]:
         """See :meth:`JobQueue.sweep`."""
         with self.session_factory() as session:
-            return crud_jobs.requeue_expired(session)
+            return crud_jobs.requeue_expired(session, alive=alive)
 
 
 def _lease(job: Job) -> Lease:

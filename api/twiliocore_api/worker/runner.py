@@ -15,6 +15,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -53,6 +54,8 @@ def worker_id() -> str:
 class _Running:
     lease: Lease
     thread: threading.Thread
+    # time.monotonic() until which the lease is surely held (from the last extension).
+    held_until: float
     stop: threading.Event = field(default_factory=threading.Event)
     lost: bool = False
 
@@ -150,17 +153,21 @@ class Worker:
                 with self._lock:
                     room = self.concurrency - len(self._running)
                 if room > 0 and self._handlers:
+                    claimed_at = time.monotonic()
                     for lease in self.queue.claim(
                         list(self._handlers), owner=self.identity, limit=room
                     ):
-                        self._run(lease)
+                        self._run(lease, claimed_at)
             except Exception:
                 logger.exception("the job worker's loop failed; trying again")
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
     def _sweep(self) -> None:
-        requeued, given_up = self.queue.sweep()
+        # Our own jobs are alive even when their heartbeat is late: never sweep them here.
+        with self._lock:
+            alive = [item.lease.token for item in self._running.values()]
+        requeued, given_up = self.queue.sweep(alive=alive)
         if requeued:
             logger.warning("%d job(s) whose worker stopped are queued again", requeued)
         for job in given_up:
@@ -176,13 +183,15 @@ class Worker:
         except Exception:
             logger.exception("settling the given-up %s job %s failed", kind, ref)
 
-    def _run(self, lease: Lease) -> None:
+    def _run(self, lease: Lease, claimed_at: float) -> None:
         thread = threading.Thread(
             target=self._execute, args=(lease,), name=f"job-{lease.kind}-{lease.job_id[:8]}"
         )
         thread.daemon = True
         with self._lock:
-            self._running[lease.job_id] = _Running(lease, thread)
+            self._running[lease.job_id] = _Running(
+                lease, thread, held_until=claimed_at + self.queue.lease_seconds
+            )
             if self._stopping.is_set():
                 self._running[lease.job_id].stop.set()
         logger.info("claimed %s job %s (attempt %d)", lease.kind, lease.job_id, lease.attempt)
@@ -220,17 +229,30 @@ class Worker:
             self._wake.set()
 
     def _heartbeats(self) -> None:
-        interval = self.queue.lease_seconds / 3
+        lease_seconds = self.queue.lease_seconds
         while not self._beats_done.is_set():
             with self._lock:
                 running = list(self._running.values())
             for item in running:
+                started = time.monotonic()
                 try:
                     held = self.queue.heartbeat(item.lease)
                 except Exception:
                     logger.exception("extending the lease of job %s failed", item.lease.job_id)
-                    continue
-                if not held and item.thread.is_alive():
+                    # Stop before the lease may expire: another worker may then take it.
+                    held = time.monotonic() < item.held_until - lease_seconds / 3
+                else:
+                    if held:
+                        item.held_until = started + lease_seconds
+                    took = time.monotonic() - started
+                    if took > lease_seconds / 3:
+                        logger.warning(
+                            "extending the lease of job %s took %.1fs (lease %.1fs)",
+                            item.lease.job_id,
+                            took,
+                            lease_seconds,
+                        )
+                if not held and not item.lost and item.thread.is_alive():
                     logger.error(
                         "%s job %s: its lease was lost; stopping it",
                         item.lease.kind,
@@ -238,4 +260,4 @@ class Worker:
                     )
                     item.lost = True
                     item.stop.set()
-            self._beats_done.wait(interval)
+            self._beats_done.wait(lease_seconds / 3)
