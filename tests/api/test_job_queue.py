@@ -1,0 +1,566 @@
+"""The job queue: leases, the sweeper, the worker; and bulk jobs that survive kill -9.
+
+The first half drives :class:`SqlJobQueue` and :class:`Worker` on a SQLite file, with
+concurrent claimers in threads and in processes. The second half runs the emulator and
+``twiliocore serve`` as real processes on 127.0.0.1 sharing one SQLite file, kills the
+service with SIGKILL in the middle of a 5,000-recipient job and checks that the job
+resumes by itself and every recipient is created exactly once at the emulator and
+recorded with its SID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations
+from twiliocore_api.models import Job, utcnow
+from twiliocore_api.worker import Lease, RetryLater, SqlJobQueue, Worker
+
+# ---------------------------------------------------------------------------- the queue
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    engine = make_engine(url)
+    run_migrations(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def make_queue(db_url: str) -> Iterator[Callable[..., SqlJobQueue]]:
+    engines = []
+
+    def make(lease_seconds: float = 0.5, **kwargs: Any) -> SqlJobQueue:
+        engine = make_engine(db_url)
+        engines.append(engine)
+        return SqlJobQueue(make_session_factory(engine), lease_seconds=lease_seconds, **kwargs)
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def _enqueue(queue: SqlJobQueue, count: int, kind: str = "k", **kwargs: Any) -> list[str]:
+    with queue.session_factory() as session:
+        ids = [queue.enqueue(session, kind, ref=f"r{i}", **kwargs) for i in range(count)]
+        session.commit()
+    return ids
+
+
+def _job(queue: SqlJobQueue, job_id: str) -> Job:
+    with queue.session_factory() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def test_claims_by_threads_never_overlap(make_queue):
+    queue = make_queue()
+    ids = _enqueue(queue, 60)
+    claimed: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(6)
+
+    def claimer(n: int) -> None:
+        mine = make_queue()  # its own engine, as another process would have
+        ready.wait()
+        while True:
+            leases = mine.claim(["k"], owner=f"thread-{n}", limit=3)
+            if not leases:
+                return
+            with lock:
+                claimed.extend((lease.job_id, lease.owner) for lease in leases)
+
+    threads = [threading.Thread(target=claimer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(job_id for job_id, _ in claimed) == sorted(ids)
+
+
+_CLAIMER = """
+import json, sys
+from twiliocore_api.core.db import make_engine, make_session_factory
+from twiliocore_api.worker import SqlJobQueue
+queue = SqlJobQueue(make_session_factory(make_engine(sys.argv[1])), lease_seconds=30)
+got = []
+while True:
+    leases = queue.claim(["k"], owner=sys.argv[2], limit=2)
+    if not leases:
+        break
+    got.extend(lease.job_id for lease in leases)
+print(json.dumps(got))
+"""
+
+
+def test_claims_by_processes_never_overlap(make_queue, db_url):
+    ids = _enqueue(make_queue(), 150)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CLAIMER, db_url, f"proc-{n}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    got = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0
+        got.extend(json.loads(out))
+    assert sorted(got) == sorted(ids)
+
+
+def test_an_expired_lease_is_swept_back_and_its_holder_fenced_off(make_queue):
+    queue = make_queue(lease_seconds=0.4)
+    [job_id] = _enqueue(queue, 1)
+    [first] = queue.claim(["k"], owner="a")
+    assert first.attempt == 1
+    assert queue.claim(["k"], owner="b") == []  # held
+    assert queue.sweep() == (0, [])  # alive
+    assert queue.heartbeat(first)
+    time.sleep(0.6)
+    assert queue.claim(["k"], owner="b") == []  # expired but not swept yet
+    assert queue.sweep(alive=[first.token]) == (0, [])  # the holder knows it is alive
+    requeued, given_up = queue.sweep()
+    assert (requeued, given_up) == (1, [])
+    [second] = queue.claim(["k"], owner="b")
+    assert (second.job_id, second.attempt) == (job_id, 2)
+    # The first holder can change nothing any more.
+    assert not queue.heartbeat(first)
+    assert not queue.complete(first)
+    assert not queue.release(first)
+    assert not queue.fail(first, "late")
+    assert queue.complete(second)
+    job = _job(queue, job_id)
+    assert (job.status, job.lease_owner, job.attempts) == ("done", None, 2)
+
+
+def test_heartbeats_keep_a_lease_alive_past_its_length(make_queue):
+    queue = make_queue(lease_seconds=0.3)
+    _enqueue(queue, 1)
+    [lease] = queue.claim(["k"], owner="a")
+    deadline = time.monotonic() + 1.2
+    while time.monotonic() < deadline:
+        assert queue.heartbeat(lease)
+        assert queue.sweep() == (0, [])
+        time.sleep(0.05)
+    assert _job(queue, lease.job_id).lease_owner == "a"
+
+
+def test_timed_work_is_claimed_only_when_due(make_queue):
+    queue = make_queue()
+    with queue.session_factory() as session:
+        job_id = queue.enqueue(
+            session, "release_number", ref="PN1", run_at=utcnow() + timedelta(seconds=0.5)
+        )
+        session.commit()
+    assert queue.claim(["release_number"], owner="a") == []
+    time.sleep(0.6)
+    [lease] = queue.claim(["release_number"], owner="a")
+    assert lease.job_id == job_id
+
+
+def test_one_live_job_per_kind_and_ref(make_queue):
+    queue = make_queue()
+    [first] = _enqueue(queue, 1)
+    [again] = _enqueue(queue, 1)
+    assert again == first
+    [lease] = queue.claim(["k"], owner="a")
+    assert queue.complete(lease)
+    [requeued] = _enqueue(queue, 1)  # a finished job is queued again
+    assert requeued == first
+    assert _job(queue, first).status == "queued"
+
+
+def test_fail_retries_while_attempts_remain_and_release_is_not_an_attempt(make_queue):
+    queue = make_queue(max_attempts=2)
+    [job_id] = _enqueue(queue, 1)
+    [lease] = queue.claim(["k"], owner="a")
+    assert queue.release(lease)
+    assert _job(queue, job_id).attempts == 0
+    [lease] = queue.claim(["k"], owner="a")
+    assert queue.fail(lease, "Twilio unreachable", retry_in=0.0)
+    job = _job(queue, job_id)
+    assert (job.status, job.last_error) == ("queued", "Twilio unreachable")
+    [lease] = queue.claim(["k"], owner="a")
+    assert lease.attempt == 2
+    assert queue.fail(lease, "still unreachable", retry_in=0.0)
+    assert _job(queue, job_id).status == "failed"  # attempts used up
+
+
+def test_a_job_whose_worker_keeps_dying_is_given_up(make_queue):
+    queue = make_queue(lease_seconds=0.2, max_attempts=1)
+    [job_id] = _enqueue(queue, 1)
+    queue.claim(["k"], owner="dies")
+    time.sleep(0.3)
+    requeued, given_up = queue.sweep()
+    assert requeued == 0
+    assert [(j.id, j.kind, j.ref) for j in given_up] == [(job_id, "k", "r0")]
+    assert _job(queue, job_id).status == "failed"
+
+
+def _wait(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "it") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_worker_acknowledges_after_the_work_and_releases_at_stop(make_queue):
+    queue = make_queue(lease_seconds=0.6)
+    done_id, long_id, retry_id = _enqueue(queue, 3)
+    seen: list[str] = []
+
+    def handler(lease: Lease, stop: threading.Event) -> bool:
+        seen.append(lease.job_id)
+        if lease.job_id == retry_id:
+            raise RetryLater("not now", delay=60)
+        if lease.job_id == long_id:
+            stop.wait(30)  # runs past several lease lengths: heartbeats keep it
+            return False
+        return True
+
+    worker = Worker(queue, concurrency=3, poll_seconds=0.05)
+    worker.register("k", handler)
+    worker.start()
+    try:
+        _wait(lambda: _job(queue, done_id).status == "done", what="the short job")
+        _wait(lambda: _job(queue, retry_id).status == "queued", what="the retry")
+        time.sleep(1.5)
+        long_job = _job(queue, long_id)
+        assert (long_job.status, long_job.lease_owner) == ("running", worker.identity)
+        assert long_job.attempts == 1
+    finally:
+        worker.stop()
+    assert _job(queue, long_id).status == "queued"  # released, resumed by the next worker
+    assert _job(queue, retry_id).run_at > utcnow() + timedelta(seconds=50)
+    assert sorted(seen) == sorted([done_id, long_id, retry_id])
+
+
+def test_worker_stops_a_job_whose_lease_was_taken(make_queue):
+    queue = make_queue(lease_seconds=0.6)
+    [job_id] = _enqueue(queue, 1)
+    stopped = threading.Event()
+
+    def handler(lease: Lease, stop: threading.Event) -> bool:
+        if stop.wait(30):
+            stopped.set()
+        return True  # claims to be done: must not be acknowledged
+
+    worker = Worker(queue, poll_seconds=0.05)
+    worker.register("k", handler)
+    worker.start()
+    try:
+        _wait(lambda: _job(queue, job_id).status == "running", what="the claim")
+        with queue.session_factory() as session:  # another worker took the job over
+            session.execute(update(Job).values(lease_token="someone-else", lease_owner="b"))
+            session.commit()
+        assert stopped.wait(10)
+        time.sleep(0.2)
+    finally:
+        worker.stop()
+    job = _job(queue, job_id)
+    assert (job.status, job.lease_owner) == ("running", "b")
+
+
+# ---------------------------------------------------------------------------- real processes
+
+ACCOUNT_SID = "AC" + "5" * 32
+AUTH_TOKEN = "emulator-token-0123456789abcdef"
+SENDER = "+15005550006"
+ADMIN = {"email": "admin@example.com", "password": "admin-password-123"}
+LEASE_SECONDS = 3.0
+RECIPIENTS = [f"+1415555{i:04d}" for i in range(5000)]
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _clean_env() -> dict[str, str]:
+    drop = ("TWILIO_", "DATABASE_URL", "SECRET_KEY", "ADMIN_", "WEBHOOK_", "MESSAGING_", "JOB_")
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(drop) and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
+    }
+
+
+class Emulator:
+    """``twiliocore emulator`` in a process of its own (it outlives the services)."""
+
+    def __init__(self, log: Path, *extra: str) -> None:
+        self.port = _port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "twiliocore", "emulator", "--port", str(self.port)]
+        command += ["--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN, *extra]
+        self.proc = subprocess.Popen(
+            [*command, "--log-level", "warning"],
+            env=_clean_env(),
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        _wait(self._up, what="the emulator")
+
+    def _up(self) -> bool:
+        assert self.proc.poll() is None, "the emulator exited"
+        try:
+            return httpx.get(f"{self.url}/_emulator/health", trust_env=False).is_success
+        except httpx.TransportError:
+            return False
+
+    def created(self, body: str) -> list[dict[str, Any]]:
+        answer = httpx.get(
+            f"{self.url}/_emulator/messages",
+            params={"from": SENDER},
+            trust_env=False,
+            timeout=60,
+        )
+        return [m for m in answer.json()["messages"] if m["body"] == body]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+class Service:
+    """``twiliocore serve`` in a process of its own, on a shared SQLite file."""
+
+    def __init__(self, directory: Path, db: Path, emulator: Emulator, name: str) -> None:
+        self.port = _port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / f"{name}.log"
+        env = _clean_env()
+        env.update(
+            DATABASE_URL=f"sqlite:///{db}",
+            SECRET_KEY="job-queue-test-secret-0123456789",
+            ADMIN_EMAIL=ADMIN["email"],
+            ADMIN_PASSWORD=ADMIN["password"],
+            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            TWILIO_PHONE_NUMBER=SENDER,
+            TWILIO_API_BASE_URL=emulator.url,
+            SEND_RATE_LIMIT="1000",
+            JOB_LEASE_SECONDS=str(LEASE_SECONDS),
+            JOB_POLL_SECONDS="0.2",
+        )
+        self.env = env
+        self.directory = directory
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        with self.log.open("a") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "twiliocore", "serve", "--port", str(self.port)],
+                env=self.env,
+                cwd=self.directory,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_up(self) -> None:
+        _wait(self._up, timeout=60, what=f"the service on {self.port}")
+
+    def _up(self) -> bool:
+        assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+        try:
+            return httpx.get(f"{self.url}/api/health", trust_env=False).status_code < 500
+        except httpx.TransportError:
+            return False
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def client(self) -> httpx.Client:
+        client = httpx.Client(base_url=self.url, trust_env=False, timeout=60)
+        token = client.post("/api/auth/login", json=ADMIN).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        return client
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(30)
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    started: list[Any] = []
+
+    def start(what: str, *args: Any) -> Any:
+        item = Emulator(tmp_path / "emulator.log", *args) if what == "emulator" else None
+        if what == "service":
+            item = Service(tmp_path, *args)
+        started.append(item)
+        return item
+
+    yield start
+    for item in reversed(started):
+        item.stop()
+
+
+def _bulk(client: httpx.Client, job_id: str, limit: int = 1) -> dict[str, Any]:
+    answer = client.get(f"/api/sms/bulk/{job_id}", params={"limit": limit})
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def _queue_row(db: Path, job_id: str) -> tuple[str, str | None, int]:
+    with sqlite3.connect(db, timeout=30) as conn:
+        row = conn.execute(
+            "SELECT status, lease_owner, attempts FROM jobs WHERE kind = 'bulk_send' AND ref = ?",
+            (job_id,),
+        ).fetchone()
+    return row[0], row[1], row[2]
+
+
+def _check_sent_once_and_recorded(
+    emulator: Emulator, client: httpx.Client, job_id: str, body: str, recipients: list[str]
+) -> dict[str, Any]:
+    job = _wait(
+        lambda: (j := _bulk(client, job_id))["status"] == "completed" and j,
+        timeout=90,
+        what="the job to complete",
+    )
+    assert job["pending"] == 0
+    created = emulator.created(body)
+    per_recipient = Counter(m["to"] for m in created)
+    assert sorted(per_recipient) == sorted(recipients)  # every recipient created...
+    assert max(per_recipient.values()) == 1  # ...exactly once
+    results = _bulk(client, job_id, limit=len(recipients))["results"]
+    recorded = {r["to"]: r["message_sid"] for r in results}
+    assert recorded == {m["to"]: m["sid"] for m in created}  # each with its SID
+    return job
+
+
+def _reconciled(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if "whose outcome was lost" in line]
+
+
+@pytest.mark.parametrize("kill_after", [1, 2500, 4000], ids=["first-sent", "mid-job", "near-end"])
+def test_kill_9_during_a_bulk_job_then_restart_sends_everyone_once(processes, tmp_path, kill_after):
+    emulator = processes("emulator")
+    db = tmp_path / "service.db"
+    service = processes("service", db, emulator, "svc")
+    service.wait_up()
+    body = f"Kill -9 after {kill_after}"
+    with service.client() as client:
+        answer = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": RECIPIENTS, "message": body}
+        )
+        assert answer.status_code == 202, answer.text
+        job_id = answer.json()["job_id"]
+        _wait(lambda: _bulk(client, job_id)["done"] >= kill_after, what=f"{kill_after} done")
+    service.kill()
+    created_at_kill = len(emulator.created(body))
+    with sqlite3.connect(db, timeout=30) as conn:
+        recorded_at_kill = conn.execute(
+            "SELECT count(*) FROM messages WHERE bulk_job_id = ? AND message_sid IS NOT NULL",
+            (job_id,),
+        ).fetchone()[0]
+    assert recorded_at_kill < len(RECIPIENTS), "the job ended before the kill"
+    service.start()
+    service.wait_up()
+    with service.client() as client:
+        job = _check_sent_once_and_recorded(emulator, client, job_id, body, RECIPIENTS)
+    assert job["counts"].get("unknown", 0) == 0
+    assert _queue_row(db, job_id)[0] == "done"
+    print(
+        f"\nkill -9 after {kill_after} done: {created_at_kill} created at the emulator, "
+        f"{recorded_at_kill} recorded with a SID at the kill; after the restart: "
+        f"{'; '.join(_reconciled(service.log)) or 'nothing ambiguous'}; "
+        f"{len(RECIPIENTS)} created once each and recorded"
+    )
+
+
+def test_two_services_on_one_database_never_touch_each_others_live_jobs(processes, tmp_path):
+    # Slow answers (0.2 s each, 64 in flight) make the job last while B starts and watches.
+    emulator = processes("emulator", "--faults", "slow=1.0,slow_seconds=0.2")
+    db = tmp_path / "shared.db"
+    first = processes("service", db, emulator, "a")
+    first.wait_up()
+    recipients = RECIPIENTS[:2500]
+    body = "Shared database"
+    with first.client() as client:
+        answer = client.post(
+            "/api/sms/send-bulk", json={"phone_numbers": recipients, "message": body}
+        )
+        job_id = answer.json()["job_id"]
+        _wait(lambda: _bulk(client, job_id)["done"] >= 100, what="A to start the job")
+    second = processes("service", db, emulator, "b")
+    second.wait_up()
+    # While A's lease is alive, B leaves the job alone (no steal, no "interrupted").
+    watched_until = time.monotonic() + 2 * LEASE_SECONDS
+    with second.client() as client:
+        while time.monotonic() < watched_until:
+            status, owner, attempts = _queue_row(db, job_id)
+            assert (status, attempts) == ("running", 1)
+            assert owner is not None and f":{first.pid}:" in owner
+            job = _bulk(client, job_id)
+            assert job["status"] == "running", job
+            assert job["done"] < len(recipients), "the job ended before B could watch"
+            time.sleep(0.2)
+    first.kill()
+    killed_at = time.monotonic()
+    _wait(
+        lambda: f":{second.pid}:" in (_queue_row(db, job_id)[1] or ""),
+        timeout=30,
+        what="B to take the job over",
+    )
+    assert time.monotonic() - killed_at > LEASE_SECONDS / 3  # only once A's lease expired
+    with second.client() as client:
+        _check_sent_once_and_recorded(emulator, client, job_id, body, recipients)
+    print(f"\ntwo services: B resumed A's job; {'; '.join(_reconciled(second.log))}")
+
+
+def test_two_services_started_together_on_a_fresh_database(processes, tmp_path):
+    emulator = processes("emulator")
+    db = tmp_path / "fresh.db"
+    services = [processes("service", db, emulator, name) for name in ("a", "b")]
+    for service in services:
+        service.wait_up()
+    for service in services:
+        with service.client() as client:
+            assert client.get("/api/users/me").json()["email"] == ADMIN["email"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 1
+    for service in services:
+        assert "Traceback" not in service.log.read_text()
