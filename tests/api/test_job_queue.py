@@ -10,6 +10,7 @@ recorded with its SID.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -320,12 +321,13 @@ class Emulator:
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "twiliocore", "emulator", "--port", str(self.port)]
         command += ["--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN, *extra]
-        self.proc = subprocess.Popen(
-            [*command, "--log-level", "warning"],
-            env=_clean_env(),
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [*command, "--log-level", "warning"],
+                env=_clean_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         _wait(self._up, what="the emulator")
 
     def _up(self) -> bool:
@@ -400,11 +402,12 @@ class Service:
         assert self.proc is not None
         return self.proc.pid
 
-    def client(self) -> httpx.Client:
-        client = httpx.Client(base_url=self.url, trust_env=False, timeout=60)
-        token = client.post("/api/auth/login", json=ADMIN).json()["access_token"]
-        client.headers["Authorization"] = f"Bearer {token}"
-        return client
+    @contextlib.contextmanager
+    def client(self) -> Iterator[httpx.Client]:
+        with httpx.Client(base_url=self.url, trust_env=False, timeout=60) as client:
+            token = client.post("/api/auth/login", json=ADMIN).json()["access_token"]
+            client.headers["Authorization"] = f"Bearer {token}"
+            yield client
 
     def kill(self) -> None:
         assert self.proc is not None
