@@ -98,6 +98,34 @@ def test_claims_by_threads_never_overlap(make_queue):
     assert sorted(job_id for job_id, _ in claimed) == sorted(ids)
 
 
+def test_claims_on_postgres_never_overlap(postgres_url):
+    # FOR UPDATE SKIP LOCKED picks the candidates; the conditional UPDATE decides.
+    engine = make_engine(postgres_url)
+    run_migrations(engine)
+    engine.dispose()
+    engines = [make_engine(postgres_url) for _ in range(4)]
+    queues = [SqlJobQueue(make_session_factory(e), lease_seconds=30) for e in engines]
+    ids = _enqueue(queues[0], 80)
+    claimed: list[str] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(len(queues))
+
+    def claimer(queue: SqlJobQueue, n: int) -> None:
+        ready.wait()
+        while leases := queue.claim(["k"], owner=f"pg-{n}", limit=3):
+            with lock:
+                claimed.extend(lease.job_id for lease in leases)
+
+    threads = [threading.Thread(target=claimer, args=(q, n)) for n, q in enumerate(queues)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for engine in engines:
+        engine.dispose()
+    assert sorted(claimed) == sorted(ids)
+
+
 _CLAIMER = """
 import json, sys
 from twiliocore_api.core.db import make_engine, make_session_factory
