@@ -211,8 +211,12 @@ def fail_job(
     token: str,
     error: str,
     retry_at: datetime | None = None,
-) -> bool:
-    """Give a held job up: queued again at ``retry_at`` while attempts remain, else failed."""
+) -> str | None:
+    """Give a held job up: queued again at ``retry_at`` while attempts remain, else failed.
+
+    Returns the job's new status (``"queued"`` or ``"failed"``), ``None`` if the lease
+    was lost meanwhile.
+    """
     values: dict[str, Any] = {
         "lease_owner": None,
         "lease_token": None,
@@ -231,7 +235,7 @@ def fail_job(
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return _rowcount(result) == 1
+    return str(values["status"]) if _rowcount(result) == 1 else None
 
 
 def release_job(

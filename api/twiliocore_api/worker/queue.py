@@ -86,8 +86,12 @@ class JobQueue(Protocol):
         """Acknowledge the job as done (after the work)."""
         ...
 
-    def fail(self, lease: Lease, error: str, *, retry_in: float | None = None) -> bool:
-        """Give the job up: due again in ``retry_in`` seconds while attempts remain, else failed."""
+    def fail(self, lease: Lease, error: str, *, retry_in: float | None = None) -> str | None:
+        """Give the job up: due again in ``retry_in`` seconds while attempts remain, else failed.
+
+        Returns the job's new status (``"queued"`` or ``"failed"``), ``None`` if the lease
+        was lost.
+        """
         ...
 
     def release(self, lease: Lease) -> bool:
@@ -179,7 +183,7 @@ class SqlJobQueue:
         with self.session_factory() as session:
             return crud_jobs.complete_job(session, job_id=lease.job_id, token=lease.token)
 
-    def fail(self, lease: Lease, error: str, *, retry_in: float | None = None) -> bool:
+    def fail(self, lease: Lease, error: str, *, retry_in: float | None = None) -> str | None:
         """See :meth:`JobQueue.fail`."""
         retry_at = None if retry_in is None else utcnow() + timedelta(seconds=retry_in)
         with self.session_factory() as session:

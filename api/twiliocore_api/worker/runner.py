@@ -208,10 +208,11 @@ class Worker:
                 logger.warning(
                     "%s job %s: %s; again in %.0fs", lease.kind, lease.job_id, exc, exc.delay
                 )
-                self.queue.fail(lease, str(exc), retry_in=exc.delay)
+                if self.queue.fail(lease, str(exc), retry_in=exc.delay) == "failed":
+                    self._abandon(lease.kind, lease.ref, f"attempts used up: {exc}")
         except Exception as exc:
             logger.exception("%s job %s failed", lease.kind, lease.job_id)
-            if not item.lost and self.queue.fail(lease, f"{type(exc).__name__}: {exc}"):
+            if not item.lost and self.queue.fail(lease, f"{type(exc).__name__}: {exc}") is not None:
                 self._abandon(lease.kind, lease.ref, f"the job failed: {type(exc).__name__}")
         else:
             if item.lost:
