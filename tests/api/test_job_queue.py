@@ -248,18 +248,7 @@ def test_a_job_whose_worker_keeps_dying_is_given_up(make_queue):
     assert _job(queue, job_id).status == "failed"
 
 
-def _wait(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def test_worker_acknowledges_after_the_work_and_releases_at_stop(make_queue):
+def test_worker_acknowledges_after_the_work_and_releases_at_stop(make_queue, wait_for):
     queue = make_queue(lease_seconds=0.6)
     done_id, long_id, retry_id = _enqueue(queue, 3)
     seen: list[str] = []
@@ -277,8 +266,8 @@ def test_worker_acknowledges_after_the_work_and_releases_at_stop(make_queue):
     worker.register("k", handler)
     worker.start()
     try:
-        _wait(lambda: _job(queue, done_id).status == "done", what="the short job")
-        _wait(lambda: _job(queue, retry_id).status == "queued", what="the retry")
+        wait_for(lambda: _job(queue, done_id).status == "done", what="the short job")
+        wait_for(lambda: _job(queue, retry_id).status == "queued", what="the retry")
         time.sleep(1.5)
         long_job = _job(queue, long_id)
         assert (long_job.status, long_job.lease_owner) == ("running", worker.identity)
@@ -290,7 +279,7 @@ def test_worker_acknowledges_after_the_work_and_releases_at_stop(make_queue):
     assert sorted(seen) == sorted([done_id, long_id, retry_id])
 
 
-def test_worker_stops_a_job_whose_lease_was_taken(make_queue):
+def test_worker_stops_a_job_whose_lease_was_taken(make_queue, wait_for):
     queue = make_queue(lease_seconds=0.6)
     [job_id] = _enqueue(queue, 1)
     stopped = threading.Event()
@@ -304,7 +293,7 @@ def test_worker_stops_a_job_whose_lease_was_taken(make_queue):
     worker.register("k", handler)
     worker.start()
     try:
-        _wait(lambda: _job(queue, job_id).status == "running", what="the claim")
+        wait_for(lambda: _job(queue, job_id).status == "running", what="the claim")
         with queue.session_factory() as session:  # another worker took the job over
             session.execute(update(Job).values(lease_token="someone-else", lease_owner="b"))
             session.commit()
@@ -344,9 +333,10 @@ def _clean_env() -> dict[str, str]:
 class Emulator:
     """``twiliocore emulator`` in a process of its own (it outlives the services)."""
 
-    def __init__(self, log: Path, *extra: str) -> None:
+    def __init__(self, log: Path, wait: Callable[..., Any], *extra: str) -> None:
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.wait = wait
         command = [sys.executable, "-m", "twiliocore", "emulator", "--port", str(self.port)]
         command += ["--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN, *extra]
         with log.open("w") as out:
@@ -356,7 +346,7 @@ class Emulator:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        _wait(self._up, what="the emulator")
+        wait(self._up, what="the emulator")
 
     def _up(self) -> bool:
         assert self.proc.poll() is None, "the emulator exited"
@@ -382,7 +372,10 @@ class Emulator:
 class Service:
     """``twiliocore serve`` in a process of its own, on a shared SQLite file."""
 
-    def __init__(self, directory: Path, db: Path, emulator: Emulator, name: str) -> None:
+    def __init__(
+        self, wait: Callable[..., Any], directory: Path, db: Path, emulator: Emulator, name: str
+    ) -> None:
+        self.wait = wait
         self.port = _port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = directory / f"{name}.log"
@@ -416,7 +409,7 @@ class Service:
             )
 
     def wait_up(self) -> None:
-        _wait(self._up, timeout=60, what=f"the service on {self.port}")
+        self.wait(self._up, timeout=60, what=f"the service on {self.port}")
 
     def _up(self) -> bool:
         assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
@@ -453,13 +446,15 @@ class Service:
 
 
 @pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+def processes(tmp_path: Path, wait_for: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """``processes("emulator", *options)``, ``processes("service", db, emulator, name)``."""
     started: list[Any] = []
 
     def start(what: str, *args: Any) -> Any:
-        item = Emulator(tmp_path / "emulator.log", *args) if what == "emulator" else None
-        if what == "service":
-            item = Service(tmp_path, *args)
+        if what == "emulator":
+            item: Any = Emulator(tmp_path / "emulator.log", wait_for, *args)
+        else:
+            item = Service(wait_for, tmp_path, *args)
         started.append(item)
         return item
 
@@ -486,7 +481,7 @@ def _queue_row(db: Path, job_id: str) -> tuple[str, str | None, int]:
 def _check_sent_once_and_recorded(
     emulator: Emulator, client: httpx.Client, job_id: str, body: str, recipients: list[str]
 ) -> dict[str, Any]:
-    job = _wait(
+    job = emulator.wait(
         lambda: (j := _bulk(client, job_id))["status"] == "completed" and j,
         timeout=90,
         what="the job to complete",
@@ -519,7 +514,7 @@ def test_kill_9_during_a_bulk_job_then_restart_sends_everyone_once(processes, tm
         )
         assert answer.status_code == 202, answer.text
         job_id = answer.json()["job_id"]
-        _wait(lambda: _bulk(client, job_id)["done"] >= kill_after, what=f"{kill_after} done")
+        service.wait(lambda: _bulk(client, job_id)["done"] >= kill_after, what=f"{kill_after} done")
     service.kill()
     created_at_kill = len(emulator.created(body))
     with sqlite3.connect(db, timeout=30) as conn:
@@ -543,8 +538,9 @@ def test_kill_9_during_a_bulk_job_then_restart_sends_everyone_once(processes, tm
 
 
 def test_two_services_on_one_database_never_touch_each_others_live_jobs(processes, tmp_path):
-    # Slow answers (0.2 s each, 64 in flight) make the job last while B starts and watches.
-    emulator = processes("emulator", "--faults", "slow=1.0,slow_seconds=0.2")
+    # Slow answers (0.5 s each, 64 in flight: about 20 s for the job) make it last while B
+    # starts and watches.
+    emulator = processes("emulator", "--faults", "slow=1.0,slow_seconds=0.5")
     db = tmp_path / "shared.db"
     first = processes("service", db, emulator, "a")
     first.wait_up()
@@ -555,7 +551,7 @@ def test_two_services_on_one_database_never_touch_each_others_live_jobs(processe
             "/api/sms/send-bulk", json={"phone_numbers": recipients, "message": body}
         )
         job_id = answer.json()["job_id"]
-        _wait(lambda: _bulk(client, job_id)["done"] >= 100, what="A to start the job")
+        first.wait(lambda: _bulk(client, job_id)["done"] >= 100, what="A to start the job")
     second = processes("service", db, emulator, "b")
     second.wait_up()
     # While A's lease is alive, B leaves the job alone (no steal, no "interrupted").
@@ -571,7 +567,7 @@ def test_two_services_on_one_database_never_touch_each_others_live_jobs(processe
             time.sleep(0.2)
     first.kill()
     killed_at = time.monotonic()
-    _wait(
+    second.wait(
         lambda: f":{second.pid}:" in (_queue_row(db, job_id)[1] or ""),
         timeout=30,
         what="B to take the job over",
