@@ -430,10 +430,10 @@ class Service:
             client.headers["Authorization"] = f"Bearer {token}"
             yield client
 
-    def kill(self) -> None:
+    def kill(self, signum: int = signal.SIGKILL) -> None:
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
+        self.proc.send_signal(signum)
+        self.proc.wait(60)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -501,13 +501,24 @@ def _reconciled(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if "whose outcome was lost" in line]
 
 
-@pytest.mark.parametrize("kill_after", [1, 2500, 4000], ids=["first-sent", "mid-job", "near-end"])
-def test_kill_9_during_a_bulk_job_then_restart_sends_everyone_once(processes, tmp_path, kill_after):
+@pytest.mark.parametrize(
+    ("signum", "kill_after"),
+    [
+        (signal.SIGKILL, 1),
+        (signal.SIGKILL, 2500),
+        (signal.SIGKILL, 4000),
+        (signal.SIGTERM, 2000),  # a clean stop releases the job; the next start resumes it
+    ],
+    ids=["kill-9-first-sent", "kill-9-mid-job", "kill-9-near-end", "sigterm-mid-job"],
+)
+def test_a_stopped_bulk_job_resumes_at_restart_and_sends_everyone_once(
+    processes, tmp_path, signum, kill_after
+):
     emulator = processes("emulator")
     db = tmp_path / "service.db"
     service = processes("service", db, emulator, "svc")
     service.wait_up()
-    body = f"Kill -9 after {kill_after}"
+    body = f"Stopped by {signal.Signals(signum).name} after {kill_after}"
     with service.client() as client:
         answer = client.post(
             "/api/sms/send-bulk", json={"phone_numbers": RECIPIENTS, "message": body}
@@ -515,7 +526,7 @@ def test_kill_9_during_a_bulk_job_then_restart_sends_everyone_once(processes, tm
         assert answer.status_code == 202, answer.text
         job_id = answer.json()["job_id"]
         service.wait(lambda: _bulk(client, job_id)["done"] >= kill_after, what=f"{kill_after} done")
-    service.kill()
+    service.kill(signum)
     created_at_kill = len(emulator.created(body))
     with sqlite3.connect(db, timeout=30) as conn:
         recorded_at_kill = conn.execute(
@@ -530,8 +541,8 @@ def test_kill_9_during_a_bulk_job_then_restart_sends_everyone_once(processes, tm
     assert job["counts"].get("unknown", 0) == 0
     assert _queue_row(db, job_id)[0] == "done"
     print(
-        f"\nkill -9 after {kill_after} done: {created_at_kill} created at the emulator, "
-        f"{recorded_at_kill} recorded with a SID at the kill; after the restart: "
+        f"\n{signal.Signals(signum).name} after {kill_after} done: {created_at_kill} created "
+        f"at the emulator, {recorded_at_kill} recorded with a SID at the kill; after the restart: "
         f"{'; '.join(_reconciled(service.log)) or 'nothing ambiguous'}; "
         f"{len(RECIPIENTS)} created once each and recorded"
     )
