@@ -305,6 +305,68 @@ def test_worker_stops_a_job_whose_lease_was_taken(make_queue, wait_for):
     assert (job.status, job.lease_owner) == ("running", "b")
 
 
+def test_resume_reconciles_ambiguous_recipients_before_sending(start_service, wait_for):
+    # A job stopped with two recipients handed to the fan-out and no outcome recorded. One
+    # was created at Twilio (its answer lost): it is found and recorded, not sent again.
+    # The other was not; Twilio's log holds an older message with the same text to it that
+    # another send recorded: that one is not taken for ours, and the recipient is sent.
+    from twiliocore_api.models import BulkJob, Message
+    from twiliocore_api.services.bulk import BULK_SEND
+
+    svc = start_service()
+    seen_before, lost_answer = "+14155550301", "+14155550302"
+    with svc.admin() as client:
+        single = client.post("/api/sms/send", json={"to_number": seen_before, "message": "Same"})
+        assert single.status_code == 201, single.text
+    earlier_sid = single.json()["message_sid"]
+    twilio = svc.messenger.client()
+    created = twilio.messages.create(to=lost_answer, from_="+15005550006", body="Same")
+    with svc.messenger.session_factory() as session:
+        session.add(
+            BulkJob(
+                id="resumed-job",
+                type="sms",
+                body="Same",
+                status="running",
+                started_at=utcnow() - timedelta(seconds=5),
+                total=2,
+                accepted=2,
+                duplicates=0,
+                invalid=[],
+            )
+        )
+        rows = [
+            Message(
+                bulk_job_id="resumed-job",
+                type="sms",
+                direction="outbound-api",
+                to_number=number,
+                from_number="+15005550006",
+                body="Same",
+                status="pending",
+            )
+            for number in (seen_before, lost_answer)
+        ]
+        session.add_all(rows)
+        session.flush()
+        session.get(BulkJob, "resumed-job").submitted_through = max(m.id for m in rows)
+        svc.app.state.job_queue.enqueue(session, BULK_SEND, ref="resumed-job")
+        session.commit()
+    svc.app.state.worker.wake()
+    with svc.admin() as client:
+        job = wait_for(
+            lambda: (
+                (j := client.get("/api/sms/bulk/resumed-job").json())["status"] == "completed" and j
+            ),
+            what="the resumed job",
+        )
+    recorded = {r["to"]: r["message_sid"] for r in job["results"]}
+    assert recorded[lost_answer] == created.sid
+    assert recorded[seen_before] not in (None, earlier_sid)
+    at_twilio = Counter(m["to"] for m in svc.emulator.messages() if m["body"] == "Same")
+    assert at_twilio == {seen_before: 2, lost_answer: 1}
+
+
 # ---------------------------------------------------------------------------- real processes
 
 ACCOUNT_SID = "AC" + "5" * 32
