@@ -65,7 +65,12 @@ def _startup(app: FastAPI, settings: Settings) -> None:
         engine.dispose()
         raise
     app.state.messenger = messenger
-    _start_jobs(app, settings, session_factory, messenger)
+    try:
+        _start_jobs(app, settings, session_factory, messenger)
+    except Exception:
+        messenger.stop()
+        engine.dispose()
+        raise
     config = messenger.config
     if config.mode == "mock":
         logger.warning(
