@@ -275,6 +275,10 @@ def requeue_expired(
     expired = (Job.status == "running") & (Job.lease_expires_at < now)
     if alive:
         expired = expired & Job.lease_token.not_in(list(alive))
+    # Most sweeps find nothing: look first, so that they take no write lock.
+    if session.scalar(select(Job.id).where(expired).limit(1)) is None:
+        session.rollback()
+        return 0, []
     cleared = {"lease_owner": None, "lease_token": None, "lease_expires_at": None}
     dead = session.execute(
         select(Job.id, Job.kind, Job.ref, Job.lease_token).where(
