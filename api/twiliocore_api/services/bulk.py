@@ -35,6 +35,7 @@ from twiliocore.phone import to_e164_many
 from twiliocore.segments import count_segments
 
 from twiliocore_api import crud, crud_jobs
+from twiliocore_api.crud import apply_pending_events, apply_status, describe_error_code
 from twiliocore_api.models import BulkJob, Message, utcnow
 from twiliocore_api.worker import JobQueue, Lease, RetryLater
 
@@ -412,13 +413,13 @@ class BulkJobs:
                 message.message_sid = created.sid
                 message.sent_at = message.sent_at or created.date_created or utcnow()
                 message.num_segments = _int_or_none(created.num_segments)
-                crud.apply_status(message, status="queued")
+                apply_status(message, status="queued")
                 if created.status:
-                    crud.apply_status(message, status=created.status, error_code=created.error_code)
+                    apply_status(message, status=created.status, error_code=created.error_code)
                 settled.append(message)
             session.commit()
             for message in settled:
-                crud.apply_pending_events(session, message=message)
+                apply_pending_events(session, message=message)
             session.commit()
             matched = len(settled)
         logger.warning(
@@ -498,7 +499,7 @@ class BulkJobs:
             caught_up = False
             for message in touched:
                 if message is not None and message.message_sid is not None:
-                    crud.apply_pending_events(session, message=message)
+                    apply_pending_events(session, message=message)
                     caught_up = True
             if caught_up:
                 session.commit()
@@ -557,12 +558,12 @@ def _record_result(
         message.message_sid = str(sid)
         message.sent_at = message.sent_at or utcnow()
         message.num_segments = num_segments
-        crud.apply_status(message, status="queued")
+        apply_status(message, status="queued")
         return message
     code = _int_or_none(result.get("error_code"))
     message.status = "unknown" if status == "unknown" else "failed"
     message.error_code = code
-    message.error = str(result.get("error") or crud.describe_error_code(code))
+    message.error = str(result.get("error") or describe_error_code(code))
     if code == _OPTED_OUT_CODE:
         # Twilio knows of an opt-out this service never saw (a STOP sent elsewhere).
         message.status = "refused"
