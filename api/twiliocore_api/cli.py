@@ -1,4 +1,4 @@
-"""``twiliocore serve``: run the REST service under uvicorn."""
+"""``twiliocore serve``: run the prestart step, then the REST service under uvicorn."""
 
 from __future__ import annotations
 
@@ -26,12 +26,14 @@ def run(args: argparse.Namespace) -> int:
 
     from twiliocore_api.core.config import load_settings
     from twiliocore_api.main import create_app
+    from twiliocore_api.prestart import prestart
 
     logging.basicConfig(
         level=getattr(logging, str(args.log_level).upper()),
         format="%(levelname)-8s %(name)s: %(message)s",
     )
     settings = load_settings(SERVER_HOST=args.host, SERVER_PORT=args.port)
+    prestart(settings)
     uvicorn.run(
         create_app(settings),
         host=args.host,

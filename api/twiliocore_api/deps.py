@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 from twiliocore_api.core.config import Settings
 from twiliocore_api.core.ratelimit import RateLimiter
 from twiliocore_api.core.security import KeyRing
-from twiliocore_api.messaging import Messenger
 from twiliocore_api.models import User
 from twiliocore_api.schemas import MAX_INT
+from twiliocore_api.services.bulk import BulkJobs
+from twiliocore_api.services.config import MessagingRuntime
 
 __all__ = [
     "AdminUser",
+    "BulkDep",
     "CurrentUser",
     "KeyRingDep",
     "MessengerDep",
@@ -48,15 +50,21 @@ def get_keyring(request: Request) -> KeyRing:
     return request.app.state.keyring  # type: ignore[no-any-return]
 
 
-def get_messenger(request: Request) -> Messenger:
+def get_messenger(request: Request) -> MessagingRuntime:
     """The messaging layer."""
     return request.app.state.messenger  # type: ignore[no-any-return]
+
+
+def get_bulk(request: Request) -> BulkJobs:
+    """The bulk jobs."""
+    return request.app.state.bulk  # type: ignore[no-any-return]
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
-MessengerDep = Annotated[Messenger, Depends(get_messenger)]
+MessengerDep = Annotated[MessagingRuntime, Depends(get_messenger)]
+BulkDep = Annotated[BulkJobs, Depends(get_bulk)]
 
 
 def access_token_for(user: User, *, keyring: KeyRing, settings: Settings) -> str:

@@ -1,36 +1,36 @@
 """The app factory: ``create_app(settings=None)``.
 
-The lifespan resolves ``SECRET_KEY``, opens the database and applies the Alembic
-migrations, creates the first admin, and starts the messaging layer (in mock mode the
-bundled Twilio emulator runs in-process); on shutdown it stops them again. Nothing is
-created at import time.
+The lifespan resolves ``SECRET_KEY``, opens the database (prepared by the prestart step,
+:mod:`twiliocore_api.prestart`: migrations and the first admin are not app start-up),
+starts the messaging layer (in mock mode the bundled Twilio emulator runs in-process)
+and the job worker; on shutdown it stops them again. Nothing is created at import time.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import twiliocore
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from twiliocore_api import crud
 from twiliocore_api.core.config import Settings, load_settings, resolve_secret_key
-from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations
+from twiliocore_api.core.db import check_schema, make_engine, make_session_factory
 from twiliocore_api.core.errors import install_error_handlers
 from twiliocore_api.core.limits import BodySizeLimit
 from twiliocore_api.core.ratelimit import RateLimiter
 from twiliocore_api.core.security import KeyRing
-from twiliocore_api.messaging import Messenger
-from twiliocore_api.models import User
 from twiliocore_api.routes import auth, health, notifications, sms, users, web, webhooks
+from twiliocore_api.services.bulk import BULK_SEND, BulkJobs
+from twiliocore_api.services.config import MessagingRuntime
+from twiliocore_api.worker import SqlJobQueue, Worker
 
 __all__ = ["create_app"]
 
@@ -42,38 +42,16 @@ def _operation_id(route: APIRoute) -> str:
     return re.sub(r"[^a-z0-9]+", "_", tag.lower()).strip("_") + "-" + route.name
 
 
-def ensure_first_admin(session_factory: sessionmaker[Session], settings: Settings) -> None:
-    """Create the first admin when there is none (password printed once if generated)."""
-    with session_factory() as session:
-        if session.scalar(select(User.id).where(User.role == "admin").limit(1)) is not None:
-            return
-        generated = settings.ADMIN_PASSWORD is None
-        password = (
-            secrets.token_urlsafe(12)
-            if settings.ADMIN_PASSWORD is None
-            else settings.ADMIN_PASSWORD.get_secret_value()
-        )
-        crud.create_user(session, email=settings.ADMIN_EMAIL, password=password, role="admin")
-    if generated:
-        logger.warning(
-            "created the first admin %s with the generated password %s "
-            "(shown once; set ADMIN_PASSWORD to choose it)",
-            settings.ADMIN_EMAIL,
-            password,
-        )
-    else:
-        logger.info(
-            "created the first admin %s (password from ADMIN_PASSWORD)", settings.ADMIN_EMAIL
-        )
-
-
 def _startup(app: FastAPI, settings: Settings) -> None:
     keyring = KeyRing(resolve_secret_key(settings))
     engine = make_engine(settings.DATABASE_URL)
-    run_migrations(engine)
+    try:
+        check_schema(engine)
+    except Exception:
+        engine.dispose()
+        raise
     session_factory = make_session_factory(engine)
-    ensure_first_admin(session_factory, settings)
-    messenger = Messenger(settings, session_factory, keyring)
+    messenger = MessagingRuntime(settings, session_factory, keyring)
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.keyring = keyring
@@ -87,6 +65,12 @@ def _startup(app: FastAPI, settings: Settings) -> None:
         engine.dispose()
         raise
     app.state.messenger = messenger
+    try:
+        _start_jobs(app, settings, session_factory, messenger)
+    except Exception:
+        messenger.stop()
+        engine.dispose()
+        raise
     config = messenger.config
     if config.mode == "mock":
         logger.warning(
@@ -103,8 +87,41 @@ def _startup(app: FastAPI, settings: Settings) -> None:
         )
 
 
+def _start_jobs(
+    app: FastAPI,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    messenger: MessagingRuntime,
+) -> None:
+    """The job queue, the bulk jobs on it, and (embedded default) the worker of this process."""
+    queue = SqlJobQueue(session_factory, lease_seconds=settings.JOB_LEASE_SECONDS)
+    worker = Worker(
+        queue, concurrency=settings.JOB_CONCURRENCY, poll_seconds=settings.JOB_POLL_SECONDS
+    )
+    bulk = BulkJobs(
+        messenger, session_factory, queue, region=settings.DEFAULT_REGION, wake=worker.wake
+    )
+    worker.register(BULK_SEND, bulk.run, abandon=bulk.abandon)
+    app.state.job_queue = queue
+    app.state.bulk = bulk
+    app.state.worker = worker
+    # Single sends whose answer was never recorded: sent or not, nobody knows. Only rows
+    # older than any request could take, as another process may share the database.
+    with session_factory() as session:
+        lost = crud.settle_lost_sends(session, older_than=timedelta(minutes=5))
+    if lost:
+        logger.warning("%d message(s) were left pending by a restart", lost)
+    bulk.adopt_unqueued()
+    if settings.RUN_WORKER:
+        worker.start()
+        logger.info("job worker %s started", worker.identity)
+
+
 def _shutdown(app: FastAPI) -> None:
-    messenger: Messenger | None = getattr(app.state, "messenger", None)
+    worker: Worker | None = getattr(app.state, "worker", None)
+    if worker is not None:
+        worker.stop()
+    messenger: MessagingRuntime | None = getattr(app.state, "messenger", None)
     if messenger is not None:
         messenger.stop()
     engine = getattr(app.state, "engine", None)

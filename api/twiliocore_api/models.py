@@ -19,12 +19,14 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Base",
     "BulkJob",
+    "Job",
     "Message",
     "Notification",
     "OptOut",
@@ -124,6 +126,9 @@ class BulkJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The highest recipient (Message.id) handed to the fan-out, committed before it is
+    # handed over: a recipient at or below it without an outcome may have been sent.
+    submitted_through: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Message(Base):
@@ -209,3 +214,38 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     channels: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """A unit of queued work (a bulk send, a timed task): what to run, and who holds it.
+
+    The work's own record (e.g. the :class:`BulkJob` and its recipients) is written in the
+    same transaction as this row; this row only says "work on this", and when. A worker
+    claims it by setting ``lease_owner``/``lease_token``/``lease_expires_at`` with a
+    conditional update, extends the lease while it works, and marks it ``done`` after the
+    work; a lease left to expire (the worker died) is put back to ``queued``.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref", name="uq_jobs_kind_ref"),
+        Index("ix_jobs_status_run_at", "status", "run_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    # What the work is about (e.g. a bulk job id): one live job per (kind, ref).
+    ref: Mapped[str | None] = mapped_column(String(255), default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # queued -> running -> done | failed (running -> queued when released or expired).
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=20)
+    lease_owner: Mapped[str | None] = mapped_column(String(255), default=None)
+    lease_token: Mapped[str | None] = mapped_column(String(36), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -31,6 +31,7 @@ from twiliocore_api.core.config import Settings
 from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations
 from twiliocore_api.main import create_app
 from twiliocore_api.models import Message
+from twiliocore_api.prestart import prestart
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"
@@ -123,7 +124,7 @@ class Service:
 
 @contextlib.contextmanager
 def running_service(tmp_path: Path, **overrides: Any) -> Iterator[Service]:
-    """Start the service under uvicorn in a thread; stop and join it on exit."""
+    """Run the prestart step, start the service under uvicorn in a thread; stop it on exit."""
     port = free_port()
     values: dict[str, Any] = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'service.db'}",
@@ -139,6 +140,7 @@ def running_service(tmp_path: Path, **overrides: Any) -> Iterator[Service]:
         for name in _CLEARED_ENV:
             mp.delenv(name, raising=False)
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    prestart(settings)
     app = create_app(settings)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, log_level="warning", lifespan="on"

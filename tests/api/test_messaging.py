@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from twiliocore_api.core.config import Settings
 from twiliocore_api.messaging import EffectiveConfig, Messenger
+from twiliocore_api.services.bulk import plan_bulk
 
 
 def _config(base_url: str | None) -> EffectiveConfig:
@@ -41,8 +42,8 @@ def test_effective_config_hides_the_token():
 
 
 def test_bulk_plan_normalises_and_deduplicates():
-    plan = _messenger().plan_bulk(
-        ["(415) 555-2671", "+14155552671", "whatsapp:+447400123456", "12"]
+    plan = plan_bulk(
+        ["(415) 555-2671", "+14155552671", "whatsapp:+447400123456", "12"], region="US"
     )
     assert plan.recipients == ["+14155552671", "+447400123456"]
     assert plan.duplicates == 1

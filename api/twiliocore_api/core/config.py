@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         DEFAULT_REGION: region for numbers written without ``+`` (e.g. ``"US"``).
         MOCK_EMULATOR_MPS: in mock mode, the emulator's rate per sender in segments per
             second (default: Twilio's, 1/s for a long code, so messages queue as they would).
+        JOB_LEASE_SECONDS: how long a worker's claim on a job (a bulk send) lasts without a
+            heartbeat; a job whose worker died is resumed by another after this long.
+        JOB_POLL_SECONDS: how often the worker looks for due jobs and expired leases.
+        JOB_CONCURRENCY: jobs one service process runs at once.
+        RUN_WORKER: run the job worker inside the service process (the embedded default).
         SERVER_HOST: the address the service listens on (set by ``twiliocore serve``).
         SERVER_PORT: the port it listens on.
     """
@@ -91,6 +96,10 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: Annotated[int, Field(ge=1)] = 8 * 60
     DEFAULT_REGION: str = "US"
     MOCK_EMULATOR_MPS: Annotated[float, Field(gt=0)] | None = None
+    JOB_LEASE_SECONDS: Annotated[float, Field(gt=0)] = 30.0
+    JOB_POLL_SECONDS: Annotated[float, Field(gt=0)] = 1.0
+    JOB_CONCURRENCY: Annotated[int, Field(ge=1)] = 4
+    RUN_WORKER: bool = True
     SERVER_HOST: str = "127.0.0.1"
     SERVER_PORT: int = 8000
 

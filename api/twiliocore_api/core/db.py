@@ -1,26 +1,45 @@
-"""Database engine, sessions and migrations (Alembic, applied at start-up).
+"""Database engine, sessions and migrations (Alembic, applied by the prestart step).
 
 SQLite is the default; any SQLAlchemy URL works (PostgreSQL with ``psycopg``). The code
-uses only portable SQL through the ORM.
+uses only portable SQL through the ORM. :func:`startup_lock` serialises the prestart
+step of processes starting together on one database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["MIGRATIONS_DIR", "make_engine", "make_session_factory", "run_migrations"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "SchemaOutdated",
+    "check_schema",
+    "make_engine",
+    "make_session_factory",
+    "run_migrations",
+    "startup_lock",
+]
 
 logger = logging.getLogger("twiliocore_api")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# pg_advisory_lock key of the prestart step (any constant; "twlc" in ASCII).
+_PRESTART_LOCK_KEY = 0x74776C63
+
+
+class SchemaOutdated(RuntimeError):
+    """Raised at start-up when the database is not at the newest migration."""
 
 
 def make_engine(database_url: str) -> Engine:
@@ -66,3 +85,53 @@ def run_migrations(engine: Engine) -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     logger.info("database ready (%s)", engine.url.render_as_string(hide_password=True))
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`SchemaOutdated` unless the database is at the newest migration."""
+    script = ScriptDirectory.from_config(
+        alembic_config(engine.url.render_as_string(hide_password=False))
+    )
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current != set(script.get_heads()):
+        raise SchemaOutdated(
+            f"the database ({engine.url.render_as_string(hide_password=True)}) is not at the "
+            "newest schema: run the prestart step first (`python -m twiliocore_api.prestart`; "
+            "`twiliocore serve` runs it)"
+        )
+
+
+@contextlib.contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """Hold a lock that one process at a time takes to prepare the database.
+
+    SQLite: an exclusive ``flock`` on ``<database>.lock`` beside the file. PostgreSQL: a
+    session advisory lock. Other databases (and in-memory SQLite): no lock.
+    """
+    backend = engine.url.get_backend_name()
+    database = engine.url.database
+    if backend == "sqlite" and database not in (None, "", ":memory:"):
+        import fcntl
+
+        path = Path(str(database)).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{path}.lock", "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    elif backend == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PRESTART_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": _PRESTART_LOCK_KEY}
+                )
+                connection.commit()
+    else:
+        yield

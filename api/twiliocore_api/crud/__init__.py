@@ -8,10 +8,38 @@ keywords are the inbound pipeline's (:mod:`twiliocore_api.services.inbound`).
 
 from __future__ import annotations
 
-from twiliocore_api.crud._text import is_storable
-from twiliocore_api.crud.bulk_jobs import get_bulk_job
+from twiliocore_api.crud._common import is_storable
+from twiliocore_api.crud.bulk_jobs import (
+    bulk_job_sender,
+    bulk_jobs_without_queue_entry,
+    count_recipients,
+    finish_bulk_job,
+    get_bulk_job,
+    get_recipient,
+    pending_recipients,
+    recorded_sids,
+    set_bulk_job_status,
+    set_submitted_through,
+)
 from twiliocore_api.crud.health import ping
-from twiliocore_api.crud.messages import create_message, get_message_by_sid, list_messages
+from twiliocore_api.crud.jobs import (
+    EXPIRED_ERROR,
+    ExpiredJob,
+    claim_jobs,
+    complete_job,
+    enqueue_job,
+    extend_lease,
+    fail_job,
+    get_job,
+    release_job,
+    requeue_expired,
+)
+from twiliocore_api.crud.messages import (
+    create_message,
+    get_message_by_sid,
+    list_messages,
+    settle_lost_sends,
+)
 from twiliocore_api.crud.notifications import create_notification, list_notifications
 from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
 from twiliocore_api.crud.settings import get_sms_settings, save_sms_settings
@@ -28,12 +56,25 @@ from twiliocore_api.crud.webhooks import claim_webhook_token
 __all__ = [
     "add_status_event",
     "authenticate",
+    "bulk_job_sender",
+    "bulk_jobs_without_queue_entry",
+    "claim_jobs",
     "claim_webhook_token",
+    "complete_job",
+    "count_recipients",
     "create_message",
     "create_notification",
     "create_user",
+    "enqueue_job",
+    "EXPIRED_ERROR",
+    "ExpiredJob",
+    "extend_lease",
+    "fail_job",
+    "finish_bulk_job",
     "get_bulk_job",
+    "get_job",
     "get_message_by_sid",
+    "get_recipient",
     "get_sms_settings",
     "get_user",
     "get_user_by_email",
@@ -43,8 +84,15 @@ __all__ = [
     "list_notifications",
     "list_status_events",
     "opted_out_among",
+    "pending_recipients",
     "ping",
+    "recorded_sids",
+    "release_job",
+    "requeue_expired",
     "save_sms_settings",
+    "set_bulk_job_status",
     "set_opt_out",
+    "set_submitted_through",
+    "settle_lost_sends",
     "update_preferences",
 ]

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from twiliocore_api.crud._text import is_storable
-from twiliocore_api.models import Message
+from twiliocore_api.crud._common import is_storable, rowcount
+from twiliocore_api.models import Message, utcnow
 
-__all__ = ["create_message", "get_message_by_sid", "list_messages"]
+__all__ = [
+    "create_message",
+    "get_message_by_sid",
+    "list_messages",
+    "settle_lost_sends",
+]
 
 
 def create_message(session: Session, **fields: Any) -> Message:
@@ -61,3 +66,26 @@ def list_messages(
         query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit).offset(offset)
     ).all()
     return rows, count
+
+
+def settle_lost_sends(session: Session, *, older_than: timedelta) -> int:
+    """Single sends left ``pending`` for longer than any request takes become ``unknown``.
+
+    Their process stopped between recording them and recording Twilio's answer: sent or
+    not, nobody knows. Commits; returns how many.
+    """
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.status == "pending",
+            Message.bulk_job_id.is_(None),
+            Message.created_at < utcnow() - older_than,
+        )
+        .values(
+            status="unknown",
+            error="the service stopped before Twilio's answer was recorded; "
+            "check the message log at Twilio",
+        )
+    )
+    session.commit()
+    return rowcount(result)

@@ -7,7 +7,7 @@ import hashlib
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from twiliocore_api.crud._text import is_storable
+from twiliocore_api.crud._common import is_storable
 from twiliocore_api.models import WebhookEvent
 
 __all__ = ["claim_webhook_token"]

@@ -15,13 +15,13 @@ from twiliocore_api.core.errors import unprocessable
 from twiliocore_api.core.security import mask_secret
 from twiliocore_api.deps import (
     AdminUser,
+    BulkDep,
     CurrentUser,
     MessengerDep,
     SendRateLimit,
     SessionDep,
     SettingsDep,
 )
-from twiliocore_api.messaging import Messenger
 from twiliocore_api.models import Message, User
 from twiliocore_api.schemas import (
     MAX_INT,
@@ -45,13 +45,14 @@ from twiliocore_api.schemas import (
     WhatsAppSendRequest,
 )
 from twiliocore_api.services import sends
-from twiliocore_api.services.config import EffectiveConfig
+from twiliocore_api.services.bulk import BulkJobs
+from twiliocore_api.services.config import EffectiveConfig, MessagingRuntime
 from twiliocore_api.services.status import refresh_status
 
 router = APIRouter(prefix="/api/sms", tags=["SMS & WhatsApp"])
 
 
-def _e164(messenger: Messenger, field: str, number: str) -> str:
+def _e164(messenger: MessagingRuntime, field: str, number: str) -> str:
     try:
         return messenger.normalize(number)
     except InvalidPhoneNumber as exc:
@@ -132,7 +133,7 @@ def test_connection(messenger: MessengerDep, _admin: AdminUser) -> TestConnectio
 # ---------------------------------------------------------------------------- sending
 
 
-def _require_sender(messenger: Messenger, kind: str) -> None:
+def _require_sender(messenger: MessagingRuntime, kind: str) -> None:
     """503 when the configuration has no sender for ``kind`` (nothing could be sent)."""
     missing = messenger.missing_sender(kind)
     if missing is not None:
@@ -211,7 +212,8 @@ def _start_bulk(
     body: BulkSendRequest,
     media_url: str | None,
     session: SessionDep,
-    messenger: Messenger,
+    messenger: MessagingRuntime,
+    bulk: BulkJobs,
     user: User,
     max_recipients: int,
 ) -> BulkAccepted:
@@ -221,8 +223,8 @@ def _start_bulk(
             f"{len(body.phone_numbers)} recipients is more than the maximum of {max_recipients}",
         )
     _require_sender(messenger, kind)
-    plan = messenger.plan_bulk(body.phone_numbers)
-    job, refused = messenger.start_bulk(
+    plan = bulk.plan(body.phone_numbers)
+    job, refused = bulk.start(
         session, user_id=user.id, kind=kind, plan=plan, body=body.message, media_url=media_url
     )
     return BulkAccepted(
@@ -251,11 +253,14 @@ def send_bulk_sms(
     body: BulkSendRequest,
     session: SessionDep,
     messenger: MessengerDep,
+    bulk: BulkDep,
     settings: SettingsDep,
     user: SendRateLimit,
 ) -> BulkAccepted:
     """Start a bulk SMS job; recipients are normalised and deduplicated first."""
-    return _start_bulk("sms", body, None, session, messenger, user, settings.MAX_BULK_RECIPIENTS)
+    return _start_bulk(
+        "sms", body, None, session, messenger, bulk, user, settings.MAX_BULK_RECIPIENTS
+    )
 
 
 @router.post(
@@ -268,12 +273,20 @@ def send_bulk_whatsapp(
     body: WhatsAppBulkSendRequest,
     session: SessionDep,
     messenger: MessengerDep,
+    bulk: BulkDep,
     settings: SettingsDep,
     user: SendRateLimit,
 ) -> BulkAccepted:
     """Start a bulk WhatsApp job; recipients are normalised and deduplicated first."""
     return _start_bulk(
-        "whatsapp", body, body.media_url, session, messenger, user, settings.MAX_BULK_RECIPIENTS
+        "whatsapp",
+        body,
+        body.media_url,
+        session,
+        messenger,
+        bulk,
+        user,
+        settings.MAX_BULK_RECIPIENTS,
     )
 
 
@@ -292,7 +305,7 @@ def read_bulk_job(
     job = crud.get_bulk_job(session, job_id=job_id)
     if job is None or (not user.is_admin and job.user_id != user.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
-    counts = Messenger.job_counts(session, job.id)
+    counts = BulkJobs.job_counts(session, job.id)
     rows = session.scalars(
         select(Message)
         .where(Message.bulk_job_id == job.id)

@@ -272,18 +272,18 @@ def test_a_result_adopting_a_sid_another_send_recorded_loses_only_that_recipient
         )
         assert single.status_code == 201, single.text
         earlier_sid = single.json()["message_sid"]
-        messenger = svc.messenger
-        real_bulk_send = messenger._bulk_send
+        bulk = svc.app.state.bulk
+        real_bulk_send = bulk._bulk_send
 
-        def adopting(job_id, service, kind, numbers, body, media_url, on_result):
+        def adopting(work, recipients, on_result, stop):
             def report(result):
                 if result.get("to") == "+14155550141":
                     result = dict(result, status="sent", message_sid=earlier_sid)
                 on_result(result)
 
-            return real_bulk_send(job_id, service, kind, numbers, body, media_url, report)
+            return real_bulk_send(work, recipients, report, stop)
 
-        messenger._bulk_send = adopting
+        bulk._bulk_send = adopting
         numbers = ["+14155550141", "+14155550142", "+14155550143"]
         answer = client.post(
             "/api/sms/send-bulk", json={"phone_numbers": numbers, "message": "Same text"}

@@ -1,8 +1,12 @@
-"""What every database the service supports can store."""
+"""Shared by the data-access modules: what every database can store, rows a statement changed."""
 
 from __future__ import annotations
 
-__all__ = ["is_storable"]
+from typing import Any
+
+from sqlalchemy import CursorResult
+
+__all__ = ["is_storable", "rowcount"]
 
 
 def is_storable(text: str, *, max_length: int) -> bool:
@@ -13,3 +17,8 @@ def is_storable(text: str, *, max_length: int) -> bool:
     clear error there too, never a database exception.
     """
     return len(text) <= max_length and "\x00" not in text
+
+
+def rowcount(result: Any) -> int:
+    """The rows an ``UPDATE``/``DELETE`` changed (0 for a result that does not say)."""
+    return int(result.rowcount) if isinstance(result, CursorResult) else 0
