@@ -383,6 +383,7 @@ class MessagePublic(BaseModel):
     type: str
     direction: str
     body: str
+    media_url: str | None = None
     status: str
     num_segments: int | None
     created_at: datetime
