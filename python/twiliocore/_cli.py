@@ -118,7 +118,8 @@ def guarded(command: str, run: Callable[[], int]) -> int:
     """Run ``run``; report a :class:`CommandError` or a Twilio error as one line on stderr.
 
     Returns:
-        ``run``'s exit status, the error's, or 1 for an error from Twilio or the network.
+        ``run``'s exit status, the error's, 1 for an error from Twilio or the network, or
+        130 when interrupted (Ctrl-C).
     """
     from twiliocore.errors import TwilioCoreError, TwilioRestError
 
@@ -138,6 +139,9 @@ def guarded(command: str, run: Callable[[], int]) -> int:
     except TwilioCoreError as exc:
         print(f"twiliocore {command}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before or after the work: no traceback
+        print(f"twiliocore {command}: interrupted", file=sys.stderr)
+        return 130
 
 
 def _plain(value: object) -> object:
@@ -159,7 +163,7 @@ def _cell(value: object, width: int | None) -> str:
     else:
         text = " ".join(str(value).split())
     if width is not None and len(text) > width:
-        text = text[: width - 1] + "…"
+        text = text[: width - 3] + "..."
     return text
 
 
@@ -173,7 +177,7 @@ def print_table(
     Args:
         rows: the records.
         columns: ``(key, heading, widest)`` per column; ``widest`` cuts longer text with
-            ``…`` (``None``: never cut).
+            ``...`` (``None``: never cut).
         out: where to print (standard output by default).
     """
     cells = [[_cell(row.get(key), widest) for key, _, widest in columns] for row in rows]
