@@ -11,6 +11,7 @@ APT_PACKAGES=(
   python3-venv
   nginx-light wrk ca-certificates
   postgresql
+  chromium
 )
 
 missing=()

@@ -1,9 +1,17 @@
-"""``twiliocore serve``: run the prestart step, then the REST service under uvicorn."""
+"""``twiliocore serve``: run the prestart step, then the REST service under uvicorn.
+
+The listening socket is bound before anything else starts, so a port already in use
+(a second ``make run``) is reported at once, with exit status 1, and never after the
+start-up log has said "ready".
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
+import sys
 
 __all__ = ["add_arguments", "run"]
 
@@ -20,8 +28,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (as uvicorn binds it); ``OSError`` when it cannot be."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
 def run(args: argparse.Namespace) -> int:
-    """Start the service; returns the exit status."""
+    """Start the service; returns the exit status (1 when the address cannot be bound)."""
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        reason = "the port is taken" if exc.errno == errno.EADDRINUSE else exc.strerror or exc
+        print(
+            f"twiliocore serve: cannot listen on {args.host}:{args.port}: {reason}"
+            " (is another twiliocore serve or `make run` running? choose another --port)",
+            file=sys.stderr,
+        )
+        return 1
     import uvicorn
 
     from twiliocore_api.core.config import load_settings
@@ -34,11 +68,18 @@ def run(args: argparse.Namespace) -> int:
     )
     settings = load_settings(SERVER_HOST=args.host, SERVER_PORT=args.port)
     prestart(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         proxy_headers=settings.TRUST_PROXY_HEADERS,
     )
-    return 0
+    server = uvicorn.Server(config)
+    with sock:
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on, as uvicorn.run
+            pass
+    # As uvicorn.run: a start-up that failed (the lifespan raised) is a failed run.
+    return 0 if server.started else 3

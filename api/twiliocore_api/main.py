@@ -25,9 +25,10 @@ from twiliocore_api.core.config import Settings, load_settings, resolve_secret_k
 from twiliocore_api.core.db import check_schema, make_engine, make_session_factory
 from twiliocore_api.core.errors import install_error_handlers
 from twiliocore_api.core.limits import BodySizeLimit
+from twiliocore_api.core.openapi import document_errors
 from twiliocore_api.core.ratelimit import RateLimiter
 from twiliocore_api.core.security import KeyRing
-from twiliocore_api.routes import auth, health, notifications, sms, users, web, webhooks
+from twiliocore_api.routes import auth, docs, health, notifications, sms, users, web, webhooks
 from twiliocore_api.services.bulk import BULK_SEND, BulkJobs
 from twiliocore_api.services.config import MessagingRuntime
 from twiliocore_api.worker import SqlJobQueue, Worker
@@ -154,13 +155,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="SMS & WhatsApp through Twilio: send, bulk, status, history, webhooks.",
         version=twiliocore.__version__,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
-        redoc_url="/api/redoc",
+        # Served by routes/docs.py from the package's own assets (no CDN).
+        docs_url=None,
+        redoc_url=None,
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=lambda: app.state.settings.request_byte_limit)
-    for module in (auth, users, sms, notifications, health, webhooks, web):
-        app.include_router(module.router)
+    routers = [m.router for m in (auth, users, sms, notifications, health, webhooks, web, docs)]
+    for router in routers:
+        app.include_router(router)
+    document_errors(app, routers)
     return app

@@ -35,6 +35,7 @@ __all__ = [
     "BulkJobPublic",
     "BulkRecipientPublic",
     "BulkSendRequest",
+    "ErrorMessage",
     "HealthPublic",
     "InvalidRecipient",
     "LoginRequest",
@@ -68,6 +69,15 @@ MAX_NUMBER_CHARS = 64
 
 MAX_INT = 2**31 - 1
 """The largest id or offset accepted: what an INTEGER column holds on PostgreSQL."""
+
+
+class ErrorMessage(BaseModel):
+    """The body of every error answer but 422: ``{"detail": "what went wrong"}``.
+
+    (422 answers carry a list instead: ``{"detail": [{"loc", "field", "msg", "type"}]}``.)
+    """
+
+    detail: str = Field(description="what went wrong, in words")
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -383,6 +393,7 @@ class MessagePublic(BaseModel):
     type: str
     direction: str
     body: str
+    media_url: str | None = None
     status: str
     num_segments: int | None
     created_at: datetime

@@ -1,4 +1,4 @@
-"""The ``twiliocore`` command: ``emulator``, ``serve``, ``send`` and ``version``.
+"""The ``twiliocore`` command: ``send``, ``bulk``, ``status``, ``messages``, ``emulator``...
 
 Each subcommand lives with the code it drives: a module (or any object) with
 ``add_arguments(parser)`` and ``run(args) -> int``. The package's own subcommands are listed
@@ -31,7 +31,30 @@ _BUILTIN: dict[str, tuple[str, str, str | None]] = {
         "emulator",
     ),
     "send": ("twiliocore.sms_cli", "send one SMS or WhatsApp message", None),
+    "bulk": (
+        "twiliocore.bulk_cli",
+        "send one message to every number of a CSV or text file, with progress",
+        None,
+    ),
+    "status": ("twiliocore.status_cli", "show a message's status at Twilio, and its error", None),
+    "messages": ("twiliocore.messages_cli", "list the account's recent messages", None),
 }
+
+# What `twiliocore --help` says (argparse prints it as is: plain text, no markup).
+_DESCRIPTION = "SMS and WhatsApp through Twilio from the command line, and its local emulator."
+_EPILOG = """
+The Twilio account comes from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or --account-sid
+and --auth-token), the senders from TWILIO_PHONE_NUMBER and TWILIO_WHATSAPP_NUMBER (or
+--from), and TWILIO_API_BASE_URL points the commands at a local emulator.
+
+examples:
+  twiliocore emulator                           a local Twilio; prints the lines to export
+  twiliocore send --to +14155552671 --body Hi   one message
+  twiliocore bulk --to-file numbers.csv --message "Closed on Monday"
+  twiliocore status SM0123456789abcdef0123456789abcdef
+  twiliocore messages --limit 20 --json
+
+'twiliocore COMMAND --help' describes each command."""
 
 # Entry-point subcommands that an extra of this package provides: name -> (help text, extra).
 # They are listed, and say how to install them, even when the extra is missing.
@@ -100,8 +123,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         The parser; a parsed subcommand carries ``_run`` (its ``run`` function) or
         ``_import_error`` (why it is unavailable).
     """
-    description = (__doc__ or "").splitlines()[0]
-    parser = argparse.ArgumentParser(prog="twiliocore", description=description)
+    parser = argparse.ArgumentParser(
+        prog="twiliocore",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("version", help="print the version")
     # Only a plugin, or the list of every command, needs the installed entry points.
@@ -111,10 +139,29 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     for name, entry_point in plugins.items():
         helps.setdefault(name, f"provided by {entry_point.value}")
     for name, help_text in helps.items():
-        sub_parser = sub.add_parser(name, help=help_text)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
         if command is None or command == name:
             _register(sub_parser, name, plugins)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: imports the package (and its compiled core) only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from twiliocore import __version__
+
+        print(f"twiliocore {__version__}")
+        parser.exit()
 
 
 def _unavailable(command: str, reason: str) -> int:

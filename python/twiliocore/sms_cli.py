@@ -1,18 +1,21 @@
 """``twiliocore send``: send one SMS or WhatsApp message from the command line.
 
-Credentials and senders come from the environment (``TWILIO_ACCOUNT_SID``,
-``TWILIO_AUTH_TOKEN``, ``TWILIO_PHONE_NUMBER``, ``TWILIO_WHATSAPP_NUMBER``,
-``TWILIO_API_BASE_URL``); the result is printed as JSON. Exit status 0 on success,
-1 when the send failed, 2 on missing configuration.
+The account comes from ``--account-sid``/``--auth-token`` or ``TWILIO_ACCOUNT_SID``/
+``TWILIO_AUTH_TOKEN``, the sender from ``--from`` or ``TWILIO_PHONE_NUMBER`` (with
+``--whatsapp``: ``TWILIO_WHATSAPP_NUMBER``), the API root from ``--base-url`` or
+``TWILIO_API_BASE_URL``; the result is printed as JSON. Exit status 0 on success, 1 when
+the send failed, 2 on missing configuration.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
+import os
 
-from twiliocore.errors import ConfigurationError
+from twiliocore._cli import CommandError, add_account_options, credentials_from, guarded
+
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,29 +24,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--body", required=True, help="message text")
     parser.add_argument("--whatsapp", action="store_true", help="send through WhatsApp")
     parser.add_argument(
-        "--from", dest="from_number", help="SMS sender (default TWILIO_PHONE_NUMBER)"
+        "--from",
+        dest="from_number",
+        help="sender (default TWILIO_PHONE_NUMBER, or TWILIO_WHATSAPP_NUMBER with --whatsapp)",
     )
     parser.add_argument("--media-url", action="append", default=None, help="media URL (repeatable)")
-    parser.add_argument("--base-url", help="API root (default TWILIO_API_BASE_URL or Twilio's)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    add_account_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Send the message described by ``args``; print the result as JSON."""
     from twiliocore.sms import SMSService
 
-    try:
-        with SMSService(base_url=args.base_url, timeout=args.timeout) as service:
+    def send() -> int:
+        account_sid, auth_token = credentials_from(args)
+        variable = "TWILIO_WHATSAPP_NUMBER" if args.whatsapp else "TWILIO_PHONE_NUMBER"
+        if not args.from_number and not os.environ.get(variable):
+            kind = "WhatsApp" if args.whatsapp else "SMS"
+            raise CommandError(f"no {kind} sender: pass --from or set {variable}")
+        with SMSService(
+            account_sid,
+            auth_token,
+            whatsapp_number=args.from_number if args.whatsapp else None,
+            base_url=args.base_url,
+            timeout=args.timeout,
+        ) as service:
             if args.whatsapp:
-                if args.from_number:
-                    print("twiliocore send: --from is ignored with --whatsapp", file=sys.stderr)
                 result = service.send_whatsapp(args.to, args.body, media_url=args.media_url)
             else:
                 result = service.send_sms(
                     args.to, args.body, from_number=args.from_number, media_url=args.media_url
                 )
-    except ConfigurationError as exc:
-        print(f"twiliocore send: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2, default=str))
-    return 0 if result["success"] else 1
+        print(json.dumps(result, indent=2, default=str))
+        return 0 if result["success"] else 1
+
+    return guarded("send", send)

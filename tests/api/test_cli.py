@@ -112,6 +112,29 @@ def test_serve_runs_in_mock_mode_and_sends(tmp_path):
     assert process.returncode == 0, "".join(output)
 
 
+def test_serve_on_a_taken_port_says_so_before_anything_starts(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "ADMIN_"))}
+    env.pop("DATABASE_URL", None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "twiliocore", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert f"cannot listen on 127.0.0.1:{port}: the port is taken" in result.stderr
+    assert "ready" not in output
+    # Nothing started: no database was created, no admin password generated.
+    assert not (tmp_path / "data").exists()
+
+
 def test_serve_is_the_services_entry_point() -> None:
     from importlib.metadata import entry_points
 

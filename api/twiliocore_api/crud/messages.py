@@ -41,13 +41,17 @@ def list_messages(
     user_id: int | None,
     type_: str | None = None,
     status: str | None = None,
+    direction: str | None = None,
     to: str | None = None,
     date_from: datetime | None = None,
     date_to: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[Sequence[Message], int]:
-    """A page of messages, newest first, and the total matching; ``user_id=None`` means all."""
+    """A page of messages, newest first, and the total matching; ``user_id=None`` means all.
+
+    ``direction`` is ``"inbound"`` or ``"outbound"`` (every ``outbound-*`` direction).
+    """
     query = select(Message)
     if user_id is not None:
         query = query.where(Message.user_id == user_id)
@@ -55,6 +59,10 @@ def list_messages(
         query = query.where(Message.type == type_)
     if status is not None:
         query = query.where(Message.status == status)
+    if direction == "inbound":
+        query = query.where(Message.direction == "inbound")
+    elif direction == "outbound":
+        query = query.where(Message.direction.startswith("outbound"))
     if to is not None:
         query = query.where(Message.to_number == to)
     if date_from is not None:

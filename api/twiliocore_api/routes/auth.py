@@ -5,13 +5,23 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, status
 
 from twiliocore_api import crud
+from twiliocore_api.core.openapi import error_responses
 from twiliocore_api.deps import KeyRingDep, SessionDep, SettingsDep, access_token_for
 from twiliocore_api.schemas import LoginRequest, Token
 
 router = APIRouter(prefix="/api/auth", tags=["Auth"])
 
 
-@router.post("/login", response_model=Token)
+@router.post(
+    "/login",
+    response_model=Token,
+    responses=error_responses(
+        401,
+        429,
+        e401="incorrect e-mail or password",
+        e429="too many login attempts for this e-mail: retry after Retry-After seconds",
+    ),
+)
 def login(
     request: Request,
     body: LoginRequest,

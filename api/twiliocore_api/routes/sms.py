@@ -47,7 +47,7 @@ from twiliocore_api.schemas import (
 from twiliocore_api.services import sends
 from twiliocore_api.services.bulk import BulkJobs
 from twiliocore_api.services.config import EffectiveConfig, MessagingRuntime
-from twiliocore_api.services.status import refresh_status
+from twiliocore_api.services.status import MESSAGE_STATUSES, refresh_status
 
 router = APIRouter(prefix="/api/sms", tags=["SMS & WhatsApp"])
 
@@ -83,6 +83,7 @@ def message_public(message: Message) -> MessagePublic:
             "type": message.type,
             "direction": message.direction,
             "body": message.body,
+            "media_url": message.media_url,
             "status": message.status,
             "num_segments": message.num_segments,
             "created_at": message.created_at,
@@ -364,8 +365,15 @@ def list_messages(
     user: CurrentUser,
     type: Annotated[Literal["sms", "whatsapp"] | None, Query()] = None,
     status_: Annotated[
-        str | None, Query(alias="status", max_length=24, pattern=r"^[A-Za-z_-]*$")
+        str | None,
+        Query(
+            alias="status",
+            max_length=24,
+            description="one of: " + ", ".join(MESSAGE_STATUSES),
+            json_schema_extra={"enum": list(MESSAGE_STATUSES)},
+        ),
     ] = None,
+    direction: Annotated[Literal["inbound", "outbound"] | None, Query()] = None,
     to: Annotated[str | None, Query(max_length=64)] = None,
     date_from: Annotated[UtcDateTime | None, Query()] = None,
     date_to: Annotated[UtcDateTimeUntil | None, Query()] = None,
@@ -381,6 +389,10 @@ def list_messages(
             raise unprocessable(
                 "to", f"not a valid phone number: {exc.reason}", where="query"
             ) from None
+    if status_ is not None and status_ not in MESSAGE_STATUSES:
+        raise unprocessable(
+            "status", "must be one of: " + ", ".join(MESSAGE_STATUSES), where="query"
+        )
     if date_from is not None and date_to is not None and date_from > date_to:
         raise unprocessable("date_to", "is before date_from", where="query")
     rows, count = crud.list_messages(
@@ -388,6 +400,7 @@ def list_messages(
         user_id=None if user.is_admin else user.id,
         type_=type,
         status=status_,
+        direction=direction,
         to=to_e164,
         date_from=date_from,
         date_to=date_to,

@@ -8,6 +8,7 @@ from twiliocore.errors import InvalidPhoneNumber
 
 from twiliocore_api import crud
 from twiliocore_api.core.errors import unprocessable
+from twiliocore_api.core.openapi import error_responses
 from twiliocore_api.deps import AdminUser, CurrentUser, MessengerDep, SessionDep
 from twiliocore_api.models import User
 from twiliocore_api.schemas import UserCreate, UserPublic
@@ -21,7 +22,12 @@ def read_me(user: CurrentUser) -> User:
     return user
 
 
-@router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409, e409="a user with this e-mail exists"),
+)
 def create_user(
     body: UserCreate, session: SessionDep, messenger: MessengerDep, _admin: AdminUser
 ) -> User:

@@ -19,7 +19,7 @@ from twiliocore.errors import InvalidPhoneNumber
 from twiliocore.phone import normalize_address, to_e164
 
 from twiliocore_api import crud
-from twiliocore_api.models import Message, utcnow
+from twiliocore_api.models import Message
 from twiliocore_api.services.config import MessagingRuntime, strip_channel
 from twiliocore_api.services.status import apply_status, catch_up, describe_error_code
 
@@ -161,9 +161,12 @@ def record_accepted(
     num_segments: int | None,
     from_address: str | None,
 ) -> None:
-    """Record Twilio's acceptance of ``message`` (the caller commits, then catches up)."""
+    """Record Twilio's acceptance of ``message`` (the caller commits, then catches up).
+
+    Acceptance is not sending: ``sent_at`` is set by :func:`apply_status` once Twilio
+    reports ``sent`` (in this answer, a status callback or a refresh), not here.
+    """
     message.message_sid = message_sid
-    message.sent_at = message.sent_at or utcnow()
     message.num_segments = num_segments
     sender = strip_channel(from_address)
     if sender:

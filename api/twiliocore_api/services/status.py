@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FINAL_STATUSES",
+    "MESSAGE_STATUSES",
     "STATUS_RANK",
     "apply_pending_events",
     "apply_status",
@@ -57,6 +58,8 @@ STATUS_RANK: dict[str, int] = {
     "unknown": 1,
     "read": 7,
 }
+#: Every status a stored message can have, in lifecycle order (the history's ``status`` filter).
+MESSAGE_STATUSES: tuple[str, ...] = tuple(sorted(STATUS_RANK, key=STATUS_RANK.__getitem__))
 FINAL_STATUSES = frozenset({"failed", "undelivered", "canceled", "refused", "read", "received"})
 
 _ERROR_WORDS: dict[int, str] = {

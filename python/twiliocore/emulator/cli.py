@@ -1,14 +1,16 @@
 """``twiliocore emulator``: run the Twilio emulator in the foreground.
 
-Prints the base URL and the credentials (a fresh random pair unless given) as environment
-settings for the client, then serves until interrupted (Ctrl-C or SIGTERM). The
-credentials are printed deliberately, once, at start; nothing else ever shows the token.
+Prints the base URL and the credentials (a fresh random pair unless given) as ``export``
+lines for a shell, the settings the client and the service read, then serves until
+interrupted (Ctrl-C or SIGTERM). The credentials are printed deliberately, once, at
+start; nothing else ever shows the token.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import signal
 import sys
 import threading
@@ -104,11 +106,16 @@ def run(args: argparse.Namespace) -> int:
     sms = next((n for n in numbers if n.startswith("+")), "")
     whatsapp = next((n[9:] for n in numbers if n.startswith("whatsapp:")), "")
     print(f"Twilio emulator listening on {emulator.url}")
-    print(f"TWILIO_API_BASE_URL={emulator.url}")
-    print(f"TWILIO_ACCOUNT_SID={emulator.account_sid}")
-    print(f"TWILIO_AUTH_TOKEN={emulator.auth_token}")
-    print(f"TWILIO_PHONE_NUMBER={sms}")
-    print(f"TWILIO_WHATSAPP_NUMBER={whatsapp}")
+    settings = {
+        "TWILIO_API_BASE_URL": emulator.url,
+        "TWILIO_ACCOUNT_SID": emulator.account_sid,
+        "TWILIO_AUTH_TOKEN": emulator.auth_token,
+        "TWILIO_PHONE_NUMBER": sms,
+        "TWILIO_WHATSAPP_NUMBER": whatsapp,
+    }
+    # Shell lines to paste into another terminal (quoted: a given token may hold anything).
+    for name, value in settings.items():
+        print(f"export {name}={shlex.quote(value)}")
     print(f"Senders: {', '.join(numbers)}")
     print(f"Inspect: {emulator.url}/_emulator/messages  (Ctrl-C to stop)", flush=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 
 
@@ -67,7 +68,10 @@ def test_history_filters_and_paging(start_service):
             ]
             == 4
         )
-        assert client.get("/api/sms/messages", params={"status": "no-such"}).json()["count"] == 0
+        # An unknown status is a 422 naming the filter (it used to match nothing, silently).
+        unknown = client.get("/api/sms/messages", params={"status": "no-such"})
+        assert unknown.status_code == 422
+        assert unknown.json()["detail"][0]["field"] == "status"
         for params, field in [
             ({"type": "fax"}, "type"),
             ({"limit": 0}, "limit"),
@@ -78,6 +82,63 @@ def test_history_filters_and_paging(start_service):
             bad = client.get("/api/sms/messages", params=params)
             assert bad.status_code == 422, params
             assert bad.json()["detail"][0]["field"] == field
+
+
+def test_status_filter_names_the_allowed_values(service):
+    with service.admin() as client:
+        bad = client.get("/api/sms/messages", params={"status": "bogus"})
+        assert bad.status_code == 422
+        (detail,) = bad.json()["detail"]
+        assert detail["field"] == "status"
+        for allowed in ("queued", "sent", "delivered", "undelivered", "failed", "received"):
+            assert allowed in detail["msg"]
+        assert "bogus" not in detail["msg"]  # the input is never echoed
+        assert client.get("/api/sms/messages", params={"status": "delivered"}).status_code == 200
+    spec = httpx.get(f"{service.url}/api/openapi.json", trust_env=False).json()
+    parameters = spec["paths"]["/api/sms/messages"]["get"]["parameters"]
+    (status_param,) = [p for p in parameters if p["name"] == "status"]
+    assert "delivered" in str(status_param["schema"])
+
+
+def test_direction_filter(start_service, wait_for):
+    svc = start_service()
+    sender = "+14155550271"
+    with svc.admin() as client:
+        sent = client.post("/api/sms/send", json={"to_number": sender, "message": "out"})
+        assert sent.status_code == 201, sent.text
+        answer = httpx.post(
+            f"{svc.emulator.url}/_emulator/inbound",
+            data={"From": sender, "To": "+15005550006", "Body": "in"},
+            timeout=30,
+            trust_env=False,
+        )
+        assert answer.status_code in (200, 201), answer.text
+        wait_for(
+            lambda: client.get("/api/sms/messages").json()["count"] == 2, what="the inbound row"
+        )
+        inbound = client.get("/api/sms/messages", params={"direction": "inbound"}).json()
+        outbound = client.get("/api/sms/messages", params={"direction": "outbound"}).json()
+        assert [(m["body"], m["direction"]) for m in inbound["data"]] == [("in", "inbound")]
+        assert [(m["body"], m["direction"]) for m in outbound["data"]] == [("out", "outbound-api")]
+        bad = client.get("/api/sms/messages", params={"direction": "sideways"})
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["field"] == "direction"
+        assert "inbound" in bad.json()["detail"][0]["msg"]
+
+
+def test_whatsapp_media_url_is_in_the_history(service):
+    media = "https://example.com/history-photo.jpg"
+    with service.admin() as client:
+        sent = client.post(
+            "/api/sms/whatsapp/send",
+            json={"to_number": "+447400123457", "message": "photo", "media_url": media},
+        )
+        assert sent.status_code == 201, sent.text
+        sid = sent.json()["message_sid"]
+        record = client.get(f"/api/sms/message-status/{sid}").json()
+        rows = client.get("/api/sms/messages", params={"type": "whatsapp", "limit": 500}).json()
+    assert record["media_url"] == media
+    assert [m["media_url"] for m in rows["data"] if m["message_sid"] == sid] == [media]
 
 
 def test_users_see_only_their_own_messages(service):
@@ -121,6 +182,37 @@ def test_message_status_refreshes_from_twilio_when_not_final(start_service, make
         record = client.get(f"/api/sms/message-status/{sid}").json()
     assert record["status"] == "delivered"
     assert record["delivered_at"] is not None
+
+
+def test_sent_at_is_when_twilio_reports_sent_not_acceptance(start_service, make_emulator):
+    # Callbacks cannot reach this service: only refreshes from Twilio move the record.
+    twilio = make_emulator(status_delay=3.0)
+    svc = start_service(
+        TWILIO_ACCOUNT_SID=twilio.account_sid,
+        TWILIO_AUTH_TOKEN=twilio.auth_token,
+        TWILIO_PHONE_NUMBER="+15005550006",
+        TWILIO_API_BASE_URL=twilio.url,
+        WEBHOOK_BASE_URL="http://127.0.0.1:9",
+    )
+    import time
+
+    with svc.admin() as client:
+        sent = client.post("/api/sms/send", json={"to_number": "+14155552671", "message": "x"})
+        assert sent.status_code == 201, sent.text
+        sid = sent.json()["message_sid"]
+        accepted = client.get(f"/api/sms/message-status/{sid}").json()
+        assert twilio.message(sid).status in ("queued", "sending"), "the emulator was too slow"
+        assert accepted["status"] in ("queued", "sending")
+        assert accepted["sent_at"] is None
+        deadline = time.monotonic() + 30
+        while twilio.message(sid).status not in ("sent", "delivered"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        record = client.get(f"/api/sms/message-status/{sid}").json()
+    assert record["status"] in ("sent", "delivered")
+    assert record["sent_at"] is not None
+    sent_at = datetime.fromisoformat(record["sent_at"])
+    assert sent_at > datetime.fromisoformat(accepted["created_at"])
 
 
 def test_preferences(service):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -318,3 +321,32 @@ def test_signed_numbers_out_of_range_are_ignored_not_a_500(service, wait_for):
         },
     )
     assert inbound.status_code == 200, inbound.text
+
+
+def test_emulator_docs_inbound_example_reaches_the_service(start_service, make_emulator):
+    # docs/emulator.md's curl example, as written, with the ports of this run: the `+` of
+    # the numbers arrives, and the route it names is the service's incoming-message webhook.
+    doc = Path(__file__).resolve().parents[3] / "docs" / "emulator.md"
+    block = doc.read_text(encoding="utf-8").split("<!-- inbound-example -->")[1]
+    command = block.split("```console\n")[1].split("```")[0].removeprefix("$ ")
+    twilio = make_emulator()
+    svc = start_service(
+        TWILIO_ACCOUNT_SID=twilio.account_sid,
+        TWILIO_AUTH_TOKEN=twilio.auth_token,
+        TWILIO_PHONE_NUMBER="+15005550006",
+        TWILIO_API_BASE_URL=twilio.url,
+    )
+    command = command.replace("http://127.0.0.1:8081", twilio.url)
+    command = command.replace("http://127.0.0.1:8000", svc.url)
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["response"]["status"] == 200, answer
+    assert answer["twiml"]["error"] is None, answer
+    with svc.admin() as client:
+        rows = client.get("/api/sms/messages", params={"direction": "inbound"}).json()["data"]
+    assert [(r["from"], r["to"], r["body"]) for r in rows] == [
+        ("+447400123456", "+15005550006", "STOP")
+    ]

@@ -126,4 +126,10 @@ def test_record_accepted_strips_the_channel_and_never_moves_back(db, outbound):
         2,
         "+14155238886",
     )
+    # Accepted is not sent: sent_at waits for Twilio to report "sent".
+    assert message.sent_at is None
+    sends.record_accepted(
+        message, message_sid="SM" + "9" * 32, status="sent", num_segments=2, from_address=None
+    )
+    assert message.status == "sent"
     assert message.sent_at is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -35,9 +36,9 @@ def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     settings: dict[str, str] = {}
     assert process.stdout is not None
     for line in process.stdout:
-        if "=" in line and line.startswith("TWILIO_"):
-            name, _, value = line.strip().partition("=")
-            settings[name] = value
+        if line.startswith("export TWILIO_"):
+            name, _, value = line.strip().removeprefix("export ").partition("=")
+            settings[name] = shlex.split(value)[0] if value else ""
         if line.startswith("Inspect:"):
             break
     return process, settings
