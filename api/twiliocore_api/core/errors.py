@@ -67,7 +67,7 @@ def _clean(error: dict[str, Any]) -> dict[str, Any]:
 def _not_an_object(error: dict[str, Any], request: Request) -> dict[str, Any]:
     # A body that is not a JSON object (an array, a string, or JSON sent as a form, as
     # `curl -d` does without -H): say what is expected rather than pydantic's words.
-    if error["field"] != "body" or error["type"] != "model_attributes_type":
+    if error["field"] != "body" or error["type"] not in ("model_attributes_type", "dict_type"):
         return error
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     msg = "must be a JSON object"

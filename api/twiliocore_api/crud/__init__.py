@@ -14,24 +14,32 @@ from twiliocore_api.crud.health import ping
 from twiliocore_api.crud.messages import create_message, get_message_by_sid, list_messages
 from twiliocore_api.crud.notifications import create_notification, list_notifications
 from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
-from twiliocore_api.crud.settings import get_sms_settings, save_sms_settings
+from twiliocore_api.crud.settings import delete_sms_settings, get_sms_settings, save_sms_settings
 from twiliocore_api.crud.status_events import add_status_event, list_status_events
 from twiliocore_api.crud.users import (
+    active_admin_ids,
     authenticate,
     create_user,
+    delete_user,
     get_user,
     get_user_by_email,
+    list_users,
+    set_password,
     update_preferences,
+    update_user,
 )
 from twiliocore_api.crud.webhooks import claim_webhook_token
 
 __all__ = [
+    "active_admin_ids",
     "add_status_event",
     "authenticate",
     "claim_webhook_token",
     "create_message",
     "create_notification",
     "create_user",
+    "delete_sms_settings",
+    "delete_user",
     "get_bulk_job",
     "get_message_by_sid",
     "get_sms_settings",
@@ -41,10 +49,13 @@ __all__ = [
     "is_storable",
     "list_messages",
     "list_notifications",
+    "list_users",
     "list_status_events",
     "opted_out_among",
     "ping",
     "save_sms_settings",
     "set_opt_out",
+    "set_password",
     "update_preferences",
+    "update_user",
 ]

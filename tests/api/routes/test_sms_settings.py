@@ -111,10 +111,15 @@ def test_stored_settings_win_over_the_environment(start_service, make_emulator):
     )
     with svc.admin() as client:
         assert client.get("/api/sms/settings").json()["source"] == "environment"
-        # Same base URL for both: the stored credentials must be the ones used.
+        # Same base URL for both: the stored credentials must be the ones used (stored
+        # unverified, so that the wrong token is in force).
         answer = client.post(
             "/api/sms/settings",
-            json={"account_sid": stored_twilio.account_sid, "auth_token": "0" * 32},
+            json={
+                "account_sid": stored_twilio.account_sid,
+                "auth_token": "0" * 32,
+                "verify": False,
+            },
         )
         assert answer.json()["source"] == "database"
         test = client.post("/api/sms/test-connection").json()

@@ -1,0 +1,143 @@
+"""Users: the rules around listing, changing, deleting users and changing one's password.
+
+The rule that matters most: the service always keeps at least one active admin, so
+nobody can lock everyone out of the settings and the user list. A demotion,
+deactivation or deletion that would remove the last active admin is refused with
+:class:`UserConflict`, checked with the active admins' rows locked (PostgreSQL) and
+re-checked with the change in place before it is committed (SQLite serialises writers),
+so two admins demoting each other at once cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from twiliocore_api import crud
+from twiliocore_api.core.security import verify_password
+from twiliocore_api.models import User
+
+__all__ = [
+    "LAST_ADMIN",
+    "UserConflict",
+    "UserNotFound",
+    "WrongPassword",
+    "change_password",
+    "delete_user",
+    "get_user",
+    "list_users",
+    "update_user",
+]
+
+LAST_ADMIN = (
+    "the service must keep at least one active admin: make another user an active admin first"
+)
+
+
+class UserNotFound(LookupError):
+    """Raised when no user has the id asked for."""
+
+
+class UserConflict(Exception):
+    """Raised when a change would break a rule (the last admin, deleting oneself)."""
+
+
+class WrongPassword(ValueError):
+    """Raised when ``current_password`` is not the user's password."""
+
+
+def list_users(
+    session: Session,
+    *,
+    role: str | None = None,
+    is_active: bool | None = None,
+    search: str | None = None,
+    skip: int = 0,
+    limit: int = 100,
+) -> tuple[Sequence[User], int]:
+    """A page of users (id order) and the total matching the filters."""
+    return crud.list_users(
+        session, role=role, is_active=is_active, email_contains=search, skip=skip, limit=limit
+    )
+
+
+def get_user(session: Session, *, user_id: int) -> User:
+    """The user with this id; raises :class:`UserNotFound`."""
+    user = crud.get_user(session, user_id=user_id)
+    if user is None:
+        raise UserNotFound(f"no user has id {user_id}")
+    return user
+
+
+def _would_remove_last_admin(session: Session, user: User) -> bool:
+    admins = crud.active_admin_ids(session, lock=True)
+    return user.id in admins and not admins - {user.id}
+
+
+def update_user(
+    session: Session,
+    *,
+    user_id: int,
+    role: str | None = None,
+    is_active: bool | None = None,
+    phone_number: str | None = None,
+    clear_phone_number: bool = False,
+    sms_enabled: bool | None = None,
+    whatsapp_enabled: bool | None = None,
+) -> User:
+    """Change a user (``None`` keeps a value) and commit.
+
+    Raises:
+        UserNotFound: no user has ``user_id``.
+        UserConflict: the change would leave no active admin.
+    """
+    user = get_user(session, user_id=user_id)
+    removes_admin = role not in (None, "admin") or is_active is False
+    if removes_admin and _would_remove_last_admin(session, user):
+        session.rollback()
+        raise UserConflict(LAST_ADMIN)
+    crud.update_user(
+        session,
+        user=user,
+        role=role,
+        is_active=is_active,
+        phone_number=phone_number,
+        clear_phone_number=clear_phone_number,
+        sms_enabled=sms_enabled,
+        whatsapp_enabled=whatsapp_enabled,
+    )
+    if removes_admin and not crud.active_admin_ids(session):
+        session.rollback()
+        raise UserConflict(LAST_ADMIN)
+    session.commit()
+    return user
+
+
+def delete_user(session: Session, *, user_id: int, actor: User) -> None:
+    """Delete a user; their messages stay (without owner), their notifications go.
+
+    Raises:
+        UserNotFound: no user has ``user_id``.
+        UserConflict: ``actor`` deleting themself, or the last active admin.
+    """
+    user = get_user(session, user_id=user_id)
+    if user.id == actor.id:
+        raise UserConflict("you cannot delete yourself: another admin can")
+    if _would_remove_last_admin(session, user):
+        session.rollback()
+        raise UserConflict(LAST_ADMIN)
+    crud.delete_user(session, user=user)
+
+
+def change_password(
+    session: Session, *, user: User, current_password: str, new_password: str
+) -> User:
+    """Set ``user``'s password after checking the current one; older login tokens stop working.
+
+    Raises:
+        WrongPassword: ``current_password`` is not the user's password.
+    """
+    if not verify_password(current_password, user.hashed_password):
+        raise WrongPassword("current_password is not your current password")
+    return crud.set_password(session, user=user, password=new_password)
