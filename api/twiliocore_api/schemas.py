@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from twiliocore.errors import InvalidPhoneNumber
 from twiliocore.phone import to_e164
 
@@ -294,7 +295,10 @@ def _e164_in_region(value: str | None, info: ValidationInfo) -> str | None:
     try:
         return to_e164(number, region)
     except InvalidPhoneNumber as exc:
-        raise ValueError(f"not a valid phone number: {exc.reason}") from None
+        # Worded as the routes word a number they normalise ("not a valid phone number: ...").
+        raise PydanticCustomError(
+            "value_error", "not a valid phone number: {reason}", {"reason": exc.reason}
+        ) from None
 
 
 class SmsSettingsUpdate(_Strict):

@@ -77,7 +77,12 @@ def test_service_runs_on_postgres(postgres_url, start_service, wait_for):
         assert history["count"] >= 4
         settings = client.post(
             "/api/sms/settings",
-            json={"account_sid": svc.emulator.account_sid, "auth_token": svc.emulator.auth_token},
+            json={
+                "account_sid": svc.emulator.account_sid,
+                "auth_token": svc.emulator.auth_token,
+                # Stored without asking Twilio: a check would go to api.twilio.com.
+                "verify": False,
+            },
         )
         assert settings.status_code == 200
         assert (
