@@ -17,6 +17,7 @@ from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_
 from twiliocore_api.crud.settings import delete_sms_settings, get_sms_settings, save_sms_settings
 from twiliocore_api.crud.status_events import add_status_event, list_status_events
 from twiliocore_api.crud.users import (
+    UserChanges,
     active_admin_ids,
     authenticate,
     create_user,
@@ -31,6 +32,7 @@ from twiliocore_api.crud.users import (
 from twiliocore_api.crud.webhooks import claim_webhook_token
 
 __all__ = [
+    "UserChanges",
     "active_admin_ids",
     "add_status_event",
     "authenticate",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from twiliocore_api.core.security import hash_password, verify_password
 from twiliocore_api.models import User
 
 __all__ = [
+    "UserChanges",
     "active_admin_ids",
     "authenticate",
     "create_user",
@@ -72,6 +74,26 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
 _DUMMY_HASH = hash_password("not a real password")
 
 
+@dataclass(frozen=True)
+class UserChanges:
+    """What to change on a user; ``None`` keeps a value.
+
+    ``clear_phone_number`` removes the phone number (``phone_number`` then must be ``None``).
+    """
+
+    role: str | None = None
+    is_active: bool | None = None
+    phone_number: str | None = None
+    clear_phone_number: bool = False
+    sms_enabled: bool | None = None
+    whatsapp_enabled: bool | None = None
+
+    @property
+    def removes_admin(self) -> bool:
+        """True when these changes take the admin role away or deactivate the user."""
+        return self.role not in (None, "admin") or self.is_active is False
+
+
 def update_preferences(
     session: Session,
     *,
@@ -85,66 +107,38 @@ def update_preferences(
 
     ``clear_phone_number`` removes the phone number (``phone_number`` then must be ``None``).
     """
-    _apply_preferences(
-        user,
+    changes = UserChanges(
         phone_number=phone_number,
         clear_phone_number=clear_phone_number,
         sms_enabled=sms_enabled,
         whatsapp_enabled=whatsapp_enabled,
     )
-    session.add(user)
+    update_user(session, user=user, changes=changes)
     session.commit()
     return user
 
 
-def update_user(
-    session: Session,
-    *,
-    user: User,
-    role: str | None = None,
-    is_active: bool | None = None,
-    phone_number: str | None = None,
-    clear_phone_number: bool = False,
-    sms_enabled: bool | None = None,
-    whatsapp_enabled: bool | None = None,
-) -> User:
-    """Change a user's role, state and preferences and flush, **without** committing.
+def update_user(session: Session, *, user: User, changes: UserChanges) -> User:
+    """Apply ``changes`` to ``user`` and flush, **without** committing.
 
-    What is ``None`` stays as it is. The caller commits, after checking the rules that
-    need the change in place (the last active admin).
+    The caller commits, after checking the rules that need the change in place (the
+    last active admin).
     """
-    if role is not None:
-        user.role = role
-    if is_active is not None:
-        user.is_active = is_active
-    _apply_preferences(
-        user,
-        phone_number=phone_number,
-        clear_phone_number=clear_phone_number,
-        sms_enabled=sms_enabled,
-        whatsapp_enabled=whatsapp_enabled,
-    )
+    if changes.role is not None:
+        user.role = changes.role
+    if changes.is_active is not None:
+        user.is_active = changes.is_active
+    if changes.clear_phone_number:
+        user.phone_number = None
+    elif changes.phone_number is not None:
+        user.phone_number = changes.phone_number
+    if changes.sms_enabled is not None:
+        user.sms_enabled = changes.sms_enabled
+    if changes.whatsapp_enabled is not None:
+        user.whatsapp_enabled = changes.whatsapp_enabled
     session.add(user)
     session.flush()
     return user
-
-
-def _apply_preferences(
-    user: User,
-    *,
-    phone_number: str | None,
-    clear_phone_number: bool,
-    sms_enabled: bool | None,
-    whatsapp_enabled: bool | None,
-) -> None:
-    if clear_phone_number:
-        user.phone_number = None
-    elif phone_number is not None:
-        user.phone_number = phone_number
-    if sms_enabled is not None:
-        user.sms_enabled = sms_enabled
-    if whatsapp_enabled is not None:
-        user.whatsapp_enabled = whatsapp_enabled
 
 
 def list_users(

@@ -102,8 +102,8 @@ def list_users(
     ] = None,
 ) -> UsersPublic:
     """List users, in id order (admin)."""
-    rows, count = users.list_users(
-        session, role=role, is_active=is_active, search=search, skip=skip, limit=limit
+    rows, count = crud.list_users(
+        session, role=role, is_active=is_active, email_contains=search, skip=skip, limit=limit
     )
     return UsersPublic(
         data=[UserPublic.model_validate(row) for row in rows], count=count, skip=skip, limit=limit
@@ -157,12 +157,14 @@ def update_user(
         return users.update_user(
             session,
             user_id=user_id,
-            role=body.role,
-            is_active=body.is_active,
-            phone_number=phone,
-            clear_phone_number="phone_number" in given and body.phone_number is None,
-            sms_enabled=body.sms_enabled,
-            whatsapp_enabled=body.whatsapp_enabled,
+            changes=crud.UserChanges(
+                role=body.role,
+                is_active=body.is_active,
+                phone_number=phone,
+                clear_phone_number="phone_number" in given and body.phone_number is None,
+                sms_enabled=body.sms_enabled,
+                whatsapp_enabled=body.whatsapp_enabled,
+            ),
         )
     except users.UserNotFound as exc:
         raise _not_found(exc) from None

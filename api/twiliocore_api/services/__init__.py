@@ -9,5 +9,6 @@ typed values and a session (never a ``Request``) and reach the database through
 - :mod:`~twiliocore_api.services.sends`: single sends.
 - :mod:`~twiliocore_api.services.status`: status tracking (forward only).
 - :mod:`~twiliocore_api.services.notify`: ``notify_user``.
+- :mod:`~twiliocore_api.services.users`: user changes that keep an active admin, passwords.
 - :mod:`~twiliocore_api.services.inbound`: the inbound pipeline.
 """

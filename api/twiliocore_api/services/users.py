@@ -1,4 +1,4 @@
-"""Users: the rules around listing, changing, deleting users and changing one's password.
+"""Users: the rules around changing and deleting users and changing one's password.
 
 The rule that matters most: the service always keeps at least one active admin, so
 nobody can lock everyone out of the settings and the user list. A demotion,
@@ -9,8 +9,6 @@ so two admins demoting each other at once cannot both succeed.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -26,7 +24,6 @@ __all__ = [
     "change_password",
     "delete_user",
     "get_user",
-    "list_users",
     "update_user",
 ]
 
@@ -47,21 +44,6 @@ class WrongPassword(ValueError):
     """Raised when ``current_password`` is not the user's password."""
 
 
-def list_users(
-    session: Session,
-    *,
-    role: str | None = None,
-    is_active: bool | None = None,
-    search: str | None = None,
-    skip: int = 0,
-    limit: int = 100,
-) -> tuple[Sequence[User], int]:
-    """A page of users (id order) and the total matching the filters."""
-    return crud.list_users(
-        session, role=role, is_active=is_active, email_contains=search, skip=skip, limit=limit
-    )
-
-
 def get_user(session: Session, *, user_id: int) -> User:
     """The user with this id; raises :class:`UserNotFound`."""
     user = crud.get_user(session, user_id=user_id)
@@ -75,39 +57,19 @@ def _would_remove_last_admin(session: Session, user: User) -> bool:
     return user.id in admins and not admins - {user.id}
 
 
-def update_user(
-    session: Session,
-    *,
-    user_id: int,
-    role: str | None = None,
-    is_active: bool | None = None,
-    phone_number: str | None = None,
-    clear_phone_number: bool = False,
-    sms_enabled: bool | None = None,
-    whatsapp_enabled: bool | None = None,
-) -> User:
-    """Change a user (``None`` keeps a value) and commit.
+def update_user(session: Session, *, user_id: int, changes: crud.UserChanges) -> User:
+    """Apply ``changes`` to the user with ``user_id`` and commit.
 
     Raises:
         UserNotFound: no user has ``user_id``.
         UserConflict: the change would leave no active admin.
     """
     user = get_user(session, user_id=user_id)
-    removes_admin = role not in (None, "admin") or is_active is False
-    if removes_admin and _would_remove_last_admin(session, user):
+    if changes.removes_admin and _would_remove_last_admin(session, user):
         session.rollback()
         raise UserConflict(LAST_ADMIN)
-    crud.update_user(
-        session,
-        user=user,
-        role=role,
-        is_active=is_active,
-        phone_number=phone_number,
-        clear_phone_number=clear_phone_number,
-        sms_enabled=sms_enabled,
-        whatsapp_enabled=whatsapp_enabled,
-    )
-    if removes_admin and not crud.active_admin_ids(session):
+    crud.update_user(session, user=user, changes=changes)
+    if changes.removes_admin and not crud.active_admin_ids(session):
         session.rollback()
         raise UserConflict(LAST_ADMIN)
     session.commit()
