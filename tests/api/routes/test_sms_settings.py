@@ -383,3 +383,44 @@ def test_removing_settings_returns_to_the_environment(start_service, make_emulat
         sent = client.post("/api/sms/send", json={"to_number": "+14155552671", "message": "hi"})
         assert sent.status_code == 201, sent.text
     assert [m["sid"] for m in env_twilio.messages()] == [sent.json()["message_sid"]]
+
+
+def test_an_unknown_or_inactive_account_is_blamed_on_account_sid(start_service, webhook_receiver):
+    # A scripted Twilio: what the emulator cannot answer (404 for the account, a suspended one).
+    import base64
+    import json
+
+    twilio = webhook_receiver
+    twilio.content_type = "application/json"
+    svc = start_service(TWILIO_API_BASE_URL=twilio.url)
+    token = "d" * 32
+    creds = {"account_sid": SID_OK, "auth_token": token}
+    account_path = f"/2010-04-01/Accounts/{SID_OK}.json"
+    not_found = {"code": 20404, "message": "The requested resource was not found", "status": 404}
+    twilio.bodies[account_path] = json.dumps(not_found).encode()
+    twilio.answers.append(404)
+    with svc.admin() as client:
+        answer = client.post("/api/sms/settings", json=creds)
+        assert answer.status_code == 422, answer.text
+        (detail,) = answer.json()["detail"]
+        assert detail["field"] == "account_sid"
+        assert (detail["twilio_status"], detail["twilio_code"]) == (404, 20404)
+        assert "The requested resource was not found" in detail["msg"]
+
+        twilio.bodies[account_path] = json.dumps(
+            {"sid": SID_OK, "status": "suspended", "friendly_name": "x"}
+        ).encode()
+        suspended = client.post("/api/sms/settings", json=creds)
+        assert suspended.status_code == 422, suspended.text
+        (detail,) = suspended.json()["detail"]
+        assert detail["field"] == "account_sid"
+        assert "the account is suspended" in detail["msg"]
+        assert client.get("/api/sms/settings").json()["mode"] == "mock"
+    # The check asked for the given account with the given credentials.
+    (first, second) = twilio.requests
+    assert first.method == "GET"
+    assert first.path == account_path
+    expected = base64.b64encode(f"{SID_OK}:{token}".encode()).decode()
+    assert first.headers["authorization"] == f"Basic {expected}"
+    assert second.headers["authorization"] == first.headers["authorization"]
+    assert token not in answer.text + suspended.text
