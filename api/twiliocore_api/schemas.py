@@ -304,10 +304,13 @@ def _e164_in_region(value: str | None, info: ValidationInfo) -> str | None:
 class SmsSettingsUpdate(_Strict):
     """Body of ``POST /api/sms/settings``.
 
-    Validate it with ``model_validate(data, context={"region": DEFAULT_REGION})``: the
-    numbers are then normalised to E.164 in the same pass, so one 422 lists every
-    invalid field. ``verify`` (default true) checks the credentials with Twilio first.
+    One 422 lists every invalid field. The numbers are normalised to E.164 (in the
+    service's ``DEFAULT_REGION`` when written without ``+``). ``verify`` (default true)
+    checks the credentials with Twilio before they are stored.
     """
+
+    # Validated with model_validate(data, context={"region": DEFAULT_REGION}), so that the
+    # numbers are checked in the same pass as the other fields.
 
     account_sid: Annotated[str, Field(pattern=r"^AC[0-9a-fA-F]{32}$")]
     auth_token: Annotated[str, Field(min_length=8, max_length=256)]
