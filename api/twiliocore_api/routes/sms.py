@@ -6,14 +6,13 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Query, status
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 from twiliocore.errors import InvalidPhoneNumber
 
 from twiliocore_api import crud
-from twiliocore_api.core.errors import unprocessable
+from twiliocore_api.core.errors import invalid_body, unprocessable
 from twiliocore_api.core.security import mask_secret
 from twiliocore_api.deps import (
     AdminUser,
@@ -114,10 +113,7 @@ def _settings_body(raw: dict[str, Any], region: str) -> SmsSettingsUpdate:
     try:
         return SmsSettingsUpdate.model_validate(raw, context={"region": region})
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False, include_context=False)
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in errors]
-        ) from None
+        raise invalid_body(exc) from None
 
 
 # The body is validated in the route (the numbers need the configured region), so its

@@ -10,6 +10,8 @@ so two admins demoting each other at once cannot both succeed.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.orm import Session
 
 from twiliocore_api import crud
@@ -26,6 +28,8 @@ __all__ = [
     "get_user",
     "update_user",
 ]
+
+logger = logging.getLogger("twiliocore_api")
 
 LAST_ADMIN = (
     "the service must keep at least one active admin: make another user an active admin first"
@@ -73,6 +77,13 @@ def update_user(session: Session, *, user_id: int, changes: crud.UserChanges) ->
         session.rollback()
         raise UserConflict(LAST_ADMIN)
     session.commit()
+    if changes.role is not None or changes.is_active is not None:
+        logger.info(
+            "user %s is now %s (%s)",
+            user.id,
+            user.role,
+            "active" if user.is_active else "inactive",
+        )
     return user
 
 
@@ -90,6 +101,7 @@ def delete_user(session: Session, *, user_id: int, actor: User) -> None:
         session.rollback()
         raise UserConflict(LAST_ADMIN)
     crud.delete_user(session, user=user)
+    logger.info("user %s deleted by user %s", user_id, actor.id)
 
 
 def change_password(
@@ -102,4 +114,6 @@ def change_password(
     """
     if not verify_password(current_password, user.hashed_password):
         raise WrongPassword("current_password is not your current password")
-    return crud.set_password(session, user=user, password=new_password)
+    crud.set_password(session, user=user, password=new_password)
+    logger.info("user %s changed their password; older login tokens no longer work", user.id)
+    return user

@@ -309,6 +309,7 @@ def test_changing_my_password_ends_older_logins(start_service, caplog):
         assert login_new.status_code == 200
     with svc.client(login_new.json()["access_token"]) as client:
         assert client.get("/api/users/me").status_code == 200
+    assert "changed their password" in caplog.text
     for secret in (old, new):
         assert all(secret not in response for response in svc.responses)
         assert secret not in caplog.text
