@@ -70,7 +70,7 @@ BulkDep = Annotated[BulkJobs, Depends(get_bulk)]
 def access_token_for(user: User, *, keyring: KeyRing, settings: Settings) -> str:
     """Issue a login token for ``user``."""
     expires = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
-    return keyring.create_access_token(str(user.id), expires)
+    return keyring.create_access_token(str(user.id), expires, version=user.token_version)
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -92,12 +92,16 @@ def get_current_user(
     try:
         claims = keyring.decode_access_token(credentials.credentials)
         user_id = int(claims["sub"])
+        # Tokens issued before versions existed carry none: they are version 0.
+        version = claims.get("ver", 0)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError("ver")
     except (jwt.InvalidTokenError, KeyError, ValueError):
         raise _unauthorized("invalid or expired access token") from None
     if not 1 <= user_id <= MAX_INT:  # no user has such an id, and no database holds it
         raise _unauthorized("invalid or expired access token")
     user = session.get(User, user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.token_version != version:
         raise _unauthorized("invalid or expired access token")
     return user
 

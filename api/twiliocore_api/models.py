@@ -82,6 +82,8 @@ class User(Base):
     sms_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     whatsapp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Carried in every login token; a password change bumps it, so older tokens stop working.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def is_admin(self) -> bool:

@@ -22,9 +22,13 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+from twiliocore.errors import InvalidPhoneNumber
+from twiliocore.phone import to_e164
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -45,6 +49,7 @@ __all__ = [
     "NotificationPublic",
     "NotificationResult",
     "NotificationsPublic",
+    "PasswordChange",
     "PreferencesPublic",
     "PreferencesUpdate",
     "SendResult",
@@ -57,6 +62,8 @@ __all__ = [
     "UtcDateTimeUntil",
     "UserCreate",
     "UserPublic",
+    "UserUpdate",
+    "UsersPublic",
     "WhatsAppBulkSendRequest",
     "WhatsAppSendRequest",
 ]
@@ -206,18 +213,59 @@ class Token(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105
 
 
+Role = Literal["admin", "user"]
+"""The roles a user can hold."""
+
+NewPassword = Annotated[str, Field(min_length=8, max_length=1024)]
+"""A password being set: the same rules for a new user and a changed password."""
+
+
 class UserBase(BaseModel):
     """Fields shared by user bodies."""
 
     email: EmailStr
-    role: Literal["admin", "user"] = "user"
+    role: Role = "user"
     phone_number: PhoneStr | None = None
 
 
 class UserCreate(UserBase, _Strict):
     """Body of ``POST /api/users``."""
 
-    password: Annotated[str, Field(min_length=8, max_length=1024)]
+    password: NewPassword
+
+
+class UserUpdate(_Strict):
+    """Body of ``PATCH /api/users/{id}`` (admin); omitted fields keep their value.
+
+    ``phone_number: null`` removes the number; the switches take JSON true/false only.
+    """
+
+    role: Role | None = None
+    is_active: StrictBool | None = None
+    phone_number: PhoneStr | None = None
+    sms_enabled: StrictBool | None = None
+    whatsapp_enabled: StrictBool | None = None
+
+    @field_validator("role", "is_active", "sms_enabled", "whatsapp_enabled")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null (omit it to keep the current value)")
+        return value
+
+
+class PasswordChange(_Strict):
+    """Body of ``POST /api/users/me/password``."""
+
+    current_password: Annotated[str, Field(min_length=1, max_length=1024)]
+    new_password: NewPassword
+
+    @field_validator("new_password")
+    @classmethod
+    def _differs(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("current_password"):
+            raise ValueError("must differ from current_password")
+        return value
 
 
 class UserPublic(BaseModel):
@@ -235,16 +283,55 @@ class UserPublic(BaseModel):
     created_at: datetime
 
 
+class UsersPublic(BaseModel):
+    """A page of users."""
+
+    data: list[UserPublic]
+    count: int
+    skip: int
+    limit: int
+
+
 # ---------------------------------------------------------------------------- settings
 
 
+def _e164_in_region(value: str | None, info: ValidationInfo) -> str | None:
+    # The service's default region comes in the validation context (it is configuration);
+    # without one, only international (+...) numbers are accepted.
+    if value is None:
+        return None
+    region = (info.context or {}).get("region", "")
+    number = value.removeprefix("whatsapp:")
+    try:
+        return to_e164(number, region)
+    except InvalidPhoneNumber as exc:
+        # Worded as the routes word a number they normalise ("not a valid phone number: ...").
+        raise PydanticCustomError(
+            "value_error", "not a valid phone number: {reason}", {"reason": exc.reason}
+        ) from None
+
+
 class SmsSettingsUpdate(_Strict):
-    """Body of ``POST /api/sms/settings``."""
+    """Body of ``POST /api/sms/settings``.
+
+    One 422 lists every invalid field. The numbers are normalised to E.164 (in the
+    service's ``DEFAULT_REGION`` when written without ``+``). ``verify`` (default true)
+    checks the credentials with Twilio before they are stored.
+    """
+
+    # Validated with model_validate(data, context={"region": DEFAULT_REGION}), so that the
+    # numbers are checked in the same pass as the other fields.
 
     account_sid: Annotated[str, Field(pattern=r"^AC[0-9a-fA-F]{32}$")]
     auth_token: Annotated[str, Field(min_length=8, max_length=256)]
     phone_number: PhoneStr | None = None
     whatsapp_number: PhoneStr | None = None
+    verify: StrictBool = True
+
+    @field_validator("phone_number", "whatsapp_number")
+    @classmethod
+    def _e164(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _e164_in_region(value, info)
 
     @field_validator("auth_token")
     @classmethod

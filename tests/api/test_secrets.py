@@ -116,8 +116,13 @@ def test_secrets_never_leak(capture, start_service, make_emulator, wait_for):
         )
         client.get("/api/sms/settings")
         client.post("/api/sms/test-connection")
+        # The wrong token refused by Twilio's check, then stored unverified and in force.
         client.post(
             "/api/sms/settings", json={"account_sid": other.account_sid, "auth_token": wrong_token}
+        )
+        client.post(
+            "/api/sms/settings",
+            json={"account_sid": other.account_sid, "auth_token": wrong_token, "verify": False},
         )
         client.get("/api/sms/settings")
         client.post("/api/sms/test-connection")

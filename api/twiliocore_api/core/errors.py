@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["body_error", "install_error_handlers", "unprocessable"]
+__all__ = ["body_error", "install_error_handlers", "invalid_body", "unprocessable"]
 
 logger = logging.getLogger("twiliocore_api")
 
@@ -27,6 +28,12 @@ def unprocessable(
     """
     loc = (where, field) if isinstance(field, str) else (where, *field)
     return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])
+
+
+def invalid_body(exc: ValidationError) -> RequestValidationError:
+    """A 422 listing every error of a body a route validated itself (e.g. with a context)."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    return RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in errors])
 
 
 def body_error(status_code: int, message: str, error_type: str) -> JSONResponse:
@@ -67,7 +74,7 @@ def _clean(error: dict[str, Any]) -> dict[str, Any]:
 def _not_an_object(error: dict[str, Any], request: Request) -> dict[str, Any]:
     # A body that is not a JSON object (an array, a string, or JSON sent as a form, as
     # `curl -d` does without -H): say what is expected rather than pydantic's words.
-    if error["field"] != "body" or error["type"] != "model_attributes_type":
+    if error["field"] != "body" or error["type"] not in ("model_attributes_type", "dict_type"):
         return error
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     msg = "must be a JSON object"

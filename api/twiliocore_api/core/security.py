@@ -70,10 +70,20 @@ class KeyRing:
     def __repr__(self) -> str:
         return "KeyRing(<hidden>)"
 
-    def create_access_token(self, subject: str, expires: timedelta) -> str:
-        """Issue a signed JWT for ``subject`` (a user id) valid for ``expires``."""
+    def create_access_token(self, subject: str, expires: timedelta, *, version: int = 0) -> str:
+        """Issue a signed JWT for ``subject`` (a user id) valid for ``expires``.
+
+        ``version`` is the user's token version (claim ``ver``): a token stops being
+        accepted once the user's version moves past it (see ``deps.get_current_user``).
+        """
         now = datetime.now(timezone.utc)
-        payload = {"sub": subject, "iat": now, "exp": now + expires, "typ": "access"}
+        payload = {
+            "sub": subject,
+            "iat": now,
+            "exp": now + expires,
+            "typ": "access",
+            "ver": version,
+        }
         return jwt.encode(payload, self._jwt_key, algorithm=ALGORITHM)
 
     def decode_access_token(self, token: str) -> dict[str, Any]:

@@ -42,18 +42,25 @@ from twiliocore_api.crud.messages import (
 )
 from twiliocore_api.crud.notifications import create_notification, list_notifications
 from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
-from twiliocore_api.crud.settings import get_sms_settings, save_sms_settings
+from twiliocore_api.crud.settings import delete_sms_settings, get_sms_settings, save_sms_settings
 from twiliocore_api.crud.status_events import add_status_event, list_status_events
 from twiliocore_api.crud.users import (
+    UserChanges,
+    active_admin_ids,
     authenticate,
     create_user,
+    delete_user,
     get_user,
     get_user_by_email,
+    list_users,
+    set_password,
     update_preferences,
+    update_user,
 )
 from twiliocore_api.crud.webhooks import claim_webhook_token
 
 __all__ = [
+    "active_admin_ids",
     "add_status_event",
     "authenticate",
     "bulk_job_sender",
@@ -65,6 +72,8 @@ __all__ = [
     "create_message",
     "create_notification",
     "create_user",
+    "delete_sms_settings",
+    "delete_user",
     "enqueue_job",
     "EXPIRED_ERROR",
     "ExpiredJob",
@@ -83,6 +92,7 @@ __all__ = [
     "list_messages",
     "list_notifications",
     "list_status_events",
+    "list_users",
     "opted_out_among",
     "pending_recipients",
     "ping",
@@ -92,7 +102,10 @@ __all__ = [
     "save_sms_settings",
     "set_bulk_job_status",
     "set_opt_out",
+    "set_password",
     "set_submitted_through",
     "settle_lost_sends",
     "update_preferences",
+    "update_user",
+    "UserChanges",
 ]

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from twiliocore_api.models import SmsSettings, utcnow
 
-__all__ = ["get_sms_settings", "save_sms_settings"]
+__all__ = ["delete_sms_settings", "get_sms_settings", "save_sms_settings"]
 
 
 def get_sms_settings(session: Session) -> SmsSettings | None:
@@ -36,3 +36,13 @@ def save_sms_settings(
     row.updated_at = utcnow()
     session.commit()
     return row
+
+
+def delete_sms_settings(session: Session) -> bool:
+    """Remove the stored settings row and commit; ``False`` when there was none."""
+    row = get_sms_settings(session)
+    if row is None:
+        return False
+    session.delete(row)
+    session.commit()
+    return True

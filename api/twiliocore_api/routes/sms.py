@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Body, HTTPException, Query, status
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy import select
 from twiliocore.errors import InvalidPhoneNumber
 
 from twiliocore_api import crud
-from twiliocore_api.core.errors import unprocessable
+from twiliocore_api.core.errors import invalid_body, unprocessable
 from twiliocore_api.core.security import mask_secret
 from twiliocore_api.deps import (
     AdminUser,
@@ -46,7 +47,12 @@ from twiliocore_api.schemas import (
 )
 from twiliocore_api.services import sends
 from twiliocore_api.services.bulk import BulkJobs
-from twiliocore_api.services.config import EffectiveConfig, MessagingRuntime
+from twiliocore_api.services.config import (
+    CredentialsRejected,
+    EffectiveConfig,
+    MessagingRuntime,
+    TwilioUnreachable,
+)
 from twiliocore_api.services.status import MESSAGE_STATUSES, refresh_status
 
 router = APIRouter(prefix="/api/sms", tags=["SMS & WhatsApp"])
@@ -105,24 +111,84 @@ def read_settings(messenger: MessengerDep, _admin: AdminUser) -> SmsSettingsPubl
     return _settings_public(messenger.config)
 
 
-@router.post("/settings", response_model=SmsSettingsPublic)
+def _settings_body(raw: dict[str, Any], region: str) -> SmsSettingsUpdate:
+    """Validate the whole body in one pass (numbers in ``region``): one 422 for every field."""
+    try:
+        return SmsSettingsUpdate.model_validate(raw, context={"region": region})
+    except ValidationError as exc:
+        raise invalid_body(exc) from None
+
+
+# The body is validated in the route (the numbers need the configured region), so its
+# schema is given to OpenAPI here.
+_SETTINGS_BODY_SCHEMA = {
+    "requestBody": {
+        "content": {"application/json": {"schema": SmsSettingsUpdate.model_json_schema()}}
+    }
+}
+
+
+@router.post(
+    "/settings",
+    response_model=SmsSettingsPublic,
+    openapi_extra=_SETTINGS_BODY_SCHEMA,
+    responses={
+        422: {"description": "Invalid fields (all listed), or Twilio refused the credentials."},
+        502: {"description": "Twilio could not be reached to check the credentials."},
+    },
+)
 def update_settings(
-    body: SmsSettingsUpdate, session: SessionDep, messenger: MessengerDep, admin: AdminUser
-) -> SmsSettingsPublic:
-    """Store Twilio credentials (encrypted) and put them in force at once (admin)."""
-    phone = _e164(messenger, "phone_number", body.phone_number) if body.phone_number else None
-    whatsapp = (
-        _e164(messenger, "whatsapp_number", body.whatsapp_number) if body.whatsapp_number else None
-    )
+    raw: Annotated[dict[str, Any], Body()],
+    session: SessionDep,
+    messenger: MessengerDep,
+    admin: AdminUser,
+) -> SmsSettingsPublic | JSONResponse:
+    """Check Twilio credentials with Twilio, store them (encrypted) and put them in force (admin).
+
+    ``"verify": false`` stores them without asking Twilio first.
+    """
+    body = _settings_body(raw, messenger.settings.DEFAULT_REGION)
+    if body.verify:
+        try:
+            messenger.verify_credentials(body.account_sid, body.auth_token)
+        except CredentialsRejected as exc:
+            return JSONResponse(
+                status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                content={
+                    "detail": [
+                        {
+                            "loc": ["body", exc.field],
+                            "field": exc.field,
+                            "msg": f"{exc}; nothing was stored",
+                            "type": "twilio_rejected",
+                            "twilio_status": exc.status,
+                            "twilio_code": exc.code,
+                        }
+                    ]
+                },
+            )
+        except TwilioUnreachable as exc:
+            raise HTTPException(
+                status.HTTP_502_BAD_GATEWAY,
+                detail=f'{exc}; nothing was stored (retry, or send "verify": false)',
+            ) from None
     config = messenger.save_settings(
         session,
         account_sid=body.account_sid,
         auth_token=body.auth_token,
-        phone_number=phone,
-        whatsapp_number=whatsapp,
+        phone_number=body.phone_number,
+        whatsapp_number=body.whatsapp_number,
         user_id=admin.id,
     )
     return _settings_public(config)
+
+
+@router.delete("/settings", response_model=SmsSettingsPublic)
+def delete_settings(
+    session: SessionDep, messenger: MessengerDep, _admin: AdminUser
+) -> SmsSettingsPublic:
+    """Remove the stored settings: the environment's configuration, or mock mode, is in force."""
+    return _settings_public(messenger.clear_settings(session))
 
 
 @router.post("/test-connection", response_model=TestConnectionResult)

@@ -11,5 +11,6 @@ typed values and a session (never a ``Request``) and reach the database through
 - :mod:`~twiliocore_api.services.notify`: ``notify_user``.
 - :mod:`~twiliocore_api.services.bulk`: bulk jobs, recorded first, run by the job queue's
   worker (:mod:`twiliocore_api.worker`) and resumed after a crash without sending twice.
+- :mod:`~twiliocore_api.services.users`: user changes that keep an active admin, passwords.
 - :mod:`~twiliocore_api.services.inbound`: the inbound pipeline.
 """

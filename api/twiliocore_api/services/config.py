@@ -35,10 +35,12 @@ __all__ = [
     "MOCK_WHATSAPP_NUMBER",
     "STATUS_PATH",
     "ConnectionCheck",
+    "CredentialsRejected",
     "EffectiveConfig",
     "Live",
     "MessagingRuntime",
     "MessengerUnavailable",
+    "TwilioUnreachable",
     "running_runtime",
     "strip_channel",
 ]
@@ -60,6 +62,30 @@ _running_lock = threading.Lock()
 
 class MessengerUnavailable(RuntimeError):
     """Raised when messaging is used outside a running service (no lifespan started)."""
+
+
+class CredentialsRejected(ValueError):
+    """Raised when Twilio refuses the credentials being stored (they are not stored).
+
+    Attributes:
+        field: the body field to blame (``auth_token`` for 401/403, ``account_sid`` for
+            an account that was not found or is not active).
+        status: Twilio's HTTP status (200 when the account was fetched but is not active).
+        code: Twilio's error code, when it gave one.
+        twilio_message: Twilio's own words.
+    """
+
+    def __init__(self, field: str, status: int, code: int | None, twilio_message: str) -> None:
+        what = f"HTTP {status}" + (f", error {code}" if code is not None else "")
+        super().__init__(f"Twilio refused these credentials ({what}: {twilio_message})")
+        self.field = field
+        self.status = status
+        self.code = code
+        self.twilio_message = twilio_message
+
+
+class TwilioUnreachable(RuntimeError):
+    """Raised when the credentials cannot be checked: Twilio is unreachable or failing."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +362,56 @@ class MessagingRuntime:
         )
         config = self.reload()
         logger.info("Twilio settings updated (account %s, mode %s)", account_sid, config.mode)
+        return config
+
+    def verify_credentials(self, account_sid: str, auth_token: str) -> None:
+        """Fetch the account with these credentials where they would be used; raise if refused.
+
+        The check goes to the base URL that stored credentials are used with
+        (``TWILIO_API_BASE_URL``, e.g. an emulator, or Twilio's own), never to the
+        in-process mock emulator, which knows only its own account.
+
+        Raises:
+            CredentialsRejected: Twilio answered 401/403/404, or the account is not active.
+            TwilioUnreachable: a transport error, or Twilio answered 429/5xx.
+        """
+        client = twiliocore.Client(
+            account_sid,
+            auth_token,
+            base_url=self.settings.TWILIO_API_BASE_URL,
+            timeout=20.0,
+            connect_timeout=10.0,
+        )
+        with client:
+            base_url = client.base_url
+            try:
+                account = client.api.accounts(account_sid).fetch()
+            except twiliocore.TwilioRestError as exc:
+                code = exc.code if exc.code != exc.status else None
+                blamed = {401: "auth_token", 403: "auth_token", 404: "account_sid"}
+                if exc.status in blamed:
+                    field = blamed[exc.status]
+                    raise CredentialsRejected(field, exc.status, code, exc.message) from None
+                raise TwilioUnreachable(
+                    f"Twilio at {base_url} could not check the credentials "
+                    f"(HTTP {exc.status}, error {exc.code}: {exc.message})"
+                ) from None
+            except twiliocore.TwilioCoreError as exc:
+                raise TwilioUnreachable(f"cannot reach Twilio at {base_url}: {exc}") from None
+        state = getattr(account, "status", None)
+        if state not in (None, "active"):
+            raise CredentialsRejected("account_sid", 200, None, f"the account is {state}")
+
+    def clear_settings(self, session: Session) -> EffectiveConfig:
+        """Remove the stored credentials and put the environment's (or mock mode) in force."""
+        removed = crud.delete_sms_settings(session)
+        config = self.reload()
+        if removed:
+            logger.info(
+                "stored Twilio settings removed; now %s mode from the %s",
+                config.mode,
+                config.source,
+            )
         return config
 
     # ------------------------------------------------------------------ numbers and senders

@@ -50,8 +50,14 @@ def test_login_body_is_validated(service):
     [
         ("GET", "/api/users/me"),
         ("POST", "/api/users"),
+        ("GET", "/api/users"),
+        ("GET", "/api/users/1"),
+        ("PATCH", "/api/users/1"),
+        ("DELETE", "/api/users/1"),
+        ("POST", "/api/users/me/password"),
         ("GET", "/api/sms/settings"),
         ("POST", "/api/sms/settings"),
+        ("DELETE", "/api/sms/settings"),
         ("POST", "/api/sms/test-connection"),
         ("POST", "/api/sms/send"),
         ("POST", "/api/sms/whatsapp/send"),
@@ -108,8 +114,12 @@ def test_token_for_an_id_no_database_holds_is_a_401_not_a_500(service, subject):
     [
         ("GET", "/api/sms/settings"),
         ("POST", "/api/sms/settings"),
+        ("DELETE", "/api/sms/settings"),
         ("POST", "/api/sms/test-connection"),
         ("POST", "/api/users"),
+        ("GET", "/api/users"),
+        ("PATCH", "/api/users/1"),
+        ("DELETE", "/api/users/1"),
         ("POST", "/api/notifications"),
     ],
 )
