@@ -17,8 +17,8 @@ From that one declaration the base gives ``page``, ``get_page``, ``stream``, ``l
 ``create``, ``fetch``, ``update``, ``delete`` and their ``_async`` twins, as encode/httpx's
 ``BaseClient`` holds what ``Client`` and ``AsyncClient`` share: each operation builds its
 request once (:meth:`ListResource._url`, the ``_*_request`` methods), and only sending it
-differs between the twins. Every call goes through one generic request path on the ContextT++
-engine (``_core.TwilioClient.request``), whose answer is decoded from JSON once, in ContextT++.
+differs between the twins. Every call goes through one generic request path on the C++
+engine (``_core.TwilioClient.request``), whose answer is decoded from JSON once, in C++.
 """
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ class _Endpoint:
         query: Pairs | None = None,
         form: Pairs | None = None,
     ) -> Any:
-        """The one request path: send on the engine, JSON decoded once (in ContextT++)."""
+        """The one request path: send on the engine, JSON decoded once (in C++)."""
         with _Failure(what, self._version):
             return self._client._core.request(method, url, query or [], form or [])
 
