@@ -227,11 +227,7 @@ class _SMSServiceBase:
         on_done: Callable[[], object] | None = None,
         **settings: Any,
     ) -> BulkJob:
-        """Start the job of a ``send_bulk_*`` twin.
-
-        The service's sender and region apply over ``options``, and the keyword arguments
-        given (not None) over both.
-        """
+        """Start a ``send_bulk_*`` job: sender, region, then keywords given, over ``options``."""
         from twiliocore.bulk import start_bulk_job
 
         configured = options.from_ if options is not None and not whatsapp else None
@@ -264,12 +260,6 @@ class _SMSServiceBase:
             f"<twiliocore.{type(self).__name__} account_sid={self.client.account_sid} "
             f"phone_number={self.phone_number} whatsapp_number={self.whatsapp_number}>"
         )
-
-
-def _resolve(future: Any) -> None:
-    """Complete an asyncio future unless it was cancelled meanwhile (on its loop)."""
-    if not future.done():
-        future.set_result(None)
 
 
 # Failures a send reports in its result instead of raising.
@@ -542,21 +532,24 @@ class AsyncSMSService(_SMSServiceBase):
             return self._status_failure(message_sid, exc)
 
     async def _run_bulk(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Start a job (arguments of ``_start_bulk``) and await its end without polling.
+        """Start a job (``_start_bulk``'s arguments); await its ``on_done``, no polling.
 
-        The job's final progress call runs ``on_done`` on its thread, which hands the wake-up
-        to this task's loop with ``loop.call_soon_threadsafe``; no thread waits for the job,
-        and cancelling the task cancels the job. (asyncio is imported here: a synchronous
-        program does not pay for loading it.)
+        ``on_done`` wakes this task through ``loop.call_soon_threadsafe``; no thread waits
+        for the job, and cancelling the task cancels the job. (asyncio loads here, not at
+        import.)
         """
         import asyncio
 
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
 
+        def wake() -> None:  # on the loop, unless the task was cancelled meanwhile
+            if not finished.done():
+                finished.set_result(None)
+
         def on_done() -> None:  # on the job's thread, GIL held
             try:
-                loop.call_soon_threadsafe(_resolve, finished)
+                loop.call_soon_threadsafe(wake)
             except RuntimeError:  # the loop is closed: nobody awaits the job any more
                 pass
 

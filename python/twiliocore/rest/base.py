@@ -26,30 +26,26 @@ from __future__ import annotations
 import builtins
 
 from twiliocore.errors import TwilioRestError
-from twiliocore.rest._values import (
-    date_param,
-    int_or_none,
-    integer,
-    iso8601,
-    quote,
-    read_limits,
-    rfc2822,
-    serialize,
-    to_decimal,
-)
+from twiliocore.rest._values import integer, quote, read_limits
 from twiliocore.rest.domains import page_url
+from twiliocore.rest.instance import (
+    V2010,
+    DeletableInstance,
+    FetchableInstance,
+    InstanceResource,
+    MutableInstance,
+)
+from twiliocore.rest.params import Param, bind, choice, date, form_pairs, params, whole
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
-    import datetime as _dt
-    from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Iterator, Mapping
     from typing import Any, ClassVar, Generic, Self, TypeVar
 
     from twiliocore.client import Client
 
     InstanceT = TypeVar("InstanceT", bound="InstanceResource")
     ContextT = TypeVar("ContextT")
-    Converter = Callable[[Any, str], builtins.list[str]]
     Pairs = builtins.list[tuple[str, str]]
 else:
 
@@ -80,102 +76,6 @@ __all__ = [
     "params",
     "whole",
 ]
-
-V2010 = "2010-04-01"
-
-
-# --- parameters ----------------------------------------------------------------------------
-
-
-def date(value: Any, name: str) -> builtins.list[str]:
-    """Converter of a date filter (a date, a datetime's GMT date or ``YYYY-MM-DD``)."""
-    text = date_param(value, name)
-    return [text] if text else []
-
-
-def whole(low: int, high: int | None = None) -> Converter:
-    """Converter of an integer parameter in ``low..high`` (an int or a str of digits)."""
-
-    def convert(value: Any, name: str) -> builtins.list[str]:
-        return [] if value is None else [str(integer(value, name, low, high))]
-
-    return convert
-
-
-def choice(*allowed: str) -> Converter:
-    """Converter of a parameter that takes one of ``allowed``."""
-
-    def convert(value: Any, name: str) -> builtins.list[str]:
-        if value is not None and value not in allowed:
-            raise ValueError(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
-        return serialize(value)
-
-    return convert
-
-
-def _serialize(value: Any, name: str) -> builtins.list[str]:
-    return serialize(value)
-
-
-class Param:
-    """One parameter of a request: its Python name, Twilio's name and its converter.
-
-    Args:
-        name: the keyword argument (``from_``, ``date_sent_before``).
-        twilio: the query or form name (``From``, ``DateSent<``).
-        convert: ``(value, name) -> [str, ...]``; default :func:`serialize` (lists repeat
-            the key, None is left out).
-    """
-
-    __slots__ = ("convert", "name", "twilio")
-
-    def __init__(self, name: str, twilio: str, convert: Converter = _serialize) -> None:
-        self.name = name
-        self.twilio = twilio
-        self.convert = convert
-
-    def pairs(self, value: Any) -> Pairs:
-        """The ``(Twilio name, text)`` pairs of ``value``."""
-        return [(self.twilio, text) for text in self.convert(value, self.name)]
-
-
-def params(*names: str, **converters: Converter) -> tuple[Param, ...]:
-    """Parameters whose Twilio name is the PascalCase of their name (``sms_url``: ``SmsUrl``).
-
-    ``converters`` gives a converter by name (default :func:`serialize`).
-    """
-    for name in converters:
-        if name not in names:
-            raise ValueError(f"converters: {name!r} is not one of the names")
-    return tuple(
-        Param(
-            name,
-            "".join(part.capitalize() for part in name.removesuffix("_").split("_")),
-            converters.get(name, _serialize),
-        )
-        for name in names
-    )
-
-
-def _bind(
-    names: Sequence[str], args: tuple[Any, ...], kwargs: Mapping[str, Any], where: str
-) -> dict[str, Any]:
-    """Positional and keyword arguments by name, as a signature listing ``names`` would."""
-    if len(args) > len(names):
-        raise TypeError(f"{where}() takes {len(names)} arguments, {len(args)} were given")
-    bound = dict(zip(names, args, strict=False))
-    for name, value in kwargs.items():
-        if name not in names:
-            raise TypeError(f"{where}() got an unexpected keyword argument {name!r}")
-        if name in bound:
-            raise TypeError(f"{where}() got multiple values for argument {name!r}")
-        bound[name] = value
-    return bound
-
-
-def _form(params: Sequence[Param], values: Mapping[str, Any]) -> Pairs:
-    return [pair for p in params if p.name in values for pair in p.pairs(values[p.name])]
-
 
 # --- requests ------------------------------------------------------------------------------
 
@@ -260,114 +160,6 @@ class _Endpoint:
             return await self._client._core.request_async(method, url, query or [], form or [])
 
 
-# --- instances -----------------------------------------------------------------------------
-
-
-def _parser(annotation: str, version: str) -> Callable[[Any], Any] | None:
-    """The parser an annotation names (None: the JSON value as sent)."""
-    if "datetime" in annotation:
-        return rfc2822 if version == V2010 else iso8601
-    if annotation.startswith("int"):
-        return int_or_none
-    if "Decimal" in annotation:
-        return to_decimal
-    return None
-
-
-class InstanceResource:
-    """A record as Twilio sent it, its fields as attributes; ``to_dict()`` gives the JSON back.
-
-    Subclasses declare each field once, as an annotation (see the module docstring).
-    ``_hidden`` lists JSON members that are dropped and never kept (an account's auth token).
-    """
-
-    _version: ClassVar[str] = V2010
-    _hidden: ClassVar[tuple[str, ...]] = ()
-    _fields: ClassVar[tuple[tuple[str, str, Callable[[Any], Any] | None], ...]] = ()
-
-    uri: str | None
-    date_created: _dt.datetime | None
-    date_updated: _dt.datetime | None
-
-    def __init_subclass__(cls) -> None:
-        super().__init_subclass__()
-        fields: dict[str, tuple[str, str, Callable[[Any], Any] | None]] = {}
-        for klass in reversed(cls.__mro__):
-            for attr, annotation in vars(klass).get("__annotations__", {}).items():
-                if attr.startswith("_") or "ClassVar" in str(annotation):
-                    continue
-                parse = _parser(str(annotation), cls._version)
-                fields[attr] = (attr, attr.removesuffix("_"), parse)
-        cls._fields = tuple(fields.values())
-
-    def __init__(
-        self, client: Client, payload: Mapping[str, Any], solution: dict[str, str]
-    ) -> None:
-        self._client = client
-        self._solution = solution
-        self._properties = {k: v for k, v in payload.items() if k not in self._hidden}
-        for attr, member, parse in self._fields:
-            value = payload.get(member)
-            setattr(self, attr, value if parse is None else parse(value))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The resource's JSON fields as Twilio sent them."""
-        return dict(self._properties)
-
-    def __repr__(self) -> str:
-        shown = " ".join(f"{k}={v}" for k, v in self._properties.items() if k in ("sid", "status"))
-        return f"<twiliocore.{type(self).__name__} {shown}>".replace(" >", ">")
-
-
-class FetchableInstance(InstanceResource):
-    """An instance with a context (``_context``): ``fetch()`` reads it again."""
-
-    _context: ClassVar[type[ContextResource[Any]]]
-
-    def _proxy(self) -> Any:
-        key = self._context._sid_key
-        value = getattr(self, key)
-        if not value:
-            raise ValueError(f"{key}: this {type(self).__name__} has no {key}")
-        return self._context(self._client, **{**self._solution, key: value})
-
-    def fetch(self) -> Self:
-        """Fetch the current state of this record."""
-        fetched: Self = self._proxy().fetch()
-        return fetched
-
-    async def fetch_async(self) -> Self:
-        """Awaitable :meth:`fetch`."""
-        fetched: Self = await self._proxy().fetch_async()
-        return fetched
-
-
-class DeletableInstance(FetchableInstance):
-    """An instance that can also be deleted."""
-
-    def delete(self) -> bool:
-        """Delete this record; True on success."""
-        return bool(self._proxy().delete())
-
-    async def delete_async(self) -> bool:
-        """Awaitable :meth:`delete`."""
-        return bool(await self._proxy().delete_async())
-
-
-class MutableInstance(DeletableInstance):
-    """An instance that can also be updated (arguments as its context's ``update``)."""
-
-    def update(self, *args: Any, **kwargs: Any) -> Self:
-        """Update this record; returns it as Twilio answered."""
-        updated: Self = self._proxy().update(*args, **kwargs)
-        return updated
-
-    async def update_async(self, *args: Any, **kwargs: Any) -> Self:
-        """Awaitable :meth:`update`."""
-        updated: Self = await self._proxy().update_async(*args, **kwargs)
-        return updated
-
-
 # --- contexts ------------------------------------------------------------------------------
 
 
@@ -417,10 +209,10 @@ class MutableContext(DeletableContext[InstanceT]):
 
     def _update_form(self, values: dict[str, Any]) -> Pairs:
         """The form of an update; a resource with rules between its parameters overrides it."""
-        return _form(self._update, values)
+        return form_pairs(self._update, values)
 
     def _update_request(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Pairs:
-        return self._update_form(_bind([p.name for p in self._update], args, kwargs, "update"))
+        return self._update_form(bind([p.name for p in self._update], args, kwargs, "update"))
 
     def update(self, *args: Any, **kwargs: Any) -> InstanceT:
         """POST the record with the given parameters; returns it as Twilio answered."""
@@ -466,7 +258,9 @@ class CreatableList(ListResource[InstanceT, ContextT]):
     _create: ClassVar[tuple[Param, ...]] = ()
 
     def _create_request(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Pairs:
-        return _form(self._create, _bind([p.name for p in self._create], args, kwargs, "create"))
+        return form_pairs(
+            self._create, bind([p.name for p in self._create], args, kwargs, "create")
+        )
 
     def create(self, *args: Any, **kwargs: Any) -> InstanceT:
         """POST a new record with the given parameters; returns it as Twilio answered."""
@@ -493,8 +287,8 @@ class ReadableList(ListResource[InstanceT, ContextT]):
     def _page_request(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Pairs:
         """The query of a page: the filters in declared order, then the paging parameters."""
         names = [p.name for p in self._filters]
-        values = _bind([*names, *_PAGING_ARGS], args, kwargs, "page")
-        query = [pair for pair in _form(self._filters, values) if pair[1]]
+        values = bind([*names, *_PAGING_ARGS], args, kwargs, "page")
+        query = [pair for pair in form_pairs(self._filters, values) if pair[1]]
         number = values.get("page_number")
         paging = (
             ("PageToken", values.get("page_token") or ""),
@@ -506,7 +300,7 @@ class ReadableList(ListResource[InstanceT, ContextT]):
     def _read_request(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Pairs]:
         """The limit of a stream and the query of its first page."""
         names = [p.name for p in self._filters]
-        values = _bind([*names, *_READ_ARGS], args, kwargs, "stream")
+        values = bind([*names, *_READ_ARGS], args, kwargs, "stream")
         limit, size = read_limits(values.pop("limit", None), values.pop("page_size", None))
         return limit, self._page_request((), {**values, "page_size": size})
 

@@ -15,8 +15,8 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -113,7 +113,9 @@ class FakeTwilio:
 
 def _create_number(fake: FakeTwilio, req: Request, m: re.Match[str]) -> Answer:
     form = dict(req.form)
-    number = form.get("PhoneNumber") or ("+1" + form["AreaCode"] + "5550100" if "AreaCode" in form else "")
+    number = form.get("PhoneNumber") or (
+        "+1" + form["AreaCode"] + "5550100" if "AreaCode" in form else ""
+    )
     if not number:
         return _error(400, 21605, "PhoneNumber or AreaCode is required")
     sid = "PN" + f"{len(fake.numbers) + 1:032x}"

@@ -33,9 +33,7 @@ def test_local_numbers_by_area_code_as_in_twilio_python(client: Client, fake: Fa
     assert number.to_dict()["lata"] == "722"
 
 
-def test_every_filter_has_the_spec_name_and_serialisation(
-    client: Client, fake: FakeTwilio
-) -> None:
+def test_every_filter_has_the_spec_name_and_serialisation(client: Client, fake: FakeTwilio) -> None:
     client.available_phone_numbers("US").mobile.list(
         area_code="212",
         contains="555",

@@ -97,9 +97,7 @@ def test_list_filters_and_pages(client: Client, fake: FakeTwilio) -> None:
     assert last.next_page() is None
 
 
-def test_fetch_update_delete_through_context_and_instance(
-    client: Client, fake: FakeTwilio
-) -> None:
+def test_fetch_update_delete_through_context_and_instance(client: Client, fake: FakeTwilio) -> None:
     sid = client.incoming_phone_numbers.create(phone_number="+14155550101").sid
     assert sid is not None
     fetched = client.incoming_phone_numbers(sid).fetch()
@@ -107,7 +105,10 @@ def test_fetch_update_delete_through_context_and_instance(
     assert fetched.sid == sid
     updated = fetched.update(friendly_name="Sales", sms_url="https://example.com/in")
     assert fake.requests[-1].method == "POST"
-    assert fake.requests[-1].form == [("FriendlyName", "Sales"), ("SmsUrl", "https://example.com/in")]
+    assert fake.requests[-1].form == [
+        ("FriendlyName", "Sales"),
+        ("SmsUrl", "https://example.com/in"),
+    ]
     assert (updated.friendly_name, updated.sms_url) == ("Sales", "https://example.com/in")
     assert client.incoming_phone_numbers.get(sid).delete() is True
     request = fake.requests[-1]
