@@ -92,55 +92,41 @@ class AvailablePhoneNumberCountryInstance(FetchableInstance):
     subresource_uris: dict[str, str] | None
 
 
+class _Kind:
+    """A number type of a country: ``country.local`` is its ``Local.json`` list."""
+
+    def __init__(self, kind: str) -> None:
+        self._kind = kind
+
+    def __get__(
+        self, country: AvailablePhoneNumberCountryContext, owner: object
+    ) -> AvailablePhoneNumberList:
+        return AvailablePhoneNumberList(country._client, **country._solution, kind=self._kind)
+
+
 class AvailablePhoneNumberCountryContext(ContextResource[AvailablePhoneNumberCountryInstance]):
-    """One country: ``fetch()`` and its number types (``local``, ``toll_free``, ...)."""
+    """One country: ``fetch()`` and its number types, each an :class:`AvailablePhoneNumberList`.
+
+    ``local`` (geographic), ``toll_free``, ``mobile``, ``national``, ``voip``,
+    ``shared_cost`` and ``machine_to_machine`` (``Local.json``, ``TollFree.json``, ...).
+    """
 
     _path = _COUNTRIES + "/{country_code}.json"
     _instance = AvailablePhoneNumberCountryInstance
     _sid_key = "country_code"
 
-    def _numbers(self, kind: str) -> AvailablePhoneNumberList:
-        return AvailablePhoneNumberList(self._client, **self._solution, kind=kind)
+    local = _Kind("Local")
+    toll_free = _Kind("TollFree")
+    mobile = _Kind("Mobile")
+    national = _Kind("National")
+    voip = _Kind("Voip")
+    shared_cost = _Kind("SharedCost")
+    machine_to_machine = _Kind("MachineToMachine")
 
     @property
     def country_code(self) -> str:
         """The ISO 3166-1 alpha-2 code of the country (``US``)."""
         return self._solution["country_code"]
-
-    @property
-    def local(self) -> AvailablePhoneNumberList:
-        """Local (geographic) numbers: ``Local.json``."""
-        return self._numbers("Local")
-
-    @property
-    def toll_free(self) -> AvailablePhoneNumberList:
-        """Toll-free numbers: ``TollFree.json``."""
-        return self._numbers("TollFree")
-
-    @property
-    def mobile(self) -> AvailablePhoneNumberList:
-        """Mobile numbers: ``Mobile.json``."""
-        return self._numbers("Mobile")
-
-    @property
-    def national(self) -> AvailablePhoneNumberList:
-        """National numbers: ``National.json``."""
-        return self._numbers("National")
-
-    @property
-    def voip(self) -> AvailablePhoneNumberList:
-        """VoIP numbers: ``Voip.json``."""
-        return self._numbers("Voip")
-
-    @property
-    def shared_cost(self) -> AvailablePhoneNumberList:
-        """Shared-cost numbers: ``SharedCost.json``."""
-        return self._numbers("SharedCost")
-
-    @property
-    def machine_to_machine(self) -> AvailablePhoneNumberList:
-        """Machine-to-machine numbers: ``MachineToMachine.json``."""
-        return self._numbers("MachineToMachine")
 
 
 AvailablePhoneNumberCountryInstance._context = AvailablePhoneNumberCountryContext

@@ -32,6 +32,15 @@ __all__ = [
 ]
 
 _NUMBERS = "/Accounts/{account_sid}/IncomingPhoneNumbers"
+# What create and update both set (the spec's form fields, in its create order).
+_SETTINGS = (
+    "api_version", "friendly_name", "sms_application_sid", "sms_fallback_method",
+    "sms_fallback_url", "sms_method", "sms_url", "status_callback", "status_callback_method",
+    "voice_application_sid", "voice_caller_id_lookup", "voice_fallback_method",
+    "voice_fallback_url", "voice_method", "voice_url", "emergency_status",
+    "emergency_address_sid", "trunk_sid", "identity_sid", "address_sid", "voice_receive_mode",
+    "bundle_sid",
+)  # fmt: skip
 # The enums of the spec (incoming_phone_number_enum_*).
 _ENUMS = {
     "emergency_status": choice("Active", "Inactive"),
@@ -85,15 +94,7 @@ class IncomingPhoneNumberContext(MutableContext[IncomingPhoneNumberInstance]):
 
     _path = _NUMBERS + "/{sid}.json"
     _instance = IncomingPhoneNumberInstance
-    _update = params(
-        "account_sid", "api_version", "friendly_name", "sms_application_sid",
-        "sms_fallback_method", "sms_fallback_url", "sms_method", "sms_url", "status_callback",
-        "status_callback_method", "voice_application_sid", "voice_caller_id_lookup",
-        "voice_fallback_method", "voice_fallback_url", "voice_method", "voice_url",
-        "emergency_status", "emergency_address_sid", "trunk_sid", "voice_receive_mode",
-        "identity_sid", "address_sid", "bundle_sid",
-        **_ENUMS,
-    )  # fmt: skip
+    _update = params("account_sid", *_SETTINGS, **_ENUMS)
 
 
 IncomingPhoneNumberInstance._context = IncomingPhoneNumberContext
@@ -115,12 +116,4 @@ class IncomingPhoneNumberList(
     _context = IncomingPhoneNumberContext
     _page = IncomingPhoneNumberPage
     _filters = params("beta", "friendly_name", "phone_number", "origin")
-    _create = params(
-        "api_version", "friendly_name", "sms_application_sid", "sms_fallback_method",
-        "sms_fallback_url", "sms_method", "sms_url", "status_callback", "status_callback_method",
-        "voice_application_sid", "voice_caller_id_lookup", "voice_fallback_method",
-        "voice_fallback_url", "voice_method", "voice_url", "emergency_status",
-        "emergency_address_sid", "trunk_sid", "identity_sid", "address_sid",
-        "voice_receive_mode", "bundle_sid", "phone_number", "area_code",
-        **_ENUMS,
-    )  # fmt: skip
+    _create = params(*_SETTINGS, "phone_number", "area_code", **_ENUMS)
