@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from twiliocore import AsyncSMSService, BulkOptions, Client, SMSService, _core
-from twiliocore.bulk import start_bulk_job
+from twiliocore.bulk import BulkJob, start_bulk_job
 
 SENDER = "+15005550006"
 
@@ -154,11 +154,21 @@ def test_on_done_runs_once_after_the_final_progress(
 def test_async_bulk_awaits_the_completion_callback_not_a_timer(
     fresh_emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def no_sleeping(delay: float, result: Any = None) -> Any:
-        raise AssertionError("the task polled with asyncio.sleep")
+    # The task is woken once, from the job's thread, through call_soon_threadsafe; it never
+    # asks the job whether it is done (which polling would).
+    wakeups: list[str] = []
+
+    class Loop(asyncio.SelectorEventLoop):
+        def call_soon_threadsafe(self, callback: Any, *args: Any, context: Any = None) -> Any:
+            wakeups.append(threading.current_thread().name)
+            return super().call_soon_threadsafe(callback, *args, context=context)
+
+    def polled(job: BulkJob) -> bool:
+        raise AssertionError("the task polled job.done")
+
+    monkeypatch.setattr(BulkJob, "done", property(polled))
 
     async def main() -> dict[str, Any]:
-        monkeypatch.setattr(asyncio, "sleep", no_sleeping)
         async with AsyncSMSService(
             fresh_emulator.account_sid,
             fresh_emulator.auth_token,
@@ -169,8 +179,10 @@ def test_async_bulk_awaits_the_completion_callback_not_a_timer(
                 numbers(30), "Hi", options=BulkOptions(window=8, keep_results=True)
             )
 
-    summary = asyncio.run(main())
+    with asyncio.Runner(loop_factory=Loop) as runner:
+        summary = runner.run(main())
     assert summary["sent"] == 30 and len(summary["results"]) == 30
+    assert len(wakeups) == 1 and wakeups[0] != threading.main_thread().name
 
 
 def test_cancelling_the_task_cancels_the_job(fresh_emulator: Any) -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["DeletableInstance", "FetchableInstance", "InstanceResource", "MutableInstance"]
 
 V2010 = "2010-04-01"
+_SHOWN = ("sid", "status", "phone_number")  # the fields a repr shows, when the record has them
 
 
 def _parser(annotation: str, version: str) -> Callable[[Any], Any] | None:
@@ -76,8 +77,8 @@ class InstanceResource:
         return dict(self._properties)
 
     def __repr__(self) -> str:
-        shown = " ".join(f"{k}={v}" for k, v in self._properties.items() if k in ("sid", "status"))
-        return f"<twiliocore.{type(self).__name__} {shown}>".replace(" >", ">")
+        shown = "".join(f" {k}={self._properties[k]}" for k in _SHOWN if k in self._properties)
+        return f"<twiliocore.{type(self).__name__}{shown}>"
 
 
 class FetchableInstance(InstanceResource):

@@ -153,3 +153,11 @@ def test_wrong_credentials_and_another_account(fake: FakeTwilio) -> None:
         with pytest.raises(TwilioRestError):
             numbers.list()
     assert fake.requests[-1].path == f"/2010-04-01/Accounts/{other}/IncomingPhoneNumbers.json"
+
+
+def test_repr_names_the_record(client: Client) -> None:
+    number = client.incoming_phone_numbers.create(phone_number="+14155550101")
+    assert repr(number) == (
+        f"<twiliocore.IncomingPhoneNumberInstance sid={number.sid} status=in-use"
+        " phone_number=+14155550101>"
+    )
