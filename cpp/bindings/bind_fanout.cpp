@@ -5,7 +5,7 @@
 //   BulkJob(client, recipients, *, from_, messaging_service_sid, body, media_urls,
 //           status_callback, region, whatsapp, smart_encoded, window, mps, retry_policy, max_attempts,
 //           keep_results, expected_recipients, progress_interval, reconcile_delays,
-//           backoff_base, seed, on_result, on_progress)
+//           backoff_base, seed, on_result, on_progress, on_done)
 //     .wait(timeout) -> dict     GIL released in 100 ms slices; Ctrl-C cancels
 //     .cancel()  .done  .summary  .results  .estimated_seconds  .rate  .segments
 //
@@ -13,6 +13,10 @@
 // of the job; it takes the GIL only through `ExitSafeGil` (py_bridge.h), which refuses once
 // the atexit hook began; exceptions raised by user callbacks are reported with discard_as_unraisable;
 // every Python object the job holds lives in `PyState` and is released with the GIL held.
+// `on_done` rides on the job's final progress call (fanout.h: the ProgressSink is called
+// "once at the end", after the last results), so the binding needs no hook of its own in
+// the core: it is how AsyncSMSService awaits a job without polling (it calls
+// loop.call_soon_threadsafe from there; guideline 5c).
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -48,6 +52,7 @@ struct PyState {
   py::object iterator;
   py::object on_result;
   py::object on_progress;
+  py::object on_done;
   py::object producer_error;  // the exception the iterable raised, re-raised by every wait()
   std::size_t index = 0;
 
@@ -57,6 +62,7 @@ struct PyState {
       iterator.release();
       on_result.release();
       on_progress.release();
+      on_done.release();
       producer_error.release();
     }
   }
@@ -128,11 +134,12 @@ Recipient ToRecipient(const py::handle& item, std::size_t index) {
 class PyBulkJob {
  public:
   PyBulkJob(std::shared_ptr<TwilioClient> client, const py::iterable& recipients, BulkOptions options,
-            py::object on_result, py::object on_progress)
+            py::object on_result, py::object on_progress, py::object on_done)
       : state_(std::make_shared<PyState>()) {
     state_->iterator = py::iter(recipients);
     state_->on_result = std::move(on_result);
     state_->on_progress = std::move(on_progress);
+    state_->on_done = std::move(on_done);
     std::weak_ptr<PyState> weak = state_;
 
     RecipientProducer producer = [weak](std::vector<Recipient>& out, std::size_t max) -> bool {
@@ -171,15 +178,24 @@ class PyBulkJob {
       };
     }
     ProgressSink progress;
-    if (!state_->on_progress.is_none()) {
+    if (!state_->on_progress.is_none() || !state_->on_done.is_none()) {
       progress = [weak](const BulkSummary& s) {
         ExitSafeGil gil;
         auto state = weak.lock();
         if (!gil || !state) return;
-        try {
-          state->on_progress(SummaryDict(s));
-        } catch (py::error_already_set& e) {
-          e.discard_as_unraisable(state->on_progress);
+        if (!state->on_progress.is_none()) {
+          try {
+            state->on_progress(SummaryDict(s));
+          } catch (py::error_already_set& e) {
+            e.discard_as_unraisable(state->on_progress);
+          }
+        }
+        if (s.done && !state->on_done.is_none()) {  // the final call: every result is out
+          try {
+            state->on_done();
+          } catch (py::error_already_set& e) {
+            e.discard_as_unraisable(state->on_done);
+          }
         }
       };
     }
@@ -304,7 +320,7 @@ void register_fanout(py::module_& m) {
                        int max_attempts, bool keep_results, std::int64_t expected_recipients,
                        double progress_interval, std::vector<double> reconcile_delays,
                        double backoff_base, std::uint64_t seed, py::object on_result,
-                       py::object on_progress) {
+                       py::object on_progress, py::object on_done) {
              if (!client) throw py::value_error("client: required");
              BulkOptions o;
              o.from = from;
@@ -332,7 +348,8 @@ void register_fanout(py::module_& m) {
              o.backoff_base = milliseconds(static_cast<milliseconds::rep>(backoff_base * 1000));
              o.seed = seed;
              return std::make_unique<PyBulkJob>(std::move(client), recipients, std::move(o),
-                                                std::move(on_result), std::move(on_progress));
+                                                std::move(on_result), std::move(on_progress),
+                                                std::move(on_done));
            }),
            py::arg("client"), py::arg("recipients"), py::kw_only(), py::arg("from_") = "",
            py::arg("messaging_service_sid") = "", py::arg("body") = "",
@@ -344,7 +361,7 @@ void register_fanout(py::module_& m) {
            py::arg("progress_interval") = 0.25,
            py::arg("reconcile_delays") = std::vector<double>{0.5, 2.0, 5.0},
            py::arg("backoff_base") = 0.25, py::arg("seed") = 0, py::arg("on_result") = py::none(),
-           py::arg("on_progress") = py::none())
+           py::arg("on_progress") = py::none(), py::arg("on_done") = py::none())
       .def("wait", &PyBulkJob::Wait, py::arg("timeout") = py::none(),
            R"pbdoc(Wait for the job; returns the summary dict. Ctrl-C cancels it.)pbdoc")
       .def("join", &PyBulkJob::Join, py::arg("timeout"),

@@ -44,11 +44,26 @@ from twiliocore.phone import to_e164
 from twiliocore.request_validator import RequestValidator
 from twiliocore.sms import AsyncSMSService, SMSService
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
+if TYPE_CHECKING:
+    from twiliocore.bulk_options import BulkOptions
+
 __version__: str = _core.__version__
+
+
+def __getattr__(name: str) -> object:
+    """``BulkOptions``, loaded on first use (it is a dataclass: dataclasses loads inspect)."""
+    if name == "BulkOptions":
+        from twiliocore.bulk_options import BulkOptions
+
+        return BulkOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AsyncSMSService",
     "BulkJob",
+    "BulkOptions",
     "Cancelled",
     "Client",
     "ConfigurationError",

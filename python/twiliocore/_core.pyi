@@ -118,7 +118,9 @@ class BulkJob:
         seed: int = 0,
         on_result: Callable[[dict[str, Any]], object] | None = None,
         on_progress: Callable[[dict[str, Any]], object] | None = None,
-    ) -> None: ...
+        on_done: Callable[[], object] | None = None,
+    ) -> None:
+        """on_done is called once (GIL held, on the job's thread) after the final progress."""
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Wait for the job; returns the summary dict. Ctrl-C cancels it."""
     def join(self, timeout: float) -> bool:

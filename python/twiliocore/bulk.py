@@ -27,17 +27,23 @@ from twiliocore import _core, _log
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
     from typing import Any
 
     from twiliocore._types import BulkResult, BulkSummary, Recipients
+    from twiliocore.bulk_options import BulkOptions
 
-__all__ = ["BulkJob", "BulkResult", "BulkSummary", "Recipients", "start_bulk_job"]
+__all__ = [
+    "BulkJob",
+    "BulkOptions",
+    "BulkResult",
+    "BulkSummary",
+    "Recipients",
+    "start_bulk_job",
+]
 
 #: Above this estimated duration a job logs a warning (a sender's rate is the bottleneck).
 LONG_JOB_SECONDS = 3600.0
-
-RETRY_POLICIES = ("reconcile", "retry", "fail")
 
 
 _SUMMARY_KEYS = (
@@ -155,22 +161,11 @@ def start_bulk_job(
     recipients: Recipients,
     body: str | None = None,
     *,
-    from_: str | None = None,
-    messaging_service_sid: str | None = None,
-    media_url: str | Iterable[str] | None = None,
-    status_callback: str | None = None,
-    window: int = 64,
-    mps: float | None = None,
-    retry_policy: str = "reconcile",
+    options: BulkOptions | None = None,
     on_result: Callable[[BulkResult], object] | None = None,
     on_progress: Callable[[dict[str, Any]], object] | None = None,
-    region: str = "US",
-    whatsapp: bool = False,
-    smart_encoded: bool = False,
-    keep_results: bool = True,
-    max_attempts: int = 8,
-    progress_interval: float = 0.25,
-    reconcile_delays: Iterable[float] = (0.5, 2.0, 5.0),
+    on_done: Callable[[], object] | None = None,
+    **settings: Any,
 ) -> BulkJob:
     """Start a bulk send on ``core_client`` (a ``twiliocore._core.TwilioClient``).
 
@@ -179,6 +174,18 @@ def start_bulk_job(
     ``SmartEncoded=true`` with every create, and counts the segments that pace the job and
     estimate its duration on the body as Twilio then sends it
     (:func:`twiliocore.segments.smart_encode`).
+
+    Args:
+        core_client: the ``_core.TwilioClient`` to send with.
+        recipients: numbers, or ``(number, body)`` pairs (any iterable, read lazily).
+        body: the text for recipients without their own (over ``options.body``).
+        options: the job's :class:`~twiliocore.BulkOptions`.
+        on_result: called once per recipient with its result, on the job's thread.
+        on_progress: called with the counters every ``progress_interval`` and at the end.
+        on_done: called once, without arguments, on the job's thread when every recipient
+            has a result (after the last ``on_progress``); exceptions are reported as
+            unraisable. The asyncio bridge uses it to wake the awaiting task.
+        **settings: :class:`~twiliocore.BulkOptions` fields by name, over ``options``.
 
     Returns:
         The running :class:`BulkJob`.
@@ -191,50 +198,25 @@ def start_bulk_job(
         raise TypeError("recipients: expected an iterable of numbers, got a single str")
     if not _defines(recipients, "__iter__"):
         raise TypeError(f"recipients: expected an iterable, got {type(recipients).__name__}")
-    if body is not None and not isinstance(body, str):
-        raise TypeError(f"body: expected str or None, got {type(body).__name__}")
-    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 10000:
-        raise ValueError("window: must be an int between 1 and 10000")
-    if mps is not None and (isinstance(mps, bool) or not isinstance(mps, (int, float)) or mps <= 0):
-        raise ValueError("mps: must be a positive number of segments per second, or None")
-    if retry_policy not in RETRY_POLICIES:
-        raise ValueError(f"retry_policy: must be one of {', '.join(RETRY_POLICIES)}")
-    if not from_ and not messaging_service_sid:
+    from twiliocore.bulk_options import BulkOptions
+
+    opts = BulkOptions.build(options, {**settings, "body": body})
+    if not opts.from_ and not opts.messaging_service_sid:
         raise ValueError("from_: a sender number (or messaging_service_sid) is required")
-    if not isinstance(smart_encoded, bool):
-        raise TypeError(f"smart_encoded: expected bool, got {type(smart_encoded).__name__}")
     _check_callback("on_result", on_result)
     _check_callback("on_progress", on_progress)
-    if media_url is None:
-        media: list[str] = []
-    elif isinstance(media_url, str):
-        media = [media_url]
-    else:
-        media = list(media_url)
+    _check_callback("on_done", on_done)
     expected = len(recipients) if _defines(recipients, "__len__") else -1  # type: ignore[arg-type]
     # The core hands each result over as a plain dict, which is what a BulkResult is.
     on_result_dict: Callable[[dict[str, Any]], object] | None = on_result  # type: ignore[assignment]
     core_job = _core.BulkJob(
         core_client,
         recipients,
-        from_=from_ or "",
-        messaging_service_sid=messaging_service_sid or "",
-        body=body or "",
-        media_urls=media,
-        status_callback=status_callback or "",
-        region=region,
-        whatsapp=whatsapp,
-        smart_encoded=smart_encoded,
-        window=window,
-        mps=float(mps or 0.0),
-        retry_policy=retry_policy,
-        max_attempts=max_attempts,
-        keep_results=keep_results,
+        **opts.core_kwargs(),
         expected_recipients=expected,
-        progress_interval=progress_interval,
-        reconcile_delays=list(reconcile_delays),
         on_result=on_result_dict,
         on_progress=on_progress,
+        on_done=on_done,
     )
     job = BulkJob(core_job)
     if job.estimated_seconds > LONG_JOB_SECONDS:
@@ -270,9 +252,17 @@ def _defines(value: object, method: str) -> bool:
 
 
 def __getattr__(name: str) -> object:
-    """``BulkResult``, ``BulkSummary`` and ``Recipients``, from :mod:`twiliocore._types`."""
+    """Names loaded on first use: the result types and ``BulkOptions``.
+
+    ``BulkResult``, ``BulkSummary`` and ``Recipients`` come from :mod:`twiliocore._types`,
+    ``BulkOptions`` and ``RETRY_POLICIES`` from :mod:`twiliocore.bulk_options`.
+    """
     if name in ("BulkResult", "BulkSummary", "Recipients"):
         from twiliocore import _types
 
         return getattr(_types, name)
+    if name in ("BulkOptions", "RETRY_POLICIES"):
+        from twiliocore import bulk_options
+
+        return getattr(bulk_options, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

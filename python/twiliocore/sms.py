@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import os
 
-from twiliocore.bulk import BulkJob
-from twiliocore.client import Client, MessageInstance
+from twiliocore.client import Client
 from twiliocore.errors import (
     ConfigurationError,
     InvalidPhoneNumber,
@@ -41,6 +40,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from twiliocore._types import BulkResult
+    from twiliocore.bulk import BulkJob
+    from twiliocore.bulk_options import BulkOptions
+    from twiliocore.rest.api.v2010.messages import MessageInstance
 
 __all__ = ["AsyncSMSService", "SMSService"]
 
@@ -219,26 +221,29 @@ class _SMSServiceBase:
         from_number: str | None,
         media_url: str | list[str] | None,
         whatsapp: bool,
+        options: BulkOptions | None,
         on_result: Callable[[BulkResult], object] | None,
         on_progress: Callable[[dict[str, Any]], object] | None,
-        window: int,
-        mps: float | None,
-        status_callback: str | None,
-        retry_policy: str,
+        on_done: Callable[[], object] | None = None,
+        **settings: Any,
     ) -> BulkJob:
-        return self.client.bulk_send(
+        """Start a ``send_bulk_*`` job: sender, region, then keywords given, over ``options``."""
+        from twiliocore.bulk import start_bulk_job
+
+        configured = options.from_ if options is not None and not whatsapp else None
+        return start_bulk_job(
+            self.client._core,
             phone_numbers,
             message,
-            from_=self._sender(from_number, whatsapp),
+            options=options,
+            from_=self._sender(from_number or configured, whatsapp),
             media_url=media_url,
-            status_callback=status_callback,
-            window=window,
-            mps=mps,
-            retry_policy=retry_policy,
             on_result=on_result,
             on_progress=on_progress,
+            on_done=on_done,
             region=self.region,
             whatsapp=whatsapp,
+            **settings,
         )
 
     @staticmethod
@@ -373,10 +378,11 @@ class SMSService(_SMSServiceBase):
         from_number: str | None = None,
         on_result: Callable[[BulkResult], object] | None = None,
         on_progress: Callable[[dict[str, Any]], object] | None = None,
-        window: int = 64,
+        window: int | None = None,
         mps: float | None = None,
         status_callback: str | None = None,
-        retry_policy: str = "reconcile",
+        retry_policy: str | None = None,
+        options: BulkOptions | None = None,
     ) -> dict[str, Any]:
         """Send one SMS to many numbers (bulk fan-out; see :meth:`Client.bulk_send`).
 
@@ -389,10 +395,13 @@ class SMSService(_SMSServiceBase):
             from_number: sender; default the configured phone number.
             on_result: called once per recipient with its result as it completes.
             on_progress: called with the counters at most every 0.25 s.
-            window: most requests in flight.
+            window: most requests in flight (default 64).
             mps: segments per second to pace to; default the sender's rate near its cap.
             status_callback: URL for Twilio's status callbacks.
-            retry_policy: ``"reconcile"``, ``"retry"`` or ``"fail"``.
+            retry_policy: ``"reconcile"`` (default), ``"retry"`` or ``"fail"``.
+            options: a :class:`~twiliocore.BulkOptions` for every other setting; the
+                keyword arguments given (not None), the service's sender and region apply
+                over it.
 
         Returns:
             ``total``, ``sent``, ``failed``, ``invalid``, ``duplicates``, ``unknown``,
@@ -409,6 +418,7 @@ class SMSService(_SMSServiceBase):
             from_number=from_number,
             media_url=None,
             whatsapp=False,
+            options=options,
             on_result=on_result,
             on_progress=on_progress,
             window=window,
@@ -426,10 +436,11 @@ class SMSService(_SMSServiceBase):
         *,
         on_result: Callable[[BulkResult], object] | None = None,
         on_progress: Callable[[dict[str, Any]], object] | None = None,
-        window: int = 64,
+        window: int | None = None,
         mps: float | None = None,
         status_callback: str | None = None,
-        retry_policy: str = "reconcile",
+        retry_policy: str | None = None,
+        options: BulkOptions | None = None,
     ) -> dict[str, Any]:
         """Send one WhatsApp message to many numbers from the configured WhatsApp sender.
 
@@ -446,6 +457,7 @@ class SMSService(_SMSServiceBase):
             from_number=None,
             media_url=media_url,
             whatsapp=True,
+            options=options,
             on_result=on_result,
             on_progress=on_progress,
             window=window,
@@ -519,20 +531,36 @@ class AsyncSMSService(_SMSServiceBase):
         except _SEND_FAILURES as exc:
             return self._status_failure(message_sid, exc)
 
-    @staticmethod
-    async def _await_bulk(job: BulkJob) -> dict[str, Any]:
-        # The job runs on its own C++ thread; the task polls it, so no thread waits for it and
-        # cancelling the task cancels the job. (asyncio is imported where it is used: a
-        # synchronous program does not pay for loading it.)
+    async def _run_bulk(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Start a job (``_start_bulk``'s arguments); await its ``on_done``, no polling.
+
+        ``on_done`` wakes this task through ``loop.call_soon_threadsafe``; no thread waits
+        for the job, and cancelling the task cancels the job. (asyncio loads here, not at
+        import.)
+        """
         import asyncio
 
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:  # on the loop, unless the task was cancelled meanwhile
+            if not finished.done():
+                finished.set_result(None)
+
+        def on_done() -> None:  # on the job's thread, GIL held
+            try:
+                loop.call_soon_threadsafe(wake)
+            except RuntimeError:  # the loop is closed: nobody awaits the job any more
+                pass
+
+        job = self._start_bulk(*args, on_done=on_done, **kwargs)
         try:
-            while not job.done:
-                await asyncio.sleep(0.02)
+            await finished
         except asyncio.CancelledError:
             job.cancel()
             raise
-        return _SMSServiceBase._bulk_summary(job, dict(job.wait()))
+        # Done once the job's thread has closed its transport, just after the final call.
+        return self._bulk_summary(job, dict(job.wait()))
 
     async def send_bulk_sms(
         self,
@@ -542,22 +570,24 @@ class AsyncSMSService(_SMSServiceBase):
         from_number: str | None = None,
         on_result: Callable[[BulkResult], object] | None = None,
         on_progress: Callable[[dict[str, Any]], object] | None = None,
-        window: int = 64,
+        window: int | None = None,
         mps: float | None = None,
         status_callback: str | None = None,
-        retry_policy: str = "reconcile",
+        retry_policy: str | None = None,
+        options: BulkOptions | None = None,
     ) -> dict[str, Any]:
         """Awaitable :meth:`SMSService.send_bulk_sms`; cancelling it cancels the job.
 
         ``phone_numbers`` is read on the job's thread: pass a list (or a thread-safe
         iterable), not an async generator. Callbacks run on that thread too.
         """
-        job = self._start_bulk(
+        return await self._run_bulk(
             phone_numbers,
             message,
             from_number=from_number,
             media_url=None,
             whatsapp=False,
+            options=options,
             on_result=on_result,
             on_progress=on_progress,
             window=window,
@@ -565,7 +595,6 @@ class AsyncSMSService(_SMSServiceBase):
             status_callback=status_callback,
             retry_policy=retry_policy,
         )
-        return await self._await_bulk(job)
 
     async def send_bulk_whatsapp(
         self,
@@ -575,18 +604,20 @@ class AsyncSMSService(_SMSServiceBase):
         *,
         on_result: Callable[[BulkResult], object] | None = None,
         on_progress: Callable[[dict[str, Any]], object] | None = None,
-        window: int = 64,
+        window: int | None = None,
         mps: float | None = None,
         status_callback: str | None = None,
-        retry_policy: str = "reconcile",
+        retry_policy: str | None = None,
+        options: BulkOptions | None = None,
     ) -> dict[str, Any]:
         """Awaitable :meth:`SMSService.send_bulk_whatsapp`; cancelling it cancels the job."""
-        job = self._start_bulk(
+        return await self._run_bulk(
             phone_numbers,
             message,
             from_number=None,
             media_url=media_url,
             whatsapp=True,
+            options=options,
             on_result=on_result,
             on_progress=on_progress,
             window=window,
@@ -594,7 +625,6 @@ class AsyncSMSService(_SMSServiceBase):
             status_callback=status_callback,
             retry_policy=retry_policy,
         )
-        return await self._await_bulk(job)
 
     async def __aenter__(self) -> AsyncSMSService:
         return self
