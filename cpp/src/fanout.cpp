@@ -133,8 +133,21 @@ void BulkJob::Run() {
     coordinator.Run();
   } catch (const std::exception& e) {
     // Only a bug gets here (every step reports per recipient); end the job rather than hang.
-    std::lock_guard lock(state_->mu);
-    state_->summary.fatal_error = std::string("internal error: ") + e.what();
+    BulkSummary last;
+    {
+      std::lock_guard lock(state_->mu);
+      state_->summary.fatal_error = std::string("internal error: ") + e.what();
+      last = state_->summary;
+    }
+    // The coordinator's final progress call never came: make it, since waiters may rest on
+    // it alone (the asyncio bridge resolves its future there, as fanout.h promises).
+    last.done = true;
+    if (on_progress_) {
+      try {
+        on_progress_(last);
+      } catch (const std::exception&) {
+      }
+    }
   }
   transport_->Close();
   {

@@ -425,6 +425,34 @@ TEST(BulkJobTest, ResultAndProgressSinksSeeEveryRecipient) {
   EXPECT_TRUE(job.results().empty());
 }
 
+// A transport that fails in a way no step expects: the job still ends, says why, and makes
+// the final progress call that waiters (the asyncio bridge) rest on.
+class ThrowingTransport : public BulkTransport {
+ public:
+  void Bind(std::shared_ptr<Sink> sink) override { sink_ = std::move(sink); }
+  void CreateMessage(std::uint64_t, const BulkMessage&) override {
+    throw std::runtime_error("transport broke");
+  }
+  void ListMessages(std::uint64_t, const ListQuery&) override {}
+
+ private:
+  std::shared_ptr<Sink> sink_;
+};
+
+TEST(BulkJobTest, InternalErrorEndsTheJobWithItsFinalProgressCall) {
+  std::atomic<int> final_progress{0};
+  BulkJob job(std::make_shared<ThrowingTransport>(), FastOptions(), FromList(Numbers(3)), nullptr,
+              [&](const BulkSummary& s) {
+                if (s.done) ++final_progress;
+              });
+  job.Start();
+  ASSERT_TRUE(job.WaitFor(30s));
+  job.Join();
+  EXPECT_EQ(final_progress.load(), 1);
+  EXPECT_NE(job.summary().fatal_error.find("internal error: transport broke"), std::string::npos)
+      << job.summary().fatal_error;
+}
+
 TEST(BulkJobTest, WhatsAppPrefixesRecipientsAndSender) {
   auto fake = std::make_shared<FakeTwilio>([](const std::string&, int) { return Fault::kNone; });
   auto options = FastOptions();
