@@ -97,7 +97,8 @@ ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "emulator-token-0123456789abcdef"
 SENDER = "+15005550006"
 ADMIN = {"email": "admin@example.com", "password": "admin-password-123"}
-LEASE_SECONDS = 3.0
+# Long enough that a heartbeat delayed by a loaded 2-core machine never loses a live lease.
+LEASE_SECONDS = 6.0
 RECIPIENTS = [f"+1415555{i:04d}" for i in range(5000)]
 
 
@@ -311,7 +312,11 @@ def test_a_stopped_bulk_job_resumes_at_restart_and_sends_everyone_once(
         )
         assert answer.status_code == 202, answer.text
         job_id = answer.json()["job_id"]
-        service.wait(lambda: _bulk(client, job_id)["done"] >= kill_after, what=f"{kill_after} done")
+        service.wait(
+            lambda: _bulk(client, job_id)["done"] >= kill_after,
+            timeout=180,
+            what=f"{kill_after} done",
+        )
     service.kill(signum)
     created_at_kill = len(emulator.created(body))
     with sqlite3.connect(db, timeout=30) as conn:
@@ -335,9 +340,9 @@ def test_a_stopped_bulk_job_resumes_at_restart_and_sends_everyone_once(
 
 
 def test_two_services_on_one_database_never_touch_each_others_live_jobs(processes, tmp_path):
-    # Slow answers (0.5 s each, 64 in flight: about 20 s for the job) make it last while B
+    # Slow answers (1 s each, 64 in flight: about 40 s for the job) make it last while B
     # starts and watches.
-    emulator = processes("emulator", "--faults", "slow=1.0,slow_seconds=0.5")
+    emulator = processes("emulator", "--faults", "slow=1.0,slow_seconds=1.0")
     db = tmp_path / "shared.db"
     first = processes("service", db, emulator, "a")
     first.wait_up()
@@ -348,7 +353,9 @@ def test_two_services_on_one_database_never_touch_each_others_live_jobs(processe
             "/api/sms/send-bulk", json={"phone_numbers": recipients, "message": body}
         )
         job_id = answer.json()["job_id"]
-        first.wait(lambda: _bulk(client, job_id)["done"] >= 100, what="A to start the job")
+        first.wait(
+            lambda: _bulk(client, job_id)["done"] >= 100, timeout=120, what="A to start the job"
+        )
     second = processes("service", db, emulator, "b")
     second.wait_up()
     # While A's lease is alive, B leaves the job alone (no steal, no "interrupted").
@@ -366,7 +373,7 @@ def test_two_services_on_one_database_never_touch_each_others_live_jobs(processe
     killed_at = time.monotonic()
     second.wait(
         lambda: f":{second.pid}:" in (_queue_row(db, job_id)[1] or ""),
-        timeout=30,
+        timeout=90,
         what="B to take the job over",
     )
     assert time.monotonic() - killed_at > LEASE_SECONDS / 3  # only once A's lease expired
