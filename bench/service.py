@@ -639,11 +639,11 @@ def write_markdown(res: dict[str, Any], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: short points, small N")
-    ap.add_argument("--duration", type=float, default=8.0, help="seconds per send point")
+    ap.add_argument("--duration", type=float, default=6.0, help="seconds per send point")
     ap.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per point")
     ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds per send point")
     ap.add_argument("--connections", default="16,64", help="comma-separated (16,64)")
-    ap.add_argument("--callbacks", type=int, default=4000, help="status callbacks per app")
+    ap.add_argument("--callbacks", type=int, default=2000, help="status callbacks per app")
     ap.add_argument("--mix-n", type=int, default=21000, help="recipients of the mix runs")
     ap.add_argument("--mix-rounds", type=int, default=5)
     ap.add_argument("--databases", default="sqlite,postgresql")
