@@ -11,13 +11,14 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.fake_twilio import free_port
 
 __all__ = ["TempPostgres", "binary", "start"]
 
@@ -29,12 +30,6 @@ def binary(name: str) -> str | None:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -102,7 +97,7 @@ def start(*settings: str) -> TempPostgres:
         capture_output=True,
         timeout=120,
     )
-    port = _free_port()
+    port = free_port()
     extra = [arg for setting in settings for arg in ("-c", setting)]
     server = subprocess.Popen(
         [

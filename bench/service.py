@@ -1,7 +1,7 @@
 """The service under load, each target a ratio to a peer measured in the same run.
 
-usage: python bench/service.py [--quick] [--duration 8] [--connections 16,64]
-                               [--callbacks 4000] [--mix-n 20000] [--databases sqlite,postgresql]
+usage: python bench/service.py [--quick] [--duration 6] [--connections 16,64]
+                               [--callbacks 2000] [--mix-n 21000] [--databases sqlite,postgresql]
                                [--json PATH] [--md PATH] [--no-md]
 
 Starts everything itself on 127.0.0.1: nginx as the fake Twilio (bench/fake_twilio.py, a SID of
