@@ -11,7 +11,7 @@ LOCK    := flock build/.lock
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all setup build dist test test-cpp test-asan test-tsan test-python lint run emulator bench clean
+.PHONY: all setup build dist test test-cpp test-asan test-tsan test-python lint run emulator bench bench-service clean
 
 all: build
 
@@ -67,6 +67,12 @@ emulator: build
 
 bench: build
 	@$(PY) bench/run_all.py --n 20000 --repeat 5
+
+## The REST service under load against a reference FastAPI + twilio-python app, SQLite and
+## PostgreSQL, every target a ratio measured in the same run (docs/benchmarks.md, "The service
+## under load"); about 5 minutes. `$(PY) bench/service.py --quick` is a smoke run.
+bench-service: build
+	@$(PY) bench/service.py
 
 ## A self-contained wheel in dist/ for machines without the Debian -dev packages: built in
 ## build/dist (incremental), its libraries bundled and their licences added (scripts/dist.py).

@@ -9,12 +9,7 @@ SQLite database without a service, and ``outbound(db, sid=, status=)`` adds a me
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +27,9 @@ from twiliocore_api.core.db import make_engine, make_session_factory, run_migrat
 from twiliocore_api.main import create_app
 from twiliocore_api.models import Message
 from twiliocore_api.prestart import prestart
+
+from bench import postgres as temp_postgres
+from bench.postgres import TempPostgres
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"
@@ -254,87 +252,19 @@ def outbound() -> Callable[..., Message]:
     return add_outbound
 
 
-def _postgres_binary(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL server on loopback; yields its base SQLAlchemy URL."""
-    initdb, postgres = _postgres_binary("initdb"), _postgres_binary("postgres")
-    if not initdb or not postgres:
-        pytest.skip("PostgreSQL server binaries (initdb, postgres) are not installed")
+def postgres_server() -> Iterator[TempPostgres]:
+    """A throwaway PostgreSQL server on loopback (bench/postgres.py)."""
     pytest.importorskip("psycopg")
-    # Not under pytest's tmp dir: that is private to root, and the server runs as nobody.
-    root = Path(tempfile.mkdtemp(prefix="twiliocore-pg-"))
-    data, sockets = root / "data", root / "run"
-    sockets.mkdir()
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        prefix = ["runuser", "-u", "nobody", "--"]
-        for path in (root, sockets):
-            shutil.chown(path, "nobody")
-    subprocess.run(
-        [*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            *prefix,
-            postgres,
-            "-D",
-            str(data),
-            "-p",
-            str(port),
-            "-k",
-            str(sockets),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import psycopg
-
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres").close()
-            break
-        except psycopg.OperationalError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.1)
     try:
-        yield url
-    finally:
-        server.terminate()
-        server.wait(30)
-        shutil.rmtree(root, ignore_errors=True)
+        server = temp_postgres.start()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    with server:
+        yield server
 
 
 @pytest.fixture
-def postgres_url(postgres_server: str) -> str:
+def postgres_url(postgres_server: TempPostgres) -> str:
     """A fresh, empty database on the test PostgreSQL server."""
-    import uuid
-
-    import psycopg
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    port = postgres_server.rsplit(":", 1)[1]
-    with psycopg.connect(
-        f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True
-    ) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return f"{postgres_server}/{name}"
+    return postgres_server.create_database()

@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from twiliocore_api.core.sqlite_writes import serialized_writes_factory
+
 __all__ = [
     "MIGRATIONS_DIR",
     "SchemaOutdated",
@@ -50,7 +52,12 @@ def make_engine(database_url: str) -> Engine:
         if url.database not in (None, "", ":memory:"):
             Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
         # Requests run in a thread pool and bulk jobs in worker threads.
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        # Writers of this process queue on a lock rather than SQLite's sleeping busy handler.
+        kwargs["connect_args"] = {
+            "check_same_thread": False,
+            "timeout": 30,
+            "factory": serialized_writes_factory(),
+        }
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
 

@@ -86,6 +86,17 @@ def send(
     """
     config, client = runtime.current()
     sender = from_number or (config.whatsapp_number if kind == "whatsapp" else config.phone_number)
+    # The opt-out is read before the row is written, so that one commit records the
+    # message (``pending``, or ``refused`` when it will not be sent) and gives the
+    # connection back to the pool before the request to Twilio.
+    refusal: dict[str, object] = {}
+    if crud.is_opted_out(session, phone_number=to_number):
+        refusal = {
+            "status": "refused",
+            "error_code": OPTED_OUT_CODE,
+            "error": f"not sent: {to_number} has opted out (replied STOP); "
+            "they can opt back in by replying START",
+        }
     message = crud.create_message(
         session,
         user_id=user_id,
@@ -95,16 +106,9 @@ def send(
         from_number=sender,
         body=body,
         media_url=media_url,
-        status="pending",
+        **{"status": "pending", **refusal},
     )
-    if crud.is_opted_out(session, phone_number=to_number):
-        message.status = "refused"
-        message.error_code = OPTED_OUT_CODE
-        message.error = (
-            f"not sent: {to_number} has opted out (replied STOP); "
-            "they can opt back in by replying START"
-        )
-        session.commit()
+    if refusal:
         return message, SendOutcome.of(message, success=False)
     region = runtime.settings.DEFAULT_REGION
     accepted = False
