@@ -42,14 +42,34 @@ class SchemaOutdated(RuntimeError):
     """Raised at start-up when the database is not at the newest migration."""
 
 
-def make_engine(database_url: str) -> Engine:
-    """Create the engine; for SQLite, create the file's directory and turn on WAL."""
+def make_engine(
+    database_url: str,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int = 8,
+    pool_timeout: float = 30.0,
+) -> Engine:
+    """Create the engine; for SQLite, create the file's directory and turn on WAL.
+
+    Args:
+        database_url: any SQLAlchemy URL.
+        pool_size: connections kept open (a ``QueuePool``, SQLite files included);
+            SQLAlchemy's default (5) when ``None``.
+        max_overflow: connections opened beyond ``pool_size`` for a burst.
+        pool_timeout: seconds to wait for a connection before ``sqlalchemy.exc.TimeoutError``.
+    """
     url = make_url(database_url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if pool_size is not None and not in_memory:  # in-memory SQLite has one connection
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
     if url.get_backend_name() == "sqlite":
         if url.database not in (None, "", ":memory:"):
             Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        # Requests run in a thread pool and bulk jobs in worker threads.
+        # Requests run in a thread pool and bulk jobs in worker threads. A writer waits up
+        # to 30 s for SQLite's one write lock (busy_timeout below): write transactions are
+        # short (the inbox batches callbacks, bulk jobs record a chunk at a time), and a
+        # 30 s wait is an admitted request's, bounded like the rest.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":

@@ -43,7 +43,16 @@ from twiliocore_api.crud.messages import (
 from twiliocore_api.crud.notifications import create_notification, list_notifications
 from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
 from twiliocore_api.crud.settings import get_sms_settings, save_sms_settings
-from twiliocore_api.crud.status_events import add_status_event, list_status_events
+from twiliocore_api.crud.status_events import (
+    StatusReceipt,
+    add_status_event,
+    append_status_events,
+    list_status_events,
+    mark_status_events_applied,
+    pending_status_events,
+    receipt_key,
+    store_status_event,
+)
 from twiliocore_api.crud.users import (
     authenticate,
     create_user,
@@ -54,7 +63,13 @@ from twiliocore_api.crud.users import (
 from twiliocore_api.crud.webhooks import claim_webhook_token
 
 __all__ = [
+    "StatusReceipt",
     "add_status_event",
+    "append_status_events",
+    "mark_status_events_applied",
+    "pending_status_events",
+    "receipt_key",
+    "store_status_event",
     "authenticate",
     "bulk_job_sender",
     "bulk_jobs_without_queue_entry",
