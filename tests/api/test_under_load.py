@@ -178,7 +178,7 @@ def test_every_status_callback_of_a_20000_recipient_bulk_is_taken_and_applied(
     db = tmp_path / "receipts.db"
     service = processes("service", db, emulator, "svc", MAX_BULK_RECIPIENTS=str(count))
     service.wait_up()
-    recipients = [f"+1415{i:07d}" for i in range(count)]
+    recipients = [f"+1{area}555{i:04d}" for area in (415, 650) for i in range(count // 2)]
     started = time.monotonic()
     with service.client() as client:
         answer = client.post(

@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     MAX_CONCURRENT_REQUESTS: Annotated[int, Field(ge=1, le=1000)] = 32
     MAX_QUEUED_REQUESTS: Annotated[int, Field(ge=0)] = 512
     REQUEST_QUEUE_SECONDS: Annotated[float, Field(gt=0, le=60)] = 2.0
-    MAX_CONCURRENT_WEBHOOKS: Annotated[int, Field(ge=1)] = 256
+    MAX_CONCURRENT_WEBHOOKS: Annotated[int, Field(ge=1)] = 512
     DB_POOL_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 10.0
     MAX_BULK_RECIPIENTS: Annotated[int, Field(ge=1)] = 10_000
     MAX_REQUEST_BYTES: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024

@@ -60,7 +60,7 @@ from twiliocore_api.crud.users import (
     get_user_by_email,
     update_preferences,
 )
-from twiliocore_api.crud.webhooks import claim_webhook_token
+from twiliocore_api.crud.webhooks import claim_webhook_token, claim_webhook_tokens
 
 __all__ = [
     "StatusReceipt",
@@ -75,6 +75,7 @@ __all__ = [
     "bulk_jobs_without_queue_entry",
     "claim_jobs",
     "claim_webhook_token",
+    "claim_webhook_tokens",
     "complete_job",
     "count_recipients",
     "create_message",

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from twiliocore_api.crud._common import insert_new
 from twiliocore_api.models import StatusEvent
 
 __all__ = [
@@ -106,23 +106,9 @@ def append_status_events(session: Session, receipts: Sequence[StatusReceipt]) ->
         }
         for key, r in fresh.items()
     ]
-    dialect = session.get_bind().dialect.name
-    stored: set[str] = set()
-    if dialect in ("sqlite", "postgresql"):
-        builder = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        statement = (
-            builder(StatusEvent)
-            .on_conflict_do_nothing(index_elements=["receipt_key"])
-            .returning(StatusEvent.receipt_key)
-        )
-        # One statement per slice keeps within the databases' bound-parameter limits.
-        for start in range(0, len(rows), 500):
-            keys = session.scalars(statement, rows[start : start + 500]).all()
-            stored.update(key for key in keys if key is not None)
-    else:
-        for key, receipt in fresh.items():
-            if store_status_event(session, receipt, applied=False):
-                stored.add(key)
+    stored = insert_new(session, StatusEvent, rows, key="receipt_key")
+    if stored is None:
+        stored = {key for key, r in fresh.items() if store_status_event(session, r, applied=False)}
     answer: list[bool] = []
     for receipt in receipts:
         key = receipt.key

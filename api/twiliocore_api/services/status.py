@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, literal, update
+from sqlalchemy import and_, bindparam, func, literal, update
 from sqlalchemy.orm import Session
 
 from twiliocore_api import crud
@@ -177,7 +177,8 @@ def apply_status_updates(session: Session, updates: Sequence[tuple[str, str, int
         statement = (
             update(table)
             .where(table.c.message_sid == bindparam("b_sid"))
-            .where(table.c.status.notin_(_statuses_that_stay(status)))
+            # Plain binds, not an expanding IN: the statement runs as an executemany.
+            .where(and_(*(table.c.status != literal(kept) for kept in _statuses_that_stay(status))))
             .values(**values)
         )
         session.execute(statement, [{"b_sid": sid} for sid, _, _ in updates[index:end]])

@@ -11,11 +11,12 @@ signature, parse the event and :meth:`Inbox.submit` it; the inbox thread
 2. applies the oldest unapplied status events, up to ``batch_size``, through the
    pipeline's status handlers (delivery tracking in one statement per run of equal
    statuses), marks them applied and commits;
-3. answers the round's submissions.
+3. answers the round's submissions: after step 2 when applying keeps up (a webhook's
+   effect is visible when it is answered), right after step 1 when a backlog is being
+   applied.
 
 A submission is answered only once its event is committed, so a 2xx always means stored;
-events stored but not applied when the process stops are applied by the next start. Under
-a backlog a submission waits for one batch to be applied, not for the whole backlog.
+events stored but not applied when the process stops are applied by the next start.
 
 Usage::
 
@@ -145,15 +146,24 @@ class Inbox:
                 break
             if taken:
                 self._store(taken)
+            if backlog:
+                # Applying is behind: answer as soon as stored, so that no webhook waits
+                # for a batch it is not in.
+                self._answer_all(taken)
+                taken = []
             try:
                 backlog = self._apply_batch() >= self.batch_size
             except Exception as exc:  # the events stay unapplied; the next round retries
                 logger.error("inbox: applying status events failed (%s)", type(exc).__name__)
                 logger.debug("inbox failure", exc_info=True)
                 backlog = False
-            for submission in taken:
-                _answer(submission)
-        # Stopping: everything taken was answered; the queue's rest fail in stop().
+                self._stopping.wait(0.2)
+            self._answer_all(taken)
+
+    @staticmethod
+    def _answer_all(taken: list[_Submission]) -> None:
+        for submission in taken:
+            _answer(submission)
 
     def _take(self, *, wait: bool) -> list[_Submission] | None:
         """The submissions waiting (the first awaited up to ``idle_seconds`` if ``wait``)."""
@@ -181,14 +191,17 @@ class Inbox:
         if statuses:
             try:
                 with self.session_factory() as session:
-                    fresh: list[crud.StatusReceipt] = []
-                    for submission in statuses:
-                        if submission.token and not crud.claim_webhook_token(
-                            session, token=submission.token, kind="status"
-                        ):
-                            continue  # a repeated delivery: acknowledged, not applied
-                        assert isinstance(submission.event, StatusUpdate)
-                        fresh.append(status_receipt(submission.event))
+                    tokens = [s for s in statuses if s.token]
+                    claimed = crud.claim_webhook_tokens(
+                        session, [s.token or "" for s in tokens], kind="status"
+                    )
+                    repeated = {id(s) for s, new in zip(tokens, claimed, strict=True) if not new}
+                    # A repeated delivery is acknowledged, not applied.
+                    fresh = [
+                        status_receipt(s.event)
+                        for s in statuses
+                        if id(s) not in repeated and isinstance(s.event, StatusUpdate)
+                    ]
                     crud.append_status_events(session, fresh)
                     session.commit()
             except Exception as exc:

@@ -186,16 +186,16 @@ class InboundPipeline:
 
         Each handler gets the whole batch at once when it was registered with a ``batch``
         form (in one transaction), else each event in a transaction of its own; a handler
-        that raises is rolled back and logged, and the next one runs.
+        that raises is rolled back and logged, and the next one runs (a batch that raises
+        is handled again one event at a time, so only the bad events are lost to it).
         """
         failed: list[str] = []
         for label, handler in self._handlers[StatusUpdate]:
             batch = self._batch.get(label)
-            if batch is not None:
-                call = functools.partial(batch, session, events)
-                if events and not _run(session, label, call, None):
-                    failed.append(label)
-                continue
+            if batch is not None and events:
+                if _run(session, label, functools.partial(batch, session, events), None):
+                    continue
+                # One bad event must not cost the others: handle them one by one.
             for event in events:
                 if not _run(session, label, functools.partial(handler, session, event), event):
                     failed.append(label)
