@@ -52,6 +52,7 @@ def _startup(app: FastAPI, settings: Settings) -> None:
         settings.DATABASE_URL,
         pool_size=settings.db_pool_size,
         pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
+        sqlite_synchronous=settings.SQLITE_SYNCHRONOUS,
     )
     try:
         check_schema(engine)

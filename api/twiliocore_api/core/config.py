@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         DB_POOL_TIMEOUT_SECONDS: how long a request waits for a database connection when
             the pool is exhausted anyway (another process's load on PostgreSQL, a slow
             query); then a 503 with ``Retry-After``, never a hang.
+        SQLITE_SYNCHRONOUS: SQLite's ``PRAGMA synchronous``: ``FULL`` (default; a commit
+            survives a power loss) or ``NORMAL`` (survives a crash of the service, not of the
+            machine; commits are much cheaper, which a busy SQLite service needs).
         MAX_BULK_RECIPIENTS: the most recipients one bulk request may carry.
         MAX_REQUEST_BYTES: the largest request body accepted (default 4 MiB); a larger
             one is a 413 before it is read. Never below what a bulk request of
@@ -113,6 +116,7 @@ class Settings(BaseSettings):
     REQUEST_QUEUE_SECONDS: Annotated[float, Field(gt=0, le=60)] = 2.0
     MAX_CONCURRENT_WEBHOOKS: Annotated[int, Field(ge=1)] = 512
     DB_POOL_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 10.0
+    SQLITE_SYNCHRONOUS: Literal["FULL", "NORMAL"] = "FULL"
     MAX_BULK_RECIPIENTS: Annotated[int, Field(ge=1)] = 10_000
     MAX_REQUEST_BYTES: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
     ACCESS_TOKEN_EXPIRE_MINUTES: Annotated[int, Field(ge=1)] = 8 * 60

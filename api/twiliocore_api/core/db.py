@@ -48,6 +48,7 @@ def make_engine(
     pool_size: int | None = None,
     max_overflow: int = 8,
     pool_timeout: float = 30.0,
+    sqlite_synchronous: str = "FULL",
 ) -> Engine:
     """Create the engine; for SQLite, create the file's directory and turn on WAL.
 
@@ -57,7 +58,12 @@ def make_engine(
             SQLAlchemy's default (5) when ``None``.
         max_overflow: connections opened beyond ``pool_size`` for a burst.
         pool_timeout: seconds to wait for a connection before ``sqlalchemy.exc.TimeoutError``.
+        sqlite_synchronous: SQLite's ``PRAGMA synchronous``: ``FULL`` (a commit survives a
+            power loss) or ``NORMAL`` (in WAL mode: survives a crash of the process, not of
+            the machine; commits cost no ``fsync``).
     """
+    if sqlite_synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("sqlite_synchronous: must be 'FULL' or 'NORMAL'")
     url = make_url(database_url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
@@ -80,6 +86,7 @@ def make_engine(
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cursor.close()
 
     return engine
