@@ -312,6 +312,7 @@ def test_a_login_flood_from_one_address_does_not_lock_out_another(
     finally:
         loop.call_soon_threadsafe(stop.set)
         flood.join(60)
+        loop.close()
     print(f"\nlogins under the flood took {[round(t, 2) for t in took]} s; flood: {dict(counts)}")
     assert max(took) < 3.0, took  # generous: a login alone takes well under 0.5 s
     assert counts[401] + counts[429] + counts[503] == sum(counts.values()), counts
