@@ -30,6 +30,7 @@ __all__ = [
     "SessionDep",
     "SettingsDep",
     "access_token_for",
+    "client_address",
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/auth/login")
@@ -82,6 +83,20 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
 MessengerDep = Annotated[MessagingRuntime, Depends(get_messenger)]
 BulkDep = Annotated[BulkJobs, Depends(get_bulk)]
+
+
+def client_address(request: Request, settings: Settings) -> str:
+    """The address of the client that sent ``request``, for per-client limits.
+
+    With ``TRUST_PROXY_HEADERS`` (behind a proxy you control), the last address of
+    ``X-Forwarded-For``, which that proxy appended; otherwise the connection's peer.
+    """
+    if settings.TRUST_PROXY_HEADERS:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.client.host if request.client is not None else "unknown"
 
 
 def access_token_for(user: User, *, keyring: KeyRing, settings: Settings) -> str:

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import twiliocore
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,11 +27,14 @@ from twiliocore_api.core.db import check_schema, make_engine, make_session_facto
 from twiliocore_api.core.errors import install_error_handlers
 from twiliocore_api.core.limits import BodySizeLimit
 from twiliocore_api.core.openapi import document_errors
-from twiliocore_api.core.ratelimit import RateLimiter
+from twiliocore_api.core.ratelimit import LoginGuard, RateLimiter
 from twiliocore_api.core.security import KeyRing
+from twiliocore_api.core.shedding import Gate, LoadShedder
 from twiliocore_api.routes import auth, docs, health, notifications, sms, users, web, webhooks
 from twiliocore_api.services.bulk import BULK_SEND, BulkJobs
 from twiliocore_api.services.config import MessagingRuntime
+from twiliocore_api.services.health import HealthMonitor
+from twiliocore_api.services.inbound.inbox import Inbox
 from twiliocore_api.worker import SqlJobQueue, Worker
 
 __all__ = ["create_app"]
@@ -45,7 +49,12 @@ def _operation_id(route: APIRoute) -> str:
 
 def _startup(app: FastAPI, settings: Settings) -> None:
     keyring = KeyRing(resolve_secret_key(settings))
-    engine = make_engine(settings.DATABASE_URL)
+    engine = make_engine(
+        settings.DATABASE_URL,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
+        sqlite_synchronous=settings.SQLITE_SYNCHRONOUS,
+    )
     try:
         check_schema(engine)
     except Exception:
@@ -57,6 +66,9 @@ def _startup(app: FastAPI, settings: Settings) -> None:
     app.state.session_factory = session_factory
     app.state.keyring = keyring
     app.state.login_limiter = RateLimiter(settings.LOGIN_RATE_LIMIT, 300.0)
+    app.state.login_guard = LoginGuard(
+        failures_per_client=settings.LOGIN_FAILURES_PER_CLIENT, hashes=settings.login_hash_limit
+    )
     app.state.send_limiter = RateLimiter(
         settings.SEND_RATE_LIMIT, settings.SEND_RATE_WINDOW_SECONDS
     )
@@ -66,10 +78,20 @@ def _startup(app: FastAPI, settings: Settings) -> None:
         engine.dispose()
         raise
     app.state.messenger = messenger
+    inbox = Inbox(session_factory, messenger.inbound)
+    # The health check's own connection: never waits behind the requests' pool.
+    health_engine = make_engine(settings.DATABASE_URL, pool_size=1, max_overflow=1, pool_timeout=2)
     try:
+        inbox.start()
+        app.state.inbox = inbox
+        app.state.health_engine = health_engine
+        app.state.health = HealthMonitor(health_engine, messenger)
+        app.state.health.latest()  # the first check starts now
         _start_jobs(app, settings, session_factory, messenger)
     except Exception:
+        inbox.stop()
         messenger.stop()
+        health_engine.dispose()
         engine.dispose()
         raise
     config = messenger.config
@@ -122,12 +144,16 @@ def _shutdown(app: FastAPI) -> None:
     worker: Worker | None = getattr(app.state, "worker", None)
     if worker is not None:
         worker.stop()
+    inbox: Inbox | None = getattr(app.state, "inbox", None)
+    if inbox is not None:
+        inbox.stop()
     messenger: MessagingRuntime | None = getattr(app.state, "messenger", None)
     if messenger is not None:
         messenger.stop()
-    engine = getattr(app.state, "engine", None)
-    if engine is not None:
-        engine.dispose()
+    for name in ("health_engine", "engine"):
+        engine = getattr(app.state, name, None)
+        if engine is not None:
+            engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -144,7 +170,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings if settings is not None else load_settings()
         app.state.settings = resolved
+        # Sized together (docs/service.md, "Capacity"): an admitted request always finds a
+        # thread, and a thread always finds a connection.
+        to_thread.current_default_thread_limiter().total_tokens = resolved.thread_limit
+        app.state.health_threads = CapacityLimiter(2)
         await run_in_threadpool(_startup, app, resolved)
+        app.state.gates = {
+            "api": Gate(
+                resolved.MAX_CONCURRENT_REQUESTS,
+                resolved.MAX_QUEUED_REQUESTS,
+                resolved.REQUEST_QUEUE_SECONDS,
+            ),
+            "webhook": Gate(
+                resolved.MAX_CONCURRENT_WEBHOOKS, resolved.MAX_CONCURRENT_WEBHOOKS * 4, 10.0
+            ),
+        }
         try:
             yield
         finally:
@@ -163,6 +203,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=lambda: app.state.settings.request_byte_limit)
+    # Added last, so it runs first: a request is admitted (or shed) before anything else.
+    app.add_middleware(LoadShedder, gates=lambda: getattr(app.state, "gates", None))
     routers = [m.router for m in (auth, users, sms, notifications, health, webhooks, web, docs)]
     for router in routers:
         app.include_router(router)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -171,18 +172,29 @@ class Message(Base):
 
 
 class StatusEvent(Base):
-    """Every status callback received.
+    """Every status callback received, once.
 
     Kept so that a callback which beats the send's answer is applied once the SID is known.
+    ``receipt_key`` is what the signature covers that makes the event itself (message,
+    status, error code): a replay with another ``I-Twilio-Idempotency-Token``, or none, is
+    the same key and is not stored again. ``applied`` is false while the event waits in the
+    inbox for the batch applier (:mod:`twiliocore_api.services.inbound.inbox`).
     """
 
     __tablename__ = "status_events"
+    __table_args__ = (
+        UniqueConstraint("receipt_key", name="uq_status_events_receipt_key"),
+        Index("ix_status_events_applied_id", "applied", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_sid: Mapped[str] = mapped_column(String(34), index=True)
     status: Mapped[str] = mapped_column(String(24))
     error_code: Mapped[int | None] = mapped_column(Integer, default=None)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Rows older than the key have none (NULLs never collide in a unique index).
+    receipt_key: Mapped[str | None] = mapped_column(String(80), default=None)
+    applied: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class WebhookEvent(Base):

@@ -30,6 +30,7 @@ from twiliocore_api.prestart import prestart
 
 from bench import postgres as temp_postgres
 from bench.postgres import TempPostgres
+from tests.api.processes import Emulator, ServiceProcess
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-123"
@@ -214,6 +215,27 @@ def run_service() -> Callable[..., contextlib.AbstractContextManager[Service]]:
 def unused_port() -> int:
     """A loopback port nothing listens on."""
     return free_port()
+
+
+@pytest.fixture
+def processes(tmp_path: Path, wait_for: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """Real processes (``tests/api/processes.py``), stopped after the test.
+
+    ``processes("emulator", *options)``, ``processes("service", db, emulator, name, **env)``.
+    """
+    started: list[Any] = []
+
+    def start(what: str, *args: Any, **env: str) -> Any:
+        if what == "emulator":
+            item: Any = Emulator(tmp_path / "emulator.log", wait_for, *args)
+        else:
+            item = ServiceProcess(wait_for, tmp_path, *args, **env)
+        started.append(item)
+        return item
+
+    yield start
+    for item in reversed(started):
+        item.stop()
 
 
 # A migrated SQLite database without a service (data access and service-layer tests) --------

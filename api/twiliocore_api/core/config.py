@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +55,24 @@ class Settings(BaseSettings):
         SEND_RATE_LIMIT: send requests per user per ``SEND_RATE_WINDOW_SECONDS``.
         SEND_RATE_WINDOW_SECONDS: the rate-limit window.
         LOGIN_RATE_LIMIT: login attempts per e-mail address per 5 minutes.
+        LOGIN_FAILURES_PER_CLIENT: failed logins per client address per 5 minutes; past it
+            that address gets 429 without a password being checked.
+        LOGIN_HASH_CONCURRENCY: passwords checked at once (argon2 takes a core and 64 MiB
+            each); a login that finds them all busy for a second gets 503. Default: the
+            number of CPUs, at least 2.
+        MAX_CONCURRENT_REQUESTS: API requests worked on at once; the thread pool and the
+            database pool are sized from it (see ``db_pool_size``, ``thread_limit``).
+        MAX_QUEUED_REQUESTS: API requests waiting for a place; beyond, a fast 503.
+        REQUEST_QUEUE_SECONDS: how long an API request waits for a place before its 503
+            (with ``Retry-After``).
+        MAX_CONCURRENT_WEBHOOKS: Twilio webhooks in flight at once (they hold no thread and
+            no connection: the inbox stores them); beyond, they wait up to 10 s, then 503.
+        DB_POOL_TIMEOUT_SECONDS: how long a request waits for a database connection when
+            the pool is exhausted anyway (another process's load on PostgreSQL, a slow
+            query); then a 503 with ``Retry-After``, never a hang.
+        SQLITE_SYNCHRONOUS: SQLite's ``PRAGMA synchronous``: ``FULL`` (default; a commit
+            survives a power loss) or ``NORMAL`` (survives a crash of the service, not of the
+            machine; commits are much cheaper, which a busy SQLite service needs).
         MAX_BULK_RECIPIENTS: the most recipients one bulk request may carry.
         MAX_REQUEST_BYTES: the largest request body accepted (default 4 MiB); a larger
             one is a 413 before it is read. Never below what a bulk request of
@@ -91,6 +109,14 @@ class Settings(BaseSettings):
     SEND_RATE_LIMIT: Annotated[int, Field(ge=1)] = 60
     SEND_RATE_WINDOW_SECONDS: Annotated[float, Field(gt=0)] = 60.0
     LOGIN_RATE_LIMIT: Annotated[int, Field(ge=1)] = 20
+    LOGIN_FAILURES_PER_CLIENT: Annotated[int, Field(ge=1)] = 50
+    LOGIN_HASH_CONCURRENCY: Annotated[int, Field(ge=1)] | None = None
+    MAX_CONCURRENT_REQUESTS: Annotated[int, Field(ge=1, le=1000)] = 32
+    MAX_QUEUED_REQUESTS: Annotated[int, Field(ge=0)] = 512
+    REQUEST_QUEUE_SECONDS: Annotated[float, Field(gt=0, le=60)] = 2.0
+    MAX_CONCURRENT_WEBHOOKS: Annotated[int, Field(ge=1)] = 512
+    DB_POOL_TIMEOUT_SECONDS: Annotated[float, Field(gt=0)] = 10.0
+    SQLITE_SYNCHRONOUS: Literal["FULL", "NORMAL"] = "FULL"
     MAX_BULK_RECIPIENTS: Annotated[int, Field(ge=1)] = 10_000
     MAX_REQUEST_BYTES: Annotated[int, Field(ge=1024)] = 4 * 1024 * 1024
     ACCESS_TOKEN_EXPIRE_MINUTES: Annotated[int, Field(ge=1)] = 8 * 60
@@ -148,6 +174,33 @@ class Settings(BaseSettings):
             self.MAX_REQUEST_BYTES,
             self.MAX_BULK_RECIPIENTS * BULK_BYTES_PER_NUMBER + 64 * 1024,
         )
+
+    @property
+    def db_pool_size(self) -> int:
+        """Database connections one process keeps.
+
+        Every API request at work may hold one, each running job two, plus the inbox, the
+        worker's polling and start-up work. The pool may open 8 more for a burst; a request
+        still finding none waits ``DB_POOL_TIMEOUT_SECONDS``, then gets a 503. With several
+        processes on one PostgreSQL, keep ``processes x (db_pool_size + 8)`` under its
+        ``max_connections``.
+        """
+        return self.MAX_CONCURRENT_REQUESTS + 2 * self.JOB_CONCURRENCY + 4
+
+    @property
+    def thread_limit(self) -> int:
+        """Threads sync routes may use at once.
+
+        One per API request at work, plus a margin for start-up, shutdown and request
+        teardown, so that no admitted request waits for a thread (whose wait would hold a
+        connection another request needs).
+        """
+        return self.MAX_CONCURRENT_REQUESTS + 8
+
+    @property
+    def login_hash_limit(self) -> int:
+        """Passwords checked at once (``LOGIN_HASH_CONCURRENCY`` or the CPUs, at least 2)."""
+        return self.LOGIN_HASH_CONCURRENCY or max(2, os.cpu_count() or 2)
 
     @property
     def public_base_url(self) -> str:

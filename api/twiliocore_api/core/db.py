@@ -44,15 +44,40 @@ class SchemaOutdated(RuntimeError):
     """Raised at start-up when the database is not at the newest migration."""
 
 
-def make_engine(database_url: str) -> Engine:
-    """Create the engine; for SQLite, create the file's directory and turn on WAL."""
+def make_engine(
+    database_url: str,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int = 8,
+    pool_timeout: float = 30.0,
+    sqlite_synchronous: str = "FULL",
+) -> Engine:
+    """Create the engine; for SQLite, create the file's directory and turn on WAL.
+
+    Args:
+        database_url: any SQLAlchemy URL.
+        pool_size: connections kept open (a ``QueuePool``, SQLite files included);
+            SQLAlchemy's default (5) when ``None``.
+        max_overflow: connections opened beyond ``pool_size`` for a burst.
+        pool_timeout: seconds to wait for a connection before ``sqlalchemy.exc.TimeoutError``.
+        sqlite_synchronous: SQLite's ``PRAGMA synchronous``: ``FULL`` (a commit survives a
+            power loss) or ``NORMAL`` (in WAL mode: survives a crash of the process, not of
+            the machine; commits cost no ``fsync``).
+    """
+    if sqlite_synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("sqlite_synchronous: must be 'FULL' or 'NORMAL'")
     url = make_url(database_url)
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if pool_size is not None and not in_memory:  # in-memory SQLite has one connection
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
     if url.get_backend_name() == "sqlite":
         if url.database not in (None, "", ":memory:"):
             Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        # Requests run in a thread pool and bulk jobs in worker threads.
-        # Writers of this process queue on a lock rather than SQLite's sleeping busy handler.
+        # Requests run in a thread pool and bulk jobs in worker threads. A writer waits up
+        # to 30 s for SQLite's one write lock: write transactions are short (the inbox
+        # batches callbacks, bulk jobs record a chunk at a time). Writers of this process
+        # queue on a lock rather than SQLite's sleeping busy handler.
         kwargs["connect_args"] = {
             "check_same_thread": False,
             "timeout": 30,
@@ -67,6 +92,7 @@ def make_engine(database_url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cursor.close()
 
     return engine

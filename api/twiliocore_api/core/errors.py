@@ -11,6 +11,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = ["body_error", "install_error_handlers", "invalid_body", "unprocessable"]
@@ -125,6 +126,17 @@ async def _http_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _pool_timeout_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Every database connection stayed busy for DB_POOL_TIMEOUT_SECONDS: overloaded, not
+    # broken. Say so, and when to come back.
+    logger.warning("no database connection came free for %s %s", request.method, request.url.path)
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "the database is busy; retry in 1 s"},
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     logger.error(
         "unhandled %s on %s %s",
@@ -143,4 +155,5 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error_handler)
+    app.add_exception_handler(PoolTimeout, _pool_timeout_handler)
     app.add_exception_handler(Exception, _unexpected_handler)

@@ -43,7 +43,16 @@ from twiliocore_api.crud.messages import (
 from twiliocore_api.crud.notifications import create_notification, list_notifications
 from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
 from twiliocore_api.crud.settings import delete_sms_settings, get_sms_settings, save_sms_settings
-from twiliocore_api.crud.status_events import add_status_event, list_status_events
+from twiliocore_api.crud.status_events import (
+    StatusReceipt,
+    add_status_event,
+    append_status_events,
+    list_status_events,
+    mark_status_events_applied,
+    pending_status_events,
+    receipt_key,
+    store_status_event,
+)
 from twiliocore_api.crud.users import (
     UserChanges,
     active_admin_ids,
@@ -57,16 +66,18 @@ from twiliocore_api.crud.users import (
     update_preferences,
     update_user,
 )
-from twiliocore_api.crud.webhooks import claim_webhook_token
+from twiliocore_api.crud.webhooks import claim_webhook_token, claim_webhook_tokens
 
 __all__ = [
     "active_admin_ids",
     "add_status_event",
+    "append_status_events",
     "authenticate",
     "bulk_job_sender",
     "bulk_jobs_without_queue_entry",
     "claim_jobs",
     "claim_webhook_token",
+    "claim_webhook_tokens",
     "complete_job",
     "count_recipients",
     "create_message",
@@ -93,9 +104,12 @@ __all__ = [
     "list_notifications",
     "list_status_events",
     "list_users",
+    "mark_status_events_applied",
     "opted_out_among",
     "pending_recipients",
+    "pending_status_events",
     "ping",
+    "receipt_key",
     "recorded_sids",
     "release_job",
     "requeue_expired",
@@ -105,6 +119,8 @@ __all__ = [
     "set_password",
     "set_submitted_through",
     "settle_lost_sends",
+    "StatusReceipt",
+    "store_status_event",
     "update_preferences",
     "update_user",
     "UserChanges",

@@ -10,11 +10,13 @@ once the SID is committed.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import and_, bindparam, func, literal, update
 from sqlalchemy.orm import Session
 
 from twiliocore_api import crud
@@ -30,6 +32,7 @@ __all__ = [
     "apply_pending_events",
     "apply_status",
     "apply_status_update",
+    "apply_status_updates",
     "catch_up",
     "describe_error_code",
     "refresh_status",
@@ -135,6 +138,54 @@ def apply_status_update(
     if message is not None:
         apply_status(message, status=status, error_code=error_code)
     return message
+
+
+@functools.lru_cache(maxsize=256)
+def _statuses_that_stay(new: str) -> tuple[str, ...]:
+    """The known statuses a message does not leave for ``new`` (see :func:`should_advance`)."""
+    return tuple(status for status in STATUS_RANK if not should_advance(status, new))
+
+
+def apply_status_updates(session: Session, updates: Sequence[tuple[str, str, int | None]]) -> None:
+    """Apply many ``(message_sid, status, error_code)`` callbacks, forward only, in order.
+
+    The batch form of :func:`apply_status_update`: each callback is one conditional
+    ``UPDATE`` (``WHERE message_sid = ... AND status NOT IN`` the statuses it may not move
+    on from), so the rule holds in the database itself, whatever another transaction wrote
+    since the rows were read; runs of callbacks with the same status and error code go
+    to the database as one ``executemany``. Callbacks about SIDs not recorded yet change
+    nothing (:func:`catch_up` applies them). The caller commits.
+    """
+    table: Any = Message.__table__
+    now = utcnow()
+    at = literal(now, type_=table.c.sent_at.type)
+    index = 0
+    while index < len(updates):
+        _, status, error_code = updates[index]
+        status = status.strip().lower()
+        end = index
+        while end < len(updates) and (updates[end][1].strip().lower(), updates[end][2]) == (
+            status,
+            error_code,
+        ):
+            end += 1
+        values: dict[str, Any] = {"status": status, "updated_at": now}
+        if status in ("sent", "delivered", "read"):
+            values["sent_at"] = func.coalesce(table.c.sent_at, at)
+        if status in ("delivered", "read"):
+            values["delivered_at"] = func.coalesce(table.c.delivered_at, at)
+        if error_code is not None and status in ("failed", "undelivered"):
+            values["error_code"] = error_code
+            values["error"] = describe_error_code(error_code)
+        statement = (
+            update(table)
+            .where(table.c.message_sid == bindparam("b_sid"))
+            # Plain binds, not an expanding IN: the statement runs as an executemany.
+            .where(and_(*(table.c.status != literal(kept) for kept in _statuses_that_stay(status))))
+            .values(**values)
+        )
+        session.execute(statement, [{"b_sid": sid} for sid, _, _ in updates[index:end]])
+        index = end
 
 
 def apply_pending_events(session: Session, *, message: Message) -> None:

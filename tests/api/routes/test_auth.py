@@ -163,3 +163,24 @@ def test_a_body_of_many_unknown_fields_lists_only_the_first_ones(service):
     detail = answer.json()["detail"]
     assert [d["field"] for d in detail] == [f"k{i}" for i in range(MAX_UNKNOWN_FIELDS)]
     assert all(d["msg"] == "Extra inputs are not permitted" for d in detail)
+
+
+def test_failed_logins_are_limited_per_client_address_behind_a_trusted_proxy(start_service):
+    svc = start_service(LOGIN_FAILURES_PER_CLIENT=2, TRUST_PROXY_HEADERS=True)
+
+    def login(address: str, email: str, password: str = "wrong-password") -> int:
+        with svc.client() as client:
+            return client.post(
+                "/api/auth/login",
+                json={"email": email, "password": password},
+                # The proxy appends the address it saw; what the client wrote before is not
+                # to be trusted.
+                headers={"X-Forwarded-For": f"198.51.100.7, {address}"},
+            ).status_code
+
+    assert login("203.0.113.1", "a@example.com") == 401
+    assert login("203.0.113.1", "b@example.com") == 401
+    # Another e-mail, even the right password: this address is held back.
+    blocked = login("203.0.113.1", ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert blocked == 429
+    assert login("203.0.113.2", ADMIN_EMAIL, ADMIN_PASSWORD) == 200

@@ -126,3 +126,26 @@ def test_refresh_status_does_not_ask_about_settled_messages(make_runtime, db, ou
     message = outbound(db, sid="SM" + "1" * 32, status=final)
     status.refresh_status(runtime, db, message)  # the emulator never heard of this SID
     assert message.status == final
+
+
+def test_batched_callbacks_go_forward_only_in_arrival_order(db, outbound):
+    first = outbound(db, sid="SM" + "1" * 32, status="queued")
+    second = outbound(db, sid="SM" + "2" * 32, status="delivered")
+    third = outbound(db, sid="SM" + "3" * 32, status="sent")
+    status.apply_status_updates(
+        db,
+        [
+            (first.message_sid, "sent", None),
+            (second.message_sid, "sent", None),  # late: never back
+            (third.message_sid, "undelivered", 30003),
+            (first.message_sid, "delivered", None),
+            (third.message_sid, "delivered", None),  # after a final status: ignored
+            ("SM" + "9" * 32, "delivered", None),  # no such message yet: nothing
+        ],
+    )
+    db.commit()
+    db.expire_all()
+    assert (first.status, second.status, third.status) == ("delivered", "delivered", "undelivered")
+    assert first.sent_at is not None and first.delivered_at is not None
+    assert third.error_code == 30003 and "30003" in third.error
+    assert third.delivered_at is None

@@ -27,13 +27,22 @@ from twiliocore_api.services.inbound.handlers import (
     OPT_IN_KEYWORDS,
     OPT_OUT_KEYWORDS,
     opt_out_keywords,
+    track_deliveries,
     track_delivery,
 )
-from twiliocore_api.services.inbound.pipeline import Event, Handler, InboundPipeline, Receipt
+from twiliocore_api.services.inbound.pipeline import (
+    BatchHandler,
+    Event,
+    Handler,
+    InboundPipeline,
+    Receipt,
+    status_receipt,
+)
 
 __all__ = [
     "OPT_IN_KEYWORDS",
     "OPT_OUT_KEYWORDS",
+    "BatchHandler",
     "Channel",
     "Event",
     "Handler",
@@ -46,6 +55,8 @@ __all__ = [
     "opt_out_keywords",
     "parse_inbound",
     "parse_status",
+    "status_receipt",
+    "track_deliveries",
     "track_delivery",
 ]
 
@@ -54,5 +65,7 @@ def default_pipeline() -> InboundPipeline:
     """A pipeline with the service's own handlers: opt-out keywords, delivery tracking."""
     pipeline = InboundPipeline()
     pipeline.register(InboundMessage, opt_out_keywords, name="opt-out keywords")
-    pipeline.register(StatusUpdate, track_delivery, name="delivery tracking")
+    pipeline.register(
+        StatusUpdate, track_delivery, name="delivery tracking", batch=track_deliveries
+    )
     return pipeline

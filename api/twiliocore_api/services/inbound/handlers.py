@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from twiliocore_api import crud
 from twiliocore_api.services.inbound.events import InboundMessage, StatusUpdate
-from twiliocore_api.services.status import apply_status_update
+from twiliocore_api.services.status import apply_status_update, apply_status_updates
 
-__all__ = ["OPT_IN_KEYWORDS", "OPT_OUT_KEYWORDS", "opt_out_keywords", "track_delivery"]
+__all__ = [
+    "OPT_IN_KEYWORDS",
+    "OPT_OUT_KEYWORDS",
+    "opt_out_keywords",
+    "track_deliveries",
+    "track_delivery",
+]
 
 logger = logging.getLogger("twiliocore_api")
 
@@ -50,3 +57,8 @@ def track_delivery(session: Session, event: StatusUpdate) -> None:
         status=event.message_status,
         error_code=event.error_code,
     )
+
+
+def track_deliveries(session: Session, events: Sequence[StatusUpdate]) -> None:
+    """:func:`track_delivery` for a batch of callbacks, in arrival order (the caller commits)."""
+    apply_status_updates(session, [(e.message_sid, e.message_status, e.error_code) for e in events])

@@ -3,8 +3,10 @@
 A webhook route checks the signature, parses the event and calls
 :meth:`InboundPipeline.receive`, which
 
-1. de-duplicates: a repeated ``I-Twilio-Idempotency-Token``, or an inbound message whose
-   ``MessageSid`` is already stored, is acknowledged and not processed again;
+1. de-duplicates: a repeated ``I-Twilio-Idempotency-Token``, an inbound message whose
+   ``MessageSid`` is already stored, or a status callback whose message, status and error
+   code are (what the signature covers: a replay with a new token, or none, is the same
+   event) is acknowledged and not processed again;
 2. stores the event (an inbound message row, or a status event) and commits, so nothing
    a handler does can lose it;
 3. runs the handlers registered for the event's type, in registration order, each in its
@@ -18,13 +20,19 @@ Handlers are plain callables ``handler(session, event)``::
         ...
 
     runtime.inbound.register(InboundMessage, extract_code)
+
+The webhook routes do not call :meth:`InboundPipeline.receive` themselves: they hand events
+to the inbox (:mod:`twiliocore_api.services.inbound.inbox`), which stores status callbacks
+many to a transaction and applies them in batches through :meth:`InboundPipeline.handle_status`
+(a handler registered with a ``batch`` form gets the whole batch at once).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,13 +42,14 @@ from twiliocore_api import crud
 from twiliocore_api.models import Message
 from twiliocore_api.services.inbound.events import InboundMessage, StatusUpdate
 
-__all__ = ["Event", "Handler", "InboundPipeline", "Receipt"]
+__all__ = ["BatchHandler", "Event", "Handler", "InboundPipeline", "Receipt"]
 
 logger = logging.getLogger("twiliocore_api")
 
 Event = InboundMessage | StatusUpdate
 E = TypeVar("E", InboundMessage, StatusUpdate)
 Handler = Callable[[Session, E], object]
+BatchHandler = Callable[[Session, Sequence[E]], object]
 
 # The kind recorded with an idempotency token (the column predates the pipeline).
 _TOKEN_KIND: dict[type[Any], str] = {InboundMessage: "incoming", StatusUpdate: "status"}
@@ -78,14 +87,13 @@ def _store_inbound(session: Session, event: InboundMessage) -> bool:
     return True
 
 
+def status_receipt(event: StatusUpdate) -> crud.StatusReceipt:
+    """What a status callback is stored as (and de-duplicated on)."""
+    return crud.StatusReceipt(event.message_sid, event.message_status, event.error_code)
+
+
 def _store_status(session: Session, event: StatusUpdate) -> bool:
-    crud.add_status_event(
-        session,
-        message_sid=event.message_sid,
-        status=event.message_status,
-        error_code=event.error_code,
-    )
-    return True
+    return crud.store_status_event(session, status_receipt(event), applied=True)
 
 
 class InboundPipeline:
@@ -101,9 +109,15 @@ class InboundPipeline:
             InboundMessage: (),
             StatusUpdate: (),
         }
+        self._batch: dict[str, BatchHandler[Any]] = {}
 
     def register(
-        self, kind: type[E], handler: Callable[[Session, E], object], *, name: str | None = None
+        self,
+        kind: type[E],
+        handler: Callable[[Session, E], object],
+        *,
+        name: str | None = None,
+        batch: Callable[[Session, Sequence[E]], object] | None = None,
     ) -> None:
         """Run ``handler(session, event)`` for every stored event of type ``kind``.
 
@@ -114,6 +128,8 @@ class InboundPipeline:
             handler: called with a session (committed after it returns, rolled back if
                 it raises) and the event.
             name: what logs call it; default the handler's qualified name.
+            batch: the same work for many events at once (``batch(session, events)``,
+                events in arrival order), used when events are handled in batches.
 
         Raises:
             TypeError: ``kind`` is not an event type of the pipeline.
@@ -127,6 +143,8 @@ class InboundPipeline:
             if any(existing == label for existing, _ in current):
                 raise ValueError(f"name: a handler {label!r} is already registered")
             self._handlers[kind] = (*current, (label, handler))
+            if batch is not None:
+                self._batch[label] = batch
 
     def handlers(self, kind: type[Event]) -> list[str]:
         """The names of the handlers for ``kind``, in the order they run."""
@@ -159,18 +177,45 @@ class InboundPipeline:
             return Receipt(duplicate=True)
         failed: list[str] = []
         for label, handler in self._handlers[type(event)]:
-            try:
-                handler(session, event)
-                session.commit()
-            except Exception as exc:
-                session.rollback()
+            if not _run(session, label, functools.partial(handler, session, event), event):
                 failed.append(label)
-                logger.error(
-                    "inbound handler %s failed on %s %s (%s); the event is stored",
-                    label,
-                    type(event).__name__,
-                    event.message_sid or "without a MessageSid",
-                    type(exc).__name__,
-                )
-                logger.debug("inbound handler %s failure", label, exc_info=True)
         return Receipt(failed=tuple(failed))
+
+    def handle_status(self, session: Session, events: Sequence[StatusUpdate]) -> tuple[str, ...]:
+        """Run the status handlers on stored events, in arrival order; the failed ones' names.
+
+        Each handler gets the whole batch at once when it was registered with a ``batch``
+        form (in one transaction), else each event in a transaction of its own; a handler
+        that raises is rolled back and logged, and the next one runs (a batch that raises
+        is handled again one event at a time, so only the bad events are lost to it).
+        """
+        failed: list[str] = []
+        for label, handler in self._handlers[StatusUpdate]:
+            batch = self._batch.get(label)
+            if batch is not None and events:
+                if _run(session, label, functools.partial(batch, session, events), None):
+                    continue
+                # One bad event must not cost the others: handle them one by one.
+            for event in events:
+                if not _run(session, label, functools.partial(handler, session, event), event):
+                    failed.append(label)
+        return tuple(dict.fromkeys(failed))
+
+
+def _run(session: Session, label: str, call: Callable[[], object], event: Event | None) -> bool:
+    """Run one handler call in its own transaction; False (rolled back, logged) if it raised."""
+    try:
+        call()
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        logger.error(
+            "inbound handler %s failed on %s %s (%s); the event is stored",
+            label,
+            type(event).__name__ if event is not None else "a batch of",
+            (event.message_sid or "without a MessageSid") if event is not None else "events",
+            type(exc).__name__,
+        )
+        logger.debug("inbound handler %s failure", label, exc_info=True)
+        return False
+    return True
