@@ -213,8 +213,12 @@ class FakeTwilio:
         self.stop()
 
 
-def start() -> FakeTwilio:
-    """Start nginx on three free loopback ports and wait until each answers."""
+def start(*, unique_sids: bool = False) -> FakeTwilio:
+    """Start nginx on three free loopback ports and wait until each answers.
+
+    With ``unique_sids`` every created message gets its own SID (``SM`` + nginx's
+    ``$request_id``, 32 hex digits), as a service that records SIDs needs.
+    """
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(nginx):
         raise RuntimeError("nginx not found: apt-get install nginx-light")
@@ -228,6 +232,8 @@ def start() -> FakeTwilio:
     tmp.chmod(0o711)
     http_port, https_port, https_h1_port = free_port(), free_port(), free_port()
     body = MESSAGE_JSON.replace("'", "\\'")
+    if unique_sids:
+        body = body.replace("SM" + "fedcba9876543210" * 2, "SM$request_id")
     (tmp / "nginx.conf").write_text(
         NGINX_CONF.format(
             tmp=tmp,

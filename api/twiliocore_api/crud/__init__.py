@@ -10,16 +10,24 @@ from __future__ import annotations
 
 from twiliocore_api.crud._common import is_storable
 from twiliocore_api.crud.bulk_jobs import (
+    add_bulk_invalid,
+    add_recipients,
     bulk_job_sender,
     bulk_jobs_without_queue_entry,
     count_recipients,
     finish_bulk_job,
     get_bulk_job,
     get_recipient,
+    list_bulk_invalid,
+    pending_ids_by_number,
+    pending_recipient_ids,
     pending_recipients,
+    record_recipient_failures,
+    record_recipient_sids,
     recorded_sids,
     set_bulk_job_status,
     set_submitted_through,
+    sids_with_status_events,
 )
 from twiliocore_api.crud.health import ping
 from twiliocore_api.crud.jobs import (
@@ -38,7 +46,7 @@ from twiliocore_api.crud.messages import (
     create_message,
     get_message_by_sid,
     list_messages,
-    settle_lost_sends,
+    mark_lost_sends,
 )
 from twiliocore_api.crud.notifications import create_notification, list_notifications
 from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
@@ -54,6 +62,14 @@ from twiliocore_api.crud.users import (
 from twiliocore_api.crud.webhooks import claim_webhook_token
 
 __all__ = [
+    "add_bulk_invalid",
+    "add_recipients",
+    "list_bulk_invalid",
+    "pending_ids_by_number",
+    "pending_recipient_ids",
+    "record_recipient_failures",
+    "record_recipient_sids",
+    "sids_with_status_events",
     "add_status_event",
     "authenticate",
     "bulk_job_sender",
@@ -82,6 +98,7 @@ __all__ = [
     "is_storable",
     "list_messages",
     "list_notifications",
+    "mark_lost_sends",
     "list_status_events",
     "opted_out_among",
     "pending_recipients",
@@ -93,6 +110,5 @@ __all__ = [
     "set_bulk_job_status",
     "set_opt_out",
     "set_submitted_through",
-    "settle_lost_sends",
     "update_preferences",
 ]
