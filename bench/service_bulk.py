@@ -8,11 +8,13 @@ For each size N:
   (nginx, :mod:`bench.fake_twilio`, one SID per message);
 - **service**: ``twiliocore serve`` (SQLite, its own process) pointed at the same endpoint;
   ``POST /api/sms/send-bulk`` with N recipients, timed from the request to the 202 and to
-  the moment every recipient is recorded with its SID (``pending == 0``, checked in the
-  database). The service's RSS is sampled from ``/proc`` every 20 ms: its growth is the
-  peak during the job minus the RSS before the request.
+  the moment every recipient is recorded with its SID (no recipient ``pending``, checked in
+  the database; then every one is checked to hold a SID). The service's RSS is sampled
+  from ``/proc`` every 20 ms: its growth is the peak during the job minus the RSS before
+  the request.
 
-The ratio is the service's recipients/s (202 → all recorded) over the peer's. ``--intake``
+``ratio`` is the service's recipients/s from the 202 to all recorded over the peer's (the
+issue's measure); ``ratio_from_request`` counts the intake too. ``--intake``
 sizes are accepted only (time to the 202 and peak RSS; ``MAX_BULK_RECIPIENTS`` raised to
 fit), for numbers the job is not run to the end (a million at the fake's pace is a
 benchmark of SQLite, not of intake). Both sides send from a short code (100 segments/s at
@@ -128,6 +130,15 @@ class Service:
         token = self.client.post("/api/auth/login", json=ADMIN).json()["access_token"]
         self.client.headers["Authorization"] = f"Bearer {token}"
 
+    def pending(self, job_id: str) -> bool:
+        """Whether a recipient of the job is still pending (by the status index)."""
+        with sqlite3.connect(self.db, timeout=60) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM messages WHERE status = 'pending' AND bulk_job_id = ? LIMIT 1",
+                (job_id,),
+            ).fetchone()
+        return row is not None
+
     def recorded(self, job_id: str) -> tuple[int, int]:
         """(pending, recorded with a SID) of a job, read from the database."""
         with sqlite3.connect(self.db, timeout=60) as conn:
@@ -184,12 +195,19 @@ def through_service(service: Service, n: int, *, run: bool = True) -> dict[str, 
         "seconds_to_202": round(accepted, 3),
     }
     if run:
-        while service.recorded(job_id)[0]:
-            time.sleep(0.05)
+        # Polls another process's database: at most every 2% of the time so far, so the
+        # polling neither loads the machine nor blurs the time by more than 2%.
+        while service.pending(job_id):
+            time.sleep(max(0.01, (time.perf_counter() - started) / 50))
         done = time.perf_counter() - started
         pending, with_sid = service.recorded(job_id)
         assert (pending, with_sid) == (0, n), (pending, with_sid)
-        result.update(seconds_to_recorded=round(done, 3), rate=round(n / done, 1))
+        result.update(
+            seconds_to_recorded=round(done, 3),
+            # The target's measure: from the 202 to every recipient recorded with its SID.
+            rate=round(n / (done - accepted), 1),
+            rate_from_request=round(n / done, 1),
+        )
     peak = sampler.stop()
     result.update(
         rss_before_mib=round(rss_before / 1024, 1),
@@ -224,6 +242,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "service": rest,
                 "client_bulk_send": direct,
                 "ratio": round(rest["rate"] / direct["rate"], 3),
+                "ratio_from_request": round(rest["rate_from_request"] / direct["rate"], 3),
             }
             results["bulk"].append(row)
             print(json.dumps(row), flush=True)

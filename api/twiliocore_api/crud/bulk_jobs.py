@@ -22,7 +22,6 @@ __all__ = [
     "get_bulk_job",
     "get_recipient",
     "list_bulk_invalid",
-    "pending_ids_by_number",
     "pending_recipient_ids",
     "pending_recipients",
     "record_recipient_failures",
@@ -224,26 +223,6 @@ def pending_recipient_ids(session: Session, *, job_id: str) -> list[tuple[int, s
         .order_by(Message.id)
     ).all()
     return [(int(i), str(to)) for i, to in rows]
-
-
-def pending_ids_by_number(
-    session: Session, *, job_id: str, numbers: Sequence[str]
-) -> dict[str, int]:
-    """``{to_number: id}`` of those of ``numbers`` still pending in a bulk job."""
-    found: dict[str, int] = {}
-    for start in range(0, len(numbers), _IN_CHUNK):
-        chunk = list(numbers[start : start + _IN_CHUNK])
-        found.update(
-            (str(to), int(i))
-            for i, to in session.execute(
-                select(Message.id, Message.to_number).where(
-                    Message.bulk_job_id == job_id,
-                    Message.status == "pending",
-                    Message.to_number.in_(chunk),
-                )
-            ).all()
-        )
-    return found
 
 
 def record_recipient_sids(

@@ -48,8 +48,11 @@ logger = logging.getLogger("twiliocore_api")
 BULK_SEND = "bulk_send"
 # Twilio's error for a send to a recipient who replied STOP.
 _OPTED_OUT_CODE = 21610
-# Recipients handed to the fan-out per committed mark.
-_FEED_CHUNK = 256
+# Recipients handed to the fan-out per committed mark (and lease check): at most this
+# many are ambiguous after a crash.
+_FEED_CHUNK = 1000
+# Most fan-out results written in one transaction.
+_RECORD_BATCH = 5000
 # Numbers normalised per call into the C++ core at intake.
 _PLAN_BATCH = 10_000
 #: Rejected numbers listed in a bulk job's answers; all of them are paged from the
@@ -332,6 +335,7 @@ class BulkJobs:
                     work.job_id,
                     outcomes,
                     _billed_segments(work.kind, work.body, work.media_url),
+                    {to: message_id for message_id, to in pending},
                 ),
                 name=f"bulk-recorder-{work.job_id[:8]}",
                 daemon=True,
@@ -507,14 +511,17 @@ class BulkJobs:
         job_id: str,
         outcomes: queue.SimpleQueue[Mapping[str, Any] | None],
         num_segments: int,
+        ids: Mapping[str, int],
     ) -> None:
         # The engine reports each recipient through on_result (on its own thread); that
         # callback only queues the outcome, and this thread writes the queue to the
-        # database in small transactions, so the engine is never held up by the disk.
+        # database, a transaction per batch of what has arrived (up to _RECORD_BATCH), so
+        # the engine is never held up by the disk. ``ids`` maps each recipient (number) to
+        # its row: results are written by primary key without reading rows first.
         done = False
         while not done:
             batch = [outcomes.get()]
-            while len(batch) < 500:
+            while len(batch) < _RECORD_BATCH:
                 try:
                     batch.append(outcomes.get_nowait())
                 except queue.Empty:
@@ -525,17 +532,23 @@ class BulkJobs:
             if not items:
                 continue
             try:
-                self._record_batch(job_id, items, num_segments)
+                self._record_batch(job_id, items, num_segments, ids)
             except IntegrityError:
                 # A SID already recorded: after an ambiguous answer the fan-out's lookup
                 # matched a message another send had recorded. One by one, so that only
                 # that recipient is affected.
                 for item in items:
-                    self._record_alone(job_id, item, num_segments)
+                    self._record_alone(job_id, item, num_segments, ids)
             except Exception:
                 logger.exception("recording bulk results failed (job %s)", job_id)
 
-    def _record_batch(self, job_id: str, items: list[Mapping[str, Any]], num_segments: int) -> None:
+    def _record_batch(
+        self,
+        job_id: str,
+        items: list[Mapping[str, Any]],
+        num_segments: int,
+        ids: Mapping[str, int],
+    ) -> None:
         """Record fan-out results: one transaction, one executemany UPDATE per kind of outcome."""
         by_number: dict[str, Mapping[str, Any]] = {}
         for item in items:
@@ -548,11 +561,14 @@ class BulkJobs:
             return
         now = utcnow()
         with self.session_factory() as session:
-            ids = crud.pending_ids_by_number(session, job_id=job_id, numbers=list(by_number))
             accepted: list[dict[str, Any]] = []
             failures: list[dict[str, Any]] = []
-            for to, message_id in ids.items():
-                accepted_row, failure_row = _result_row(message_id, to, by_number[to])
+            for to, item in by_number.items():
+                message_id = ids.get(to)
+                if message_id is None:
+                    continue
+                # Rows no longer pending are left alone by the UPDATEs' own condition.
+                accepted_row, failure_row = _result_row(message_id, to, item)
                 if accepted_row is not None:
                     accepted.append(accepted_row)
                 if failure_row is not None:
@@ -569,10 +585,12 @@ class BulkJobs:
                         apply_pending_events(session, message=message)
                 session.commit()
 
-    def _record_alone(self, job_id: str, item: Mapping[str, Any], num_segments: int) -> None:
+    def _record_alone(
+        self, job_id: str, item: Mapping[str, Any], num_segments: int, ids: Mapping[str, int]
+    ) -> None:
         try:
             try:
-                self._record_batch(job_id, [item], num_segments)
+                self._record_batch(job_id, [item], num_segments, ids)
             except IntegrityError:
                 sid = item.get("message_sid")
                 logger.warning("bulk job %s: message %s is recorded for another send", job_id, sid)
@@ -583,7 +601,7 @@ class BulkJobs:
                     "another send had already recorded: whether this recipient got a message "
                     "of its own is unknown; check the message log at Twilio"
                 )
-                self._record_batch(job_id, [unknown], num_segments)
+                self._record_batch(job_id, [unknown], num_segments, ids)
         except Exception:
             logger.exception("recording a bulk result failed (job %s)", job_id)
 

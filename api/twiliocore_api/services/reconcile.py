@@ -50,7 +50,7 @@ _OLDER_RUN = 1000
 # Look-ups of a single send before "not found" is final, and the delays before each:
 # Twilio's message list can lag the create by some seconds.
 _SEND_LOOKUPS = 4
-_SEND_DELAYS = (2.0, 5.0, 15.0, 30.0)
+_SEND_DELAYS = (2.0, 4.0, 8.0, 16.0)
 
 
 def _strip_channel(address: str | None) -> str:
