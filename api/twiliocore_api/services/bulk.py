@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -51,8 +52,10 @@ _OPTED_OUT_CODE = 21610
 # Recipients handed to the fan-out per committed mark (and lease check): at most this
 # many are ambiguous after a crash.
 _FEED_CHUNK = 1000
-# Most fan-out results written in one transaction.
+# Most fan-out results written in one transaction, and how long results are gathered
+# for one.
 _RECORD_BATCH = 5000
+_RECORD_GATHER_SECONDS = 0.05
 # Numbers normalised per call into the C++ core at intake.
 _PLAN_BATCH = 10_000
 #: Rejected numbers listed in a bulk job's answers; all of them are paged from the
@@ -419,17 +422,22 @@ class BulkJobs:
     ) -> Iterator[str]:
         """Recipients for the fan-out, each chunk marked as handed over before it is.
 
-        Each chunk also extends the lease, and none is handed over once it is lost:
-        another worker may have resumed the job.
+        None is handed over unless the lease was confirmed (extended) within the last sixth
+        of the lease: it cannot have expired since, so no other worker can have resumed the
+        job. (The worker's heartbeat thread extends it too, and sets ``stop`` if it is lost.)
         """
         job_id = str(lease.ref)
+        confirmed: float | None = None
         for start in range(0, len(recipients), _FEED_CHUNK):
             if stop.is_set():
                 return
-            if not self.queue.heartbeat(lease):
-                logger.error("bulk job %s: the lease was lost; no more recipients", job_id)
-                stop.set()
-                return
+            now = time.monotonic()
+            if confirmed is None or now - confirmed > self.queue.lease_seconds / 6:
+                if not self.queue.heartbeat(lease):
+                    logger.error("bulk job %s: the lease was lost; no more recipients", job_id)
+                    stop.set()
+                    return
+                confirmed = now
             chunk = recipients[start : start + _FEED_CHUNK]
             with self.session_factory() as session:
                 crud.set_submitted_through(session, job_id=job_id, message_id=chunk[-1][0])
@@ -521,9 +529,12 @@ class BulkJobs:
         done = False
         while not done:
             batch = [outcomes.get()]
-            while len(batch) < _RECORD_BATCH:
+            # Gather what arrives for a moment: each transaction costs a commit (an fsync),
+            # so a few large ones record faster than many small ones.
+            until = time.monotonic() + _RECORD_GATHER_SECONDS
+            while len(batch) < _RECORD_BATCH and batch[-1] is not None:
                 try:
-                    batch.append(outcomes.get_nowait())
+                    batch.append(outcomes.get(timeout=max(0.0, until - time.monotonic())))
                 except queue.Empty:
                     break
             if None in batch:
