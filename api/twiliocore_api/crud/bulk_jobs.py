@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from twiliocore_api.crud._common import is_storable
@@ -34,6 +34,9 @@ __all__ = [
 
 #: Statuses of a bulk job not yet finished.
 _UNFINISHED = ("queued", "running")
+# The tables, for Core statements (executemany of plain dicts, no ORM object per row).
+_MESSAGES = cast(Table, Message.__table__)
+_BULK_INVALID = cast(Table, BulkInvalid.__table__)
 # Rows per executemany, and values per IN (...) (well under SQLite's variable limit).
 _CHUNK = 5000
 _IN_CHUNK = 500
@@ -174,7 +177,7 @@ def add_recipients(session: Session, rows: Iterable[dict[str, Any]]) -> None:
 
     Core ``INSERT`` with executemany: no ORM object per row.
     """
-    table = Message.__table__
+    table = _MESSAGES
     chunk: list[dict[str, Any]] = []
     for row in rows:
         chunk.append(row)
@@ -187,7 +190,7 @@ def add_recipients(session: Session, rows: Iterable[dict[str, Any]]) -> None:
 
 def add_bulk_invalid(session: Session, *, job_id: str, invalid: Sequence[dict[str, str]]) -> None:
     """Record a bulk job's rejected numbers, in request order (no commit)."""
-    table = BulkInvalid.__table__
+    table = _BULK_INVALID
     for start in range(0, len(invalid), _CHUNK):
         session.execute(
             insert(table),
@@ -234,7 +237,7 @@ def record_recipient_sids(
     """
     if not rows:
         return
-    table = Message.__table__
+    table = _MESSAGES
     session.execute(
         update(table)
         .where(table.c.id == bindparam("_id"), table.c.status == "pending")
@@ -255,7 +258,7 @@ def record_recipient_failures(
     """Record recipients not sent (``{"_id", "status", "code", "error"}`` each) (no commit)."""
     if not rows:
         return
-    table = Message.__table__
+    table = _MESSAGES
     session.execute(
         update(table)
         .where(table.c.id == bindparam("_id"), table.c.status == "pending")

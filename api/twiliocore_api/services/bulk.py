@@ -19,6 +19,7 @@ chunk is handed over. So after a crash a recipient is either
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -27,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import twiliocore
 from sqlalchemy.exc import IntegrityError
@@ -118,6 +119,36 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
+class _Outcome(NamedTuple):
+    """One recipient's result from the fan-out, as small as the recorder needs it.
+
+    Results wait in a queue while the recorder writes earlier ones: a tuple of five
+    fields costs a fraction of the result dict.
+    """
+
+    to: str
+    status: str
+    sid: str | None
+    code: int | None
+    error: str | None
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> _Outcome:
+        """The outcome of a fan-out result dict (``status`` ``sent`` when it has a SID)."""
+        status = str(item.get("status") or "")
+        sid = item.get("message_sid")
+        if status == "sent" or (item.get("success") and sid):
+            return cls(_strip_channel(str(item.get("to") or "")), "sent", str(sid), None, None)
+        error = item.get("error")
+        return cls(
+            _strip_channel(str(item.get("to") or "")),
+            status,
+            None,
+            _int_or_none(item.get("error_code")),
+            None if error is None else str(error),
+        )
+
+
 class _Either:
     """Set when either of two events is (the worker's stop, or a refused account)."""
 
@@ -144,11 +175,11 @@ class _Refusal:
         self.code: int | None = None
         self.reason = ""
 
-    def check(self, item: Mapping[str, Any]) -> None:
-        code = _int_or_none(item.get("error_code"))
+    def check(self, item: _Outcome) -> None:
+        code = item.code
         if code in self.CODES and not self.seen.is_set():
             self.code = code
-            message = str(item.get("error") or describe_error_code(code))
+            message = str(item.error or describe_error_code(code))
             self.reason = f"Twilio refused the account (error {code}: {message})"
             self.seen.set()
 
@@ -327,18 +358,22 @@ class BulkJobs:
         if work.resumed:
             self._reconcile(work)
         with self.session_factory() as session:
-            pending = crud.pending_recipient_ids(session, job_id=work.job_id)
+            # {number: row id} in row order: what is fed, and where each result is written.
+            pending = {
+                to: message_id
+                for message_id, to in crud.pending_recipient_ids(session, job_id=work.job_id)
+            }
         status, error = "completed", None
         refusal = _Refusal()
         if pending:
-            outcomes: queue.SimpleQueue[Mapping[str, Any] | None] = queue.SimpleQueue()
+            outcomes: queue.SimpleQueue[_Outcome | None] = queue.SimpleQueue()
             recorder = threading.Thread(
                 target=self._record_results,
                 args=(
                     work.job_id,
                     outcomes,
                     _billed_segments(work.kind, work.body, work.media_url),
-                    {to: message_id for message_id, to in pending},
+                    pending,
                 ),
                 name=f"bulk-recorder-{work.job_id[:8]}",
                 daemon=True,
@@ -346,8 +381,9 @@ class BulkJobs:
             recorder.start()
 
             def on_result(item: Mapping[str, Any]) -> None:
-                refusal.check(item)
-                outcomes.put(item)
+                outcome = _Outcome.of(item)
+                refusal.check(outcome)
+                outcomes.put(outcome)
 
             try:
                 summary = self._bulk_send(
@@ -358,7 +394,7 @@ class BulkJobs:
                 )
                 # Anything the callback did not report is settled from the summary.
                 for item in summary.get("results", None) or []:
-                    outcomes.put(item)
+                    outcomes.put(_Outcome.of(item))
             except Exception as exc:
                 logger.exception("bulk job %s failed", work.job_id)
                 status, error = "failed", f"the bulk send failed: {type(exc).__name__}"
@@ -418,7 +454,7 @@ class BulkJobs:
             )
 
     def _feed(
-        self, lease: Lease, recipients: list[tuple[int, str]], stop: threading.Event
+        self, lease: Lease, recipients: Mapping[str, int], stop: threading.Event
     ) -> Iterator[str]:
         """Recipients for the fan-out, each chunk marked as handed over before it is.
 
@@ -428,7 +464,8 @@ class BulkJobs:
         """
         job_id = str(lease.ref)
         confirmed: float | None = None
-        for start in range(0, len(recipients), _FEED_CHUNK):
+        items = iter(recipients.items())
+        while chunk := list(itertools.islice(items, _FEED_CHUNK)):
             if stop.is_set():
                 return
             now = time.monotonic()
@@ -438,11 +475,10 @@ class BulkJobs:
                     stop.set()
                     return
                 confirmed = now
-            chunk = recipients[start : start + _FEED_CHUNK]
             with self.session_factory() as session:
-                crud.set_submitted_through(session, job_id=job_id, message_id=chunk[-1][0])
+                crud.set_submitted_through(session, job_id=job_id, message_id=chunk[-1][1])
                 session.commit()
-            for _id, number in chunk:
+            for number, _id in chunk:
                 yield number
 
     def _bulk_send(
@@ -517,7 +553,7 @@ class BulkJobs:
     def _record_results(
         self,
         job_id: str,
-        outcomes: queue.SimpleQueue[Mapping[str, Any] | None],
+        outcomes: queue.SimpleQueue[_Outcome | None],
         num_segments: int,
         ids: Mapping[str, int],
     ) -> None:
@@ -556,18 +592,16 @@ class BulkJobs:
     def _record_batch(
         self,
         job_id: str,
-        items: list[Mapping[str, Any]],
+        items: list[_Outcome],
         num_segments: int,
         ids: Mapping[str, int],
     ) -> None:
         """Record fan-out results: one transaction, one executemany UPDATE per kind of outcome."""
-        by_number: dict[str, Mapping[str, Any]] = {}
+        by_number: dict[str, _Outcome] = {}
         for item in items:
-            to = _strip_channel(str(item.get("to") or ""))
-            status = str(item.get("status") or "")
             # A cancelled recipient (the service is stopping) stays pending: the job resumes.
-            if to and status not in ("duplicate", "cancelled"):
-                by_number[to] = item
+            if item.to and item.status not in ("duplicate", "cancelled"):
+                by_number[item.to] = item
         if not by_number:
             return
         now = utcnow()
@@ -597,20 +631,22 @@ class BulkJobs:
                 session.commit()
 
     def _record_alone(
-        self, job_id: str, item: Mapping[str, Any], num_segments: int, ids: Mapping[str, int]
+        self, job_id: str, item: _Outcome, num_segments: int, ids: Mapping[str, int]
     ) -> None:
         try:
             try:
                 self._record_batch(job_id, [item], num_segments, ids)
             except IntegrityError:
-                sid = item.get("message_sid")
+                sid = item.sid
                 logger.warning("bulk job %s: message %s is recorded for another send", job_id, sid)
-                unknown = dict(item, status="unknown", success=False, message_sid=None)
-                unknown["error_code"] = None
-                unknown["error"] = (
+                unknown = _Outcome(
+                    item.to,
+                    "unknown",
+                    None,
+                    None,
                     f"Twilio's answer was ambiguous and its message log showed {sid}, which "
                     "another send had already recorded: whether this recipient got a message "
-                    "of its own is unknown; check the message log at Twilio"
+                    "of its own is unknown; check the message log at Twilio",
                 )
                 self._record_batch(job_id, [unknown], num_segments, ids)
         except Exception:
@@ -629,21 +665,19 @@ class BulkJobs:
 
 
 def _result_row(
-    message_id: int, to: str, result: Mapping[str, Any]
+    message_id: int, to: str, result: _Outcome
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """One fan-out result as an accepted row (``_id``, ``sid``) or a failure row."""
-    status = str(result.get("status") or "")
-    sid = result.get("message_sid")
-    if status == "sent" or (result.get("success") and sid):
+    if result.status == "sent":
         # Accepted by Twilio: its first status is `queued`; callbacks take it on. The
         # fan-out does not read num_segments from each answer: it is the job's own count.
-        return {"_id": message_id, "sid": str(sid)}, None
-    code = _int_or_none(result.get("error_code"))
+        return {"_id": message_id, "sid": result.sid}, None
+    code = result.code
     row = {
         "_id": message_id,
-        "new_status": "unknown" if status == "unknown" else "failed",
+        "new_status": "unknown" if result.status == "unknown" else "failed",
         "code": code,
-        "error": str(result.get("error") or describe_error_code(code)),
+        "error": str(result.error or describe_error_code(code)),
     }
     if code == _OPTED_OUT_CODE:
         # Twilio knows of an opt-out this service never saw (a STOP sent elsewhere).
