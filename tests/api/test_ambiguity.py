@@ -9,12 +9,15 @@ in ``test_bulk_resume.py``):
   none is sent twice;
 - single sends left ``pending`` by a stopped process are reconciled at the next start;
 - a bulk job whose account is suspended at Twilio in the middle stops early, ``failed``
-  with Twilio's reason, its remaining recipients failed with it (not ``unknown``).
+  with Twilio's reason, its remaining recipients failed with it (not ``unknown``);
+- a bulk of 100,000 is accepted in bounded time and memory, its answer small (the invalid
+  numbers capped, all of them paged from their own route).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -175,3 +178,70 @@ def test_a_bulk_job_whose_account_is_refused_stops_early_with_the_reason(process
     # Stopped at once, not after trying every remaining recipient at 0.2 s per 64.
     assert stopped_after < 15, stopped_after
     print(f"\nsuspended after {len(created)} sent; {len(refused)} failed with the reason")
+
+
+def _rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def test_a_bulk_of_100000_is_accepted_in_bounded_time_and_memory(processes, tmp_path):
+    # Intake only (no worker: the job stays queued): 100,000 valid numbers and 1,000
+    # invalid ones, accepted with a small answer; the service's RSS, sampled from /proc
+    # while the request runs, grows by less than 64 MB.
+    emulator = processes("emulator")
+    service = processes("service", tmp_path / "svc.db", emulator, "svc")
+    service.stop()
+    service.env.update(RUN_WORKER="false", MAX_BULK_RECIPIENTS="200000")
+    service.start()
+    service.wait_up()
+    valid = [f"+1415{2000000 + i:07d}" for i in range(100_000)]
+    invalid = [f"12{i}" for i in range(1000)]
+    with service.client() as client:
+        client.get("/api/users/me")  # warm: the first request loads what every one needs
+        before = _rss_kb(service.pid)
+        peak = before
+        sampling = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not sampling.wait(0.02):
+                peak = max(peak, _rss_kb(service.pid))
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        started = time.monotonic()
+        try:
+            answer = client.post(
+                "/api/sms/send-bulk",
+                json={"phone_numbers": valid + invalid, "message": "Big intake"},
+                timeout=120,
+            )
+        finally:
+            took = time.monotonic() - started
+            sampling.set()
+            sampler.join()
+        peak = max(peak, _rss_kb(service.pid))
+        assert answer.status_code == 202, answer.text[:500]
+        accepted = answer.json()
+        assert (accepted["accepted"], accepted["invalid_count"]) == (100_000, 1000)
+        assert [i["number"] for i in accepted["invalid"]] == invalid[:100]  # capped
+        assert len(answer.content) < 16_384
+        pages = [
+            client.get(
+                f"/api/sms/bulk/{accepted['job_id']}/invalid",
+                params={"limit": 400, "offset": offset},
+            ).json()
+            for offset in (0, 400, 800)
+        ]
+        assert [p["count"] for p in pages] == [1000] * 3
+        assert [i["number"] for p in pages for i in p["data"]] == invalid  # all, in order
+        job = _bulk(client, accepted["job_id"])
+        assert (job["pending"], job["invalid_count"]) == (100_000, 1000)
+    growth_mb = (peak - before) / 1024
+    print(f"\n100,000 recipients accepted in {took:.1f}s; RSS +{growth_mb:.1f} MB")
+    assert took < 60, took  # generous: about 3 s on a quiet development machine
+    assert growth_mb < 64, growth_mb
