@@ -22,7 +22,7 @@ from twiliocore_api.deps import (
     SessionDep,
     SettingsDep,
 )
-from twiliocore_api.models import Message, User
+from twiliocore_api.models import BulkJob, Message, User
 from twiliocore_api.schemas import (
     MAX_INT,
     BulkAccepted,
@@ -302,6 +302,14 @@ def send_bulk_whatsapp(
     )
 
 
+def _own_bulk_job(session: SessionDep, user: User, job_id: str) -> BulkJob:
+    """The bulk job ``job_id`` if ``user`` may see it (theirs, or any for an admin); else 404."""
+    job = crud.get_bulk_job(session, job_id=job_id)
+    if job is None or (not user.is_admin and job.user_id != user.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
+    return job
+
+
 @router.get("/bulk/{job_id}", response_model=BulkJobPublic)
 def read_bulk_job(
     job_id: str,
@@ -314,9 +322,7 @@ def read_bulk_job(
 
     ``limit``/``offset`` page through ``results``; the counters always cover the whole job.
     """
-    job = crud.get_bulk_job(session, job_id=job_id)
-    if job is None or (not user.is_admin and job.user_id != user.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
+    job = _own_bulk_job(session, user, job_id)
     counts = BulkJobs.job_counts(session, job.id)
     rows = session.scalars(
         select(Message)
@@ -364,9 +370,7 @@ def read_bulk_invalid(
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> BulkInvalidPage:
     """Every number a bulk job rejected (yours; admins see all), in request order, paged."""
-    job = crud.get_bulk_job(session, job_id=job_id)
-    if job is None or (not user.is_admin and job.user_id != user.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
+    job = _own_bulk_job(session, user, job_id)
     rows, count = crud.list_bulk_invalid(session, job_id=job.id, limit=limit, offset=offset)
     return BulkInvalidPage(
         data=[InvalidRecipient(**row) for row in rows], count=count, limit=limit, offset=offset
