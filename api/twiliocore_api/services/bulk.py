@@ -352,6 +352,8 @@ class BulkJobs:
         Raises:
             RetryLater: ambiguous recipients could not be reconciled (Twilio unreachable).
         """
+        # The claim has just extended the lease: it is confirmed from (a little before) now.
+        claimed = time.monotonic()
         work = self._begin(str(lease.ref))
         if work is None:
             return True
@@ -388,7 +390,7 @@ class BulkJobs:
             try:
                 summary = self._bulk_send(
                     work,
-                    self._feed(lease, pending, stop),
+                    self._feed(lease, pending, stop, confirmed=claimed),
                     on_result,
                     _Either(stop, refusal.seen),
                 )
@@ -454,16 +456,21 @@ class BulkJobs:
             )
 
     def _feed(
-        self, lease: Lease, recipients: Mapping[str, int], stop: threading.Event
+        self,
+        lease: Lease,
+        recipients: Mapping[str, int],
+        stop: threading.Event,
+        *,
+        confirmed: float | None = None,
     ) -> Iterator[str]:
         """Recipients for the fan-out, each chunk marked as handed over before it is.
 
         None is handed over unless the lease was confirmed (extended) within the last sixth
-        of the lease: it cannot have expired since, so no other worker can have resumed the
-        job. (The worker's heartbeat thread extends it too, and sets ``stop`` if it is lost.)
+        of the lease (``confirmed``: when it last was, as ``time.monotonic()``): it cannot
+        have expired since, so no other worker can have resumed the job. (The worker's
+        heartbeat thread extends it too, and sets ``stop`` if it is lost.)
         """
         job_id = str(lease.ref)
-        confirmed: float | None = None
         items = iter(recipients.items())
         while chunk := list(itertools.islice(items, _FEED_CHUNK)):
             if stop.is_set():
