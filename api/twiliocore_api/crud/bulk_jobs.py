@@ -37,6 +37,17 @@ _UNFINISHED = ("queued", "running")
 # The tables, for Core statements (executemany of plain dicts, no ORM object per row).
 _MESSAGES = cast(Table, Message.__table__)
 _BULK_INVALID = cast(Table, BulkInvalid.__table__)
+# The accepted-recipient UPDATE for the DB-API paramstyles that take parameters by
+# position (SQLite's qmark, psycopg's %s); parameters: sid, time, segments, time, id.
+_SID_UPDATE = (
+    "UPDATE messages SET message_sid = ?, status = 'queued', sent_at = COALESCE(sent_at, ?),"
+    " num_segments = ?, updated_at = ? WHERE id = ? AND status = 'pending'"
+)
+_SID_UPDATES = {
+    "qmark": _SID_UPDATE,
+    "format": _SID_UPDATE.replace("?", "%s"),
+    "pyformat": _SID_UPDATE.replace("?", "%s"),
+}
 # Rows per executemany, and values per IN (...) (well under SQLite's variable limit).
 _CHUNK = 5000
 _IN_CHUNK = 500
@@ -233,22 +244,35 @@ def record_recipient_sids(
 ) -> None:
     """Record accepted recipients (``{"_id", "sid"}`` each): SID, ``queued`` (no commit).
 
-    One executemany ``UPDATE`` by primary key, only of rows still ``pending``.
+    One executemany ``UPDATE`` by primary key, only of rows still ``pending``. It is the
+    hot path of a bulk job (one row per recipient): with a positional DB-API paramstyle
+    (SQLite's ``?``, psycopg's ``%s``) the rows go to the driver's ``executemany`` as
+    tuples, the timestamp converted once, which halves the time SQLAlchemy's per-row
+    parameter processing takes.
     """
     if not rows:
         return
     table = _MESSAGES
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("_id"), table.c.status == "pending")
-        .values(
-            message_sid=bindparam("sid"),
-            status="queued",
-            sent_at=func.coalesce(table.c.sent_at, at),
-            num_segments=num_segments,
-            updated_at=at,
-        ),
-        list(rows),
+    connection = session.connection()
+    sql = _SID_UPDATES.get(connection.dialect.paramstyle)
+    if sql is None or table.name != "messages":
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("_id"), table.c.status == "pending")
+            .values(
+                message_sid=bindparam("sid"),
+                status="queued",
+                sent_at=func.coalesce(table.c.sent_at, at),
+                num_segments=num_segments,
+                updated_at=at,
+            ),
+            list(rows),
+        )
+        return
+    process = table.c.updated_at.type.bind_processor(connection.dialect)
+    stamp = process(at) if process is not None else at
+    connection.exec_driver_sql(
+        sql, [(row["sid"], stamp, num_segments, stamp, row["_id"]) for row in rows]
     )
 
 
