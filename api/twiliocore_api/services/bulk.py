@@ -1,6 +1,7 @@
 """Bulk jobs: recorded first, run by the job queue's worker, resumed without sending twice.
 
-:meth:`BulkJobs.start` writes the job, one ``pending`` message per recipient and a
+:meth:`BulkJobs.start` writes the job, one ``pending`` message per recipient (Core
+executemany ``INSERT`` in chunks, no ORM object per row), every rejected number and a
 ``bulk_send`` queue job in one transaction; the worker then calls :meth:`BulkJobs.run`
 with a lease. ``run`` is idempotent by construction: it looks at the record first.
 
@@ -13,8 +14,13 @@ chunk is handed over. So after a crash a recipient is either
 - *pending at or below the mark*: ambiguous (it may have been created at Twilio, its
   answer lost with the process). These are reconciled before anything is sent: the
   sender's messages created since the job started are listed from Twilio and matched by
-  recipient and content, skipping SIDs already recorded on other rows. Found: its SID and
+  recipient and content, skipping SIDs already recorded on other rows
+  (:mod:`twiliocore_api.services.reconcile`, shared with single sends). Found: its SID and
   status are recorded (status callbacks then attach by SID); not found: sent.
+
+Results are written by a recorder thread, a transaction per batch, by primary key. An
+account-level refusal (20003, 20005) stops the job at once: ``failed`` with Twilio's
+reason, the recipients not sent ``failed`` with it.
 """
 
 from __future__ import annotations
