@@ -21,7 +21,6 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from twiliocore_api import crud
 from twiliocore_api.core.config import Settings, load_settings, resolve_secret_key
 from twiliocore_api.core.db import check_schema, make_engine, make_session_factory
 from twiliocore_api.core.errors import install_error_handlers
@@ -35,6 +34,7 @@ from twiliocore_api.services.bulk import BULK_SEND, BulkJobs
 from twiliocore_api.services.config import MessagingRuntime
 from twiliocore_api.services.health import HealthMonitor
 from twiliocore_api.services.inbound.inbox import Inbox
+from twiliocore_api.services.reconcile import RECONCILE_SEND, SendReconciler
 from twiliocore_api.worker import SqlJobQueue, Worker
 
 __all__ = ["create_app"]
@@ -125,15 +125,19 @@ def _start_jobs(
         messenger, session_factory, queue, region=settings.DEFAULT_REGION, wake=worker.wake
     )
     worker.register(BULK_SEND, bulk.run, abandon=bulk.abandon)
+    reconciler = SendReconciler(messenger, session_factory, queue, wake=worker.wake)
+    worker.register(RECONCILE_SEND, reconciler.run, abandon=reconciler.abandon)
+    messenger.reconciler = reconciler
     app.state.job_queue = queue
     app.state.bulk = bulk
+    app.state.reconciler = reconciler
     app.state.worker = worker
-    # Single sends whose answer was never recorded: sent or not, nobody knows. Only rows
-    # older than any request could take, as another process may share the database.
-    with session_factory() as session:
-        lost = crud.settle_lost_sends(session, older_than=timedelta(minutes=5))
+    # Single sends whose answer was never recorded: sent or not, Twilio's message log
+    # tells. Only rows older than any request could take, as another process may share
+    # the database.
+    lost = reconciler.adopt_lost_sends(older_than=timedelta(minutes=5))
     if lost:
-        logger.warning("%d message(s) were left pending by a restart", lost)
+        logger.warning("%d message(s) left pending by a restart are being reconciled", lost)
     bulk.adopt_unqueued()
     if settings.RUN_WORKER:
         worker.start()

@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Base",
+    "BulkInvalid",
     "BulkJob",
     "Job",
     "Message",
@@ -124,6 +125,7 @@ class BulkJob(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    # The first rejected numbers (all of them are in BulkInvalid).
     invalid: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -132,6 +134,19 @@ class BulkJob(Base):
     # The highest recipient (Message.id) handed to the fan-out, committed before it is
     # handed over: a recipient at or below it without an outcome may have been sent.
     submitted_through: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class BulkInvalid(Base):
+    """A number of a bulk request rejected before sending, in the order it was given."""
+
+    __tablename__ = "bulk_invalid"
+    __table_args__ = (Index("ix_bulk_invalid_job_position", "bulk_job_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bulk_job_id: Mapped[str] = mapped_column(ForeignKey("bulk_jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class Message(Base):

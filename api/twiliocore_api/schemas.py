@@ -427,7 +427,11 @@ class InvalidRecipient(BaseModel):
 
 
 class BulkAccepted(BaseModel):
-    """Answer of the bulk routes (HTTP 202)."""
+    """Answer of the bulk routes (HTTP 202).
+
+    ``invalid`` lists the first rejected numbers (at most 100); ``invalid_count`` counts
+    them all, paged from ``GET /api/sms/bulk/{job_id}/invalid``.
+    """
 
     job_id: str
     status: str
@@ -436,6 +440,16 @@ class BulkAccepted(BaseModel):
     duplicates: int
     refused: int
     invalid: list[InvalidRecipient]
+    invalid_count: int
+
+
+class BulkInvalidPage(BaseModel):
+    """A page of a bulk job's rejected numbers, in request order."""
+
+    data: list[InvalidRecipient]
+    count: int
+    limit: int
+    offset: int
 
 
 class BulkRecipientPublic(BaseModel):
@@ -458,6 +472,7 @@ class BulkJobPublic(BaseModel):
     accepted: int
     duplicates: int
     invalid: list[InvalidRecipient]
+    invalid_count: int
     done: int
     pending: int
     counts: dict[str, int]

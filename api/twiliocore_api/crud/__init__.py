@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from twiliocore_api.crud._common import is_storable
 from twiliocore_api.crud.bulk_jobs import (
+    add_bulk_invalid,
+    add_recipients,
     bulk_job_sender,
     bulk_jobs_without_queue_entry,
     count_recipients,
     finish_bulk_job,
     get_bulk_job,
     get_recipient,
+    list_bulk_invalid,
+    pending_recipient_ids,
     pending_recipients,
+    record_recipient_failures,
+    record_recipient_sids,
     recorded_sids,
     set_bulk_job_status,
     set_submitted_through,
+    sids_with_status_events,
 )
 from twiliocore_api.crud.health import ping
 from twiliocore_api.crud.jobs import (
@@ -38,7 +45,7 @@ from twiliocore_api.crud.messages import (
     create_message,
     get_message_by_sid,
     list_messages,
-    settle_lost_sends,
+    mark_lost_sends,
 )
 from twiliocore_api.crud.notifications import create_notification, list_notifications
 from twiliocore_api.crud.opt_outs import is_opted_out, opted_out_among, set_opt_out
@@ -70,6 +77,8 @@ from twiliocore_api.crud.webhooks import claim_webhook_token, claim_webhook_toke
 
 __all__ = [
     "active_admin_ids",
+    "add_bulk_invalid",
+    "add_recipients",
     "add_status_event",
     "append_status_events",
     "authenticate",
@@ -100,16 +109,21 @@ __all__ = [
     "get_user_by_email",
     "is_opted_out",
     "is_storable",
+    "list_bulk_invalid",
     "list_messages",
     "list_notifications",
     "list_status_events",
     "list_users",
+    "mark_lost_sends",
     "mark_status_events_applied",
     "opted_out_among",
+    "pending_recipient_ids",
     "pending_recipients",
     "pending_status_events",
     "ping",
     "receipt_key",
+    "record_recipient_failures",
+    "record_recipient_sids",
     "recorded_sids",
     "release_job",
     "requeue_expired",
@@ -118,7 +132,7 @@ __all__ = [
     "set_opt_out",
     "set_password",
     "set_submitted_through",
-    "settle_lost_sends",
+    "sids_with_status_events",
     "StatusReceipt",
     "store_status_event",
     "update_preferences",

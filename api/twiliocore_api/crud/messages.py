@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from twiliocore_api.crud._common import is_storable, rowcount
+from twiliocore_api.crud._common import is_storable
 from twiliocore_api.models import Message, utcnow
 
 __all__ = [
     "create_message",
     "get_message_by_sid",
     "list_messages",
-    "settle_lost_sends",
+    "mark_lost_sends",
 ]
 
 
@@ -76,24 +76,25 @@ def list_messages(
     return rows, count
 
 
-def settle_lost_sends(session: Session, *, older_than: timedelta) -> int:
+def mark_lost_sends(session: Session, *, older_than: timedelta, error: str) -> list[int]:
     """Single sends left ``pending`` for longer than any request takes become ``unknown``.
 
     Their process stopped between recording them and recording Twilio's answer: sent or
-    not, nobody knows. Commits; returns how many.
+    not, nobody knows until Twilio's message log is read. No commit; returns their ids.
     """
-    result = session.execute(
-        update(Message)
-        .where(
-            Message.status == "pending",
-            Message.bulk_job_id.is_(None),
-            Message.created_at < utcnow() - older_than,
-        )
-        .values(
-            status="unknown",
-            error="the service stopped before Twilio's answer was recorded; "
-            "check the message log at Twilio",
-        )
+    ids = list(
+        session.scalars(
+            select(Message.id).where(
+                Message.status == "pending",
+                Message.bulk_job_id.is_(None),
+                Message.created_at < utcnow() - older_than,
+            )
+        ).all()
     )
-    session.commit()
-    return rowcount(result)
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(ids[start : start + 500]), Message.status == "pending")
+            .values(status="unknown", error=error)
+        )
+    return ids

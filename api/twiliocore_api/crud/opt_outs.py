@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from twiliocore_api.models import OptOut
@@ -19,15 +19,22 @@ def is_opted_out(session: Session, *, phone_number: str) -> bool:
 
 
 def opted_out_among(session: Session, *, phone_numbers: Sequence[str]) -> set[str]:
-    """The numbers of ``phone_numbers`` that are opted out (queried in chunks)."""
+    """The numbers of ``phone_numbers`` that are opted out.
+
+    Fewer opted-out numbers than asked about (a big bulk job): all of them are read at once
+    and intersected; else the numbers are queried in chunks.
+    """
+    opted_out = OptOut.opted_out.is_(True)
+    total = session.scalar(select(func.count()).select_from(OptOut).where(opted_out)) or 0
+    if total <= len(phone_numbers):
+        every = set(session.scalars(select(OptOut.phone_number).where(opted_out)))
+        return every.intersection(phone_numbers)
     found: set[str] = set()
     for start in range(0, len(phone_numbers), 500):
         chunk = list(phone_numbers[start : start + 500])
         found.update(
             session.scalars(
-                select(OptOut.phone_number).where(
-                    OptOut.phone_number.in_(chunk), OptOut.opted_out.is_(True)
-                )
+                select(OptOut.phone_number).where(OptOut.phone_number.in_(chunk), opted_out)
             )
         )
     return found

@@ -23,10 +23,11 @@ from twiliocore_api.deps import (
     SessionDep,
     SettingsDep,
 )
-from twiliocore_api.models import Message, User
+from twiliocore_api.models import BulkJob, Message, User
 from twiliocore_api.schemas import (
     MAX_INT,
     BulkAccepted,
+    BulkInvalidPage,
     BulkJobPublic,
     BulkRecipientPublic,
     BulkSendRequest,
@@ -46,7 +47,7 @@ from twiliocore_api.schemas import (
     WhatsAppSendRequest,
 )
 from twiliocore_api.services import sends
-from twiliocore_api.services.bulk import BulkJobs
+from twiliocore_api.services.bulk import INVALID_LISTED, BulkJobs
 from twiliocore_api.services.config import (
     CredentialsRejected,
     EffectiveConfig,
@@ -214,6 +215,9 @@ def _send_response(outcome: sends.SendOutcome) -> JSONResponse:
         code = status.HTTP_201_CREATED
     elif sent.status == "refused":
         code = status.HTTP_409_CONFLICT
+    elif sent.status == "unknown":
+        # The answer was lost after the request left: maybe sent, reconciled later.
+        code = status.HTTP_202_ACCEPTED
     elif sent.error_code is not None and sent.error_code >= 20000:  # a Twilio error code
         code = status.HTTP_400_BAD_REQUEST
     else:
@@ -223,10 +227,17 @@ def _send_response(outcome: sends.SendOutcome) -> JSONResponse:
 
 _SEND_RESPONSES: dict[int | str, dict[str, object]] = {
     201: {"model": SendResult, "description": "accepted by Twilio"},
+    202: {
+        "model": SendResult,
+        "description": "outcome unknown: Twilio's answer was lost after the request was sent, "
+        "so the message may have been sent (status `unknown`; do not resend). It is "
+        "reconciled with Twilio's message log: found, its SID and status are recorded; "
+        "not found, it becomes `failed`. Follow it in the message history.",
+    },
     400: {"model": SendResult, "description": "refused by Twilio (error_code says why)"},
     409: {"model": SendResult, "description": "refused: the recipient opted out (STOP)"},
     429: {"description": "rate limit reached (see Retry-After)"},
-    502: {"model": SendResult, "description": "Twilio could not be reached"},
+    502: {"model": SendResult, "description": "Twilio could not be reached (nothing was sent)"},
     503: {"description": "no sender is configured for this kind of message"},
 }
 
@@ -301,7 +312,8 @@ def _start_bulk(
         accepted=len(plan.recipients),
         duplicates=plan.duplicates,
         refused=refused,
-        invalid=[InvalidRecipient(**item) for item in plan.invalid],
+        invalid=[InvalidRecipient(**item) for item in plan.invalid[:INVALID_LISTED]],
+        invalid_count=len(plan.invalid),
     )
 
 
@@ -357,6 +369,14 @@ def send_bulk_whatsapp(
     )
 
 
+def _own_bulk_job(session: SessionDep, user: User, job_id: str) -> BulkJob:
+    """The bulk job ``job_id`` if ``user`` may see it (theirs, or any for an admin); else 404."""
+    job = crud.get_bulk_job(session, job_id=job_id)
+    if job is None or (not user.is_admin and job.user_id != user.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
+    return job
+
+
 @router.get("/bulk/{job_id}", response_model=BulkJobPublic)
 def read_bulk_job(
     job_id: str,
@@ -369,9 +389,7 @@ def read_bulk_job(
 
     ``limit``/``offset`` page through ``results``; the counters always cover the whole job.
     """
-    job = crud.get_bulk_job(session, job_id=job_id)
-    if job is None or (not user.is_admin and job.user_id != user.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="bulk job not found")
+    job = _own_bulk_job(session, user, job_id)
     counts = BulkJobs.job_counts(session, job.id)
     rows = session.scalars(
         select(Message)
@@ -389,6 +407,7 @@ def read_bulk_job(
         accepted=job.accepted,
         duplicates=job.duplicates,
         invalid=[InvalidRecipient(**item) for item in job.invalid],
+        invalid_count=job.total - job.accepted - job.duplicates,
         done=sum(counts.values()) - pending,
         pending=pending,
         counts=counts,
@@ -406,6 +425,22 @@ def read_bulk_job(
             )
             for m in rows
         ],
+    )
+
+
+@router.get("/bulk/{job_id}/invalid", response_model=BulkInvalidPage)
+def read_bulk_invalid(
+    job_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+) -> BulkInvalidPage:
+    """Every number a bulk job rejected (yours; admins see all), in request order, paged."""
+    job = _own_bulk_job(session, user, job_id)
+    rows, count = crud.list_bulk_invalid(session, job_id=job.id, limit=limit, offset=offset)
+    return BulkInvalidPage(
+        data=[InvalidRecipient(**row) for row in rows], count=count, limit=limit, offset=offset
     )
 
 

@@ -1,6 +1,7 @@
 """Bulk jobs: recorded first, run by the job queue's worker, resumed without sending twice.
 
-:meth:`BulkJobs.start` writes the job, one ``pending`` message per recipient and a
+:meth:`BulkJobs.start` writes the job, one ``pending`` message per recipient (Core
+executemany ``INSERT`` in chunks, no ORM object per row), every rejected number and a
 ``bulk_send`` queue job in one transaction; the worker then calls :meth:`BulkJobs.run`
 with a lease. ``run`` is idempotent by construction: it looks at the record first.
 
@@ -13,20 +14,27 @@ chunk is handed over. So after a crash a recipient is either
 - *pending at or below the mark*: ambiguous (it may have been created at Twilio, its
   answer lost with the process). These are reconciled before anything is sent: the
   sender's messages created since the job started are listed from Twilio and matched by
-  recipient and content, skipping SIDs already recorded on other rows. Found: its SID and
+  recipient and content, skipping SIDs already recorded on other rows
+  (:mod:`twiliocore_api.services.reconcile`, shared with single sends). Found: its SID and
   status are recorded (status callbacks then attach by SID); not found: sent.
+
+Results are written by a recorder thread, a transaction per batch, by primary key. An
+account-level refusal (20003, 20005) stops the job at once: ``failed`` with Twilio's
+reason, the recipients not sent ``failed`` with it.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import twiliocore
 from sqlalchemy.exc import IntegrityError
@@ -35,11 +43,12 @@ from twiliocore.phone import to_e164_many
 from twiliocore.segments import count_segments
 
 from twiliocore_api import crud
-from twiliocore_api.models import BulkJob, Message, utcnow
-from twiliocore_api.services.status import apply_pending_events, apply_status, describe_error_code
+from twiliocore_api.models import BulkJob, utcnow
+from twiliocore_api.services.reconcile import find_created, record_found
+from twiliocore_api.services.status import apply_pending_events, describe_error_code
 from twiliocore_api.worker import JobQueue, Lease, RetryLater
 
-__all__ = ["BULK_SEND", "BulkJobs", "BulkPlan", "plan_bulk"]
+__all__ = ["BULK_SEND", "INVALID_LISTED", "BulkJobs", "BulkPlan", "plan_bulk"]
 
 logger = logging.getLogger("twiliocore_api")
 
@@ -47,12 +56,18 @@ logger = logging.getLogger("twiliocore_api")
 BULK_SEND = "bulk_send"
 # Twilio's error for a send to a recipient who replied STOP.
 _OPTED_OUT_CODE = 21610
-# Recipients handed to the fan-out per committed mark.
-_FEED_CHUNK = 256
-# Twilio's clock and ours may differ: look for messages created a little before the start.
-_CLOCK_SLACK = timedelta(minutes=1)
-# Consecutive listed messages older than the job after which the listing stops.
-_OLDER_RUN = 1000
+# Recipients handed to the fan-out per committed mark (and lease check): at most this
+# many are ambiguous after a crash.
+_FEED_CHUNK = 1000
+# Most fan-out results written in one transaction, and how long results are gathered
+# for one.
+_RECORD_BATCH = 5000
+_RECORD_GATHER_SECONDS = 0.05
+# Numbers normalised per call into the C++ core at intake.
+_PLAN_BATCH = 10_000
+#: Rejected numbers listed in a bulk job's answers; all of them are paged from the
+#: ``/invalid`` route.
+INVALID_LISTED = 100
 
 
 @dataclass
@@ -71,21 +86,28 @@ def _strip_channel(address: str | None) -> str:
 
 
 def plan_bulk(numbers: Iterable[str], *, region: str) -> BulkPlan:
-    """Normalise, validate and deduplicate bulk recipients (``region`` for national numbers)."""
-    inputs = list(numbers)
-    results = to_e164_many([_strip_channel(n) for n in inputs], region)
+    """Normalise, validate and deduplicate bulk recipients (``region`` for national numbers).
+
+    Numbers go through the C++ core (:func:`twiliocore.phone.to_e164_many`) in batches, so
+    the per-number results of a million-number request are never all held at once.
+    """
+    inputs = numbers if isinstance(numbers, list) else list(numbers)
     seen: set[str] = set()
     recipients: list[str] = []
     invalid: list[dict[str, str]] = []
     duplicates = 0
-    for raw, result in zip(inputs, results, strict=True):
-        if result.e164 is None:
-            invalid.append({"number": raw, "reason": result.reason or "invalid"})
-        elif result.e164 in seen:
-            duplicates += 1
-        else:
-            seen.add(result.e164)
-            recipients.append(result.e164)
+    for start in range(0, len(inputs), _PLAN_BATCH):
+        batch = inputs[start : start + _PLAN_BATCH]
+        results = to_e164_many([_strip_channel(n) for n in batch], region)
+        for raw, result in zip(batch, results, strict=True):
+            e164 = result.e164
+            if e164 is None:
+                invalid.append({"number": raw, "reason": result.reason or "invalid"})
+            elif e164 in seen:
+                duplicates += 1
+            else:
+                seen.add(e164)
+                recipients.append(e164)
     return BulkPlan(len(inputs), recipients, duplicates, invalid)
 
 
@@ -101,6 +123,71 @@ def _int_or_none(value: object) -> int | None:
         return None if value in (None, "") else int(str(value))
     except ValueError:
         return None
+
+
+class _Outcome(NamedTuple):
+    """One recipient's result from the fan-out, as small as the recorder needs it.
+
+    Results wait in a queue while the recorder writes earlier ones: a tuple of five
+    fields costs a fraction of the result dict.
+    """
+
+    to: str
+    status: str
+    sid: str | None
+    code: int | None
+    error: str | None
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> _Outcome:
+        """The outcome of a fan-out result dict (``status`` ``sent`` when it has a SID)."""
+        status = str(item.get("status") or "")
+        sid = item.get("message_sid")
+        if status == "sent" or (item.get("success") and sid):
+            return cls(_strip_channel(str(item.get("to") or "")), "sent", str(sid), None, None)
+        error = item.get("error")
+        return cls(
+            _strip_channel(str(item.get("to") or "")),
+            status,
+            None,
+            _int_or_none(item.get("error_code")),
+            None if error is None else str(error),
+        )
+
+
+class _Either:
+    """Set when either of two events is (the worker's stop, or a refused account)."""
+
+    def __init__(self, first: threading.Event, second: threading.Event) -> None:
+        self.first, self.second = first, second
+
+    def is_set(self) -> bool:
+        return self.first.is_set() or self.second.is_set()
+
+
+class _Refusal:
+    """Watches a job's results for an account-level refusal (no recipient can succeed).
+
+    Twilio's 20003 (authentication failed: the token changed, or the account is suspended
+    or closed) and 20005 (the account is not active) concern the account, not the
+    recipient: every other recipient would get the same answer. 429 / 20429 is not one:
+    the fan-out waits and retries it.
+    """
+
+    CODES = frozenset({20003, 20005})
+
+    def __init__(self) -> None:
+        self.seen = threading.Event()
+        self.code: int | None = None
+        self.reason = ""
+
+    def check(self, item: _Outcome) -> None:
+        code = item.code
+        if code in self.CODES and not self.seen.is_set():
+            self.code = code
+            message = str(item.error or describe_error_code(code))
+            self.reason = f"Twilio refused the account (error {code}: {message})"
+            self.seen.set()
 
 
 @dataclass(frozen=True)
@@ -185,33 +272,50 @@ class BulkJobs:
             total=plan.total,
             accepted=len(plan.recipients),
             duplicates=plan.duplicates,
-            invalid=plan.invalid,
+            invalid=plan.invalid[:INVALID_LISTED],
         )
         session.add(job)
         session.flush()
+        crud.add_bulk_invalid(session, job_id=job.id, invalid=plan.invalid)
         opted_out = crud.opted_out_among(session, phone_numbers=plan.recipients)
-        for number in plan.recipients:
-            refused = number in opted_out
-            session.add(
-                Message(
-                    user_id=user_id,
-                    bulk_job_id=job.id,
-                    type=kind,
-                    direction="outbound-api",
-                    to_number=number,
-                    from_number=sender,
-                    body=body,
-                    media_url=media_url,
-                    status="refused" if refused else "pending",
-                    error_code=_OPTED_OUT_CODE if refused else None,
-                    error=f"not sent: {number} has opted out (replied STOP)" if refused else None,
-                )
-            )
-        refused_count = sum(1 for number in plan.recipients if number in opted_out)
+        now = utcnow()
+        common = {
+            "user_id": user_id,
+            "bulk_job_id": job.id,
+            "type": kind,
+            "direction": "outbound-api",
+            "from_number": sender,
+            "body": body,
+            "media_url": media_url,
+            "created_at": now,
+            "updated_at": now,
+        }
+        refused_row = {"status": "refused", "error_code": _OPTED_OUT_CODE}
+        pending_row = {"status": "pending", "error_code": None, "error": None}
+        crud.add_recipients(
+            session,
+            (
+                {
+                    **common,
+                    "to_number": number,
+                    **(
+                        {
+                            **refused_row,
+                            "error": f"not sent: {number} has opted out (replied STOP)",
+                        }
+                        if number in opted_out
+                        else pending_row
+                    ),
+                }
+                for number in plan.recipients
+            ),
+        )
+        refused_count = len(opted_out)
         if refused_count == len(plan.recipients):
             job.status = "completed"
             job.finished_at = utcnow()
         else:
+            # In the transaction that wrote the rows: the job is never seen without them.
             self.queue.enqueue(session, BULK_SEND, ref=job.id)
         session.commit()
         if job.status == "queued" and self.wake is not None:
@@ -254,42 +358,68 @@ class BulkJobs:
         Raises:
             RetryLater: ambiguous recipients could not be reconciled (Twilio unreachable).
         """
+        # The claim has just extended the lease: it is confirmed from (a little before) now.
+        claimed = time.monotonic()
         work = self._begin(str(lease.ref))
         if work is None:
             return True
         if work.resumed:
             self._reconcile(work)
         with self.session_factory() as session:
-            pending = [
-                (m.id, m.to_number) for m in crud.pending_recipients(session, job_id=work.job_id)
-            ]
+            # {number: row id} in row order: what is fed, and where each result is written.
+            pending = {
+                to: message_id
+                for message_id, to in crud.pending_recipient_ids(session, job_id=work.job_id)
+            }
         status, error = "completed", None
+        refusal = _Refusal()
         if pending:
-            outcomes: queue.SimpleQueue[Mapping[str, Any] | None] = queue.SimpleQueue()
+            outcomes: queue.SimpleQueue[_Outcome | None] = queue.SimpleQueue()
             recorder = threading.Thread(
                 target=self._record_results,
                 args=(
                     work.job_id,
                     outcomes,
                     _billed_segments(work.kind, work.body, work.media_url),
+                    pending,
                 ),
                 name=f"bulk-recorder-{work.job_id[:8]}",
                 daemon=True,
             )
             recorder.start()
+
+            def on_result(item: Mapping[str, Any]) -> None:
+                outcome = _Outcome.of(item)
+                refusal.check(outcome)
+                outcomes.put(outcome)
+
             try:
                 summary = self._bulk_send(
-                    work, self._feed(lease, pending, stop), outcomes.put, stop
+                    work,
+                    self._feed(lease, pending, stop, confirmed=claimed),
+                    on_result,
+                    _Either(stop, refusal.seen),
                 )
                 # Anything the callback did not report is settled from the summary.
                 for item in summary.get("results", None) or []:
-                    outcomes.put(item)
+                    outcomes.put(_Outcome.of(item))
             except Exception as exc:
                 logger.exception("bulk job %s failed", work.job_id)
                 status, error = "failed", f"the bulk send failed: {type(exc).__name__}"
             finally:
                 outcomes.put(None)
                 recorder.join()
+        if refusal.seen.is_set():
+            # The account is refused: no recipient can be sent. The job ends here; those
+            # not sent are failed with Twilio's reason (never handed over, or refused too).
+            logger.error("bulk job %s stopped: %s", work.job_id, refusal.reason)
+            self._finish(
+                work.job_id,
+                status="failed",
+                error=f"stopped: {refusal.reason}; the remaining recipients were not sent",
+                unsent=("failed", refusal.code, f"not sent: {refusal.reason}"),
+            )
+            return True
         if stop.is_set() and status == "completed":
             with self.session_factory() as session:
                 left = crud.pending_recipients(session, job_id=work.job_id)
@@ -332,26 +462,36 @@ class BulkJobs:
             )
 
     def _feed(
-        self, lease: Lease, recipients: list[tuple[int, str]], stop: threading.Event
+        self,
+        lease: Lease,
+        recipients: Mapping[str, int],
+        stop: threading.Event,
+        *,
+        confirmed: float | None = None,
     ) -> Iterator[str]:
         """Recipients for the fan-out, each chunk marked as handed over before it is.
 
-        Each chunk also extends the lease, and none is handed over once it is lost:
-        another worker may have resumed the job.
+        None is handed over unless the lease was confirmed (extended) within the last sixth
+        of the lease (``confirmed``: when it last was, as ``time.monotonic()``): it cannot
+        have expired since, so no other worker can have resumed the job. (The worker's
+        heartbeat thread extends it too, and sets ``stop`` if it is lost.)
         """
         job_id = str(lease.ref)
-        for start in range(0, len(recipients), _FEED_CHUNK):
+        items = iter(recipients.items())
+        while chunk := list(itertools.islice(items, _FEED_CHUNK)):
             if stop.is_set():
                 return
-            if not self.queue.heartbeat(lease):
-                logger.error("bulk job %s: the lease was lost; no more recipients", job_id)
-                stop.set()
-                return
-            chunk = recipients[start : start + _FEED_CHUNK]
+            now = time.monotonic()
+            if confirmed is None or now - confirmed > self.queue.lease_seconds / 6:
+                if not self.queue.heartbeat(lease):
+                    logger.error("bulk job %s: the lease was lost; no more recipients", job_id)
+                    stop.set()
+                    return
+                confirmed = now
             with self.session_factory() as session:
-                crud.set_submitted_through(session, job_id=job_id, message_id=chunk[-1][0])
+                crud.set_submitted_through(session, job_id=job_id, message_id=chunk[-1][1])
                 session.commit()
-            for _id, number in chunk:
+            for number, _id in chunk:
                 yield number
 
     def _bulk_send(
@@ -359,7 +499,7 @@ class BulkJobs:
         work: _Work,
         recipients: Iterable[str],
         on_result: Callable[[Mapping[str, Any]], object],
-        stop: threading.Event,
+        stop: threading.Event | _Either,
     ) -> Mapping[str, Any]:
         """The engine's fan-out over ``recipients``; cancelled when ``stop`` is set."""
         job = self.messenger.client().bulk_send(
@@ -394,33 +534,24 @@ class BulkJobs:
         ambiguous = {m.to_number: m.id for m in pending if through is None or m.id <= through}
         if not ambiguous:
             return
-        found = self._find_created(work, ambiguous)
-        matched = 0
-        with self.session_factory() as session:
-            taken = crud.recorded_sids(
-                session, sids=[m.sid for items in found.values() for m in items if m.sid]
+        if work.sender is None:
+            raise RetryLater("no sender is configured for this job's channel")
+        try:
+            found = find_created(
+                self.messenger.client(),
+                sender=work.sender,
+                kind=work.kind,
+                body=work.body,
+                media_url=work.media_url,
+                since=work.started_at,
+                wanted=ambiguous,
             )
-            settled: list[Message] = []
-            for to, items in found.items():
-                free = [m for m in items if m.sid and m.sid not in taken]
-                message = session.get(Message, ambiguous[to])
-                if not free or message is None or message.status != "pending":
-                    continue
-                created = free[-1]  # the listing is newest first: the earliest match
-                assert created.sid is not None
-                taken.add(created.sid)
-                message.message_sid = created.sid
-                message.sent_at = message.sent_at or created.date_created or utcnow()
-                message.num_segments = _int_or_none(created.num_segments)
-                apply_status(message, status="queued")
-                if created.status:
-                    apply_status(message, status=created.status, error_code=created.error_code)
-                settled.append(message)
-            session.commit()
-            for message in settled:
-                apply_pending_events(session, message=message)
-            session.commit()
-            matched = len(settled)
+        except twiliocore.TwilioCoreError as exc:
+            raise RetryLater(
+                f"Twilio's message log could not be read to reconcile the job: {exc}"
+            ) from exc
+        with self.session_factory() as session:
+            matched = len(record_found(session, ambiguous, found, waiting="pending"))
         logger.warning(
             "bulk job %s: of %d recipients whose outcome was lost, %d were found at Twilio "
             "(recorded) and %d were not (sent now)",
@@ -430,48 +561,29 @@ class BulkJobs:
             len(ambiguous) - matched,
         )
 
-    def _find_created(self, work: _Work, wanted: Mapping[str, int]) -> dict[str, list[Any]]:
-        """The sender's messages since the job started to ``wanted`` with the job's content."""
-        if work.sender is None:
-            raise RetryLater("no sender is configured for this job's channel")
-        sender = f"whatsapp:{work.sender}" if work.kind == "whatsapp" else work.sender
-        since = work.started_at - _CLOCK_SLACK
-        found: dict[str, list[Any]] = {}
-        older = 0
-        try:
-            for item in self.messenger.client().messages.stream(from_=sender, page_size=1000):
-                if item.date_created is not None and item.date_created < since:
-                    older += 1
-                    if older >= _OLDER_RUN:
-                        break
-                    continue
-                older = 0
-                to = _strip_channel(item.to)
-                if to in wanted and _same_content(item, work.body, work.media_url):
-                    found.setdefault(to, []).append(item)
-        except twiliocore.TwilioCoreError as exc:
-            raise RetryLater(
-                f"Twilio's message log could not be read to reconcile the job: {exc}"
-            ) from exc
-        return found
-
     # ------------------------------------------------------------------ recording
 
     def _record_results(
         self,
         job_id: str,
-        outcomes: queue.SimpleQueue[Mapping[str, Any] | None],
+        outcomes: queue.SimpleQueue[_Outcome | None],
         num_segments: int,
+        ids: Mapping[str, int],
     ) -> None:
         # The engine reports each recipient through on_result (on its own thread); that
         # callback only queues the outcome, and this thread writes the queue to the
-        # database in small transactions, so the engine is never held up by the disk.
+        # database, a transaction per batch of what has arrived (up to _RECORD_BATCH), so
+        # the engine is never held up by the disk. ``ids`` maps each recipient (number) to
+        # its row: results are written by primary key without reading rows first.
         done = False
         while not done:
             batch = [outcomes.get()]
-            while len(batch) < 500:
+            # Gather what arrives for a moment: each transaction costs a commit (an fsync),
+            # so a few large ones record faster than many small ones.
+            until = time.monotonic() + _RECORD_GATHER_SECONDS
+            while len(batch) < _RECORD_BATCH and batch[-1] is not None:
                 try:
-                    batch.append(outcomes.get_nowait())
+                    batch.append(outcomes.get(timeout=max(0.0, until - time.monotonic())))
                 except queue.Empty:
                     break
             if None in batch:
@@ -480,94 +592,111 @@ class BulkJobs:
             if not items:
                 continue
             try:
-                self._record_batch(job_id, items, num_segments)
+                self._record_batch(job_id, items, num_segments, ids)
             except IntegrityError:
                 # A SID already recorded: after an ambiguous answer the fan-out's lookup
                 # matched a message another send had recorded. One by one, so that only
                 # that recipient is affected.
                 for item in items:
-                    self._record_alone(job_id, item, num_segments)
+                    self._record_alone(job_id, item, num_segments, ids)
             except Exception:
                 logger.exception("recording bulk results failed (job %s)", job_id)
 
-    def _record_batch(self, job_id: str, items: list[Mapping[str, Any]], num_segments: int) -> None:
+    def _record_batch(
+        self,
+        job_id: str,
+        items: list[_Outcome],
+        num_segments: int,
+        ids: Mapping[str, int],
+    ) -> None:
+        """Record fan-out results: one transaction, one executemany UPDATE per kind of outcome."""
+        by_number: dict[str, _Outcome] = {}
+        for item in items:
+            # A cancelled recipient (the service is stopping) stays pending: the job resumes.
+            if item.to and item.status not in ("duplicate", "cancelled"):
+                by_number[item.to] = item
+        if not by_number:
+            return
+        now = utcnow()
         with self.session_factory() as session:
-            touched = [_record_result(session, job_id, item, num_segments) for item in items]
+            accepted: list[dict[str, Any]] = []
+            failures: list[dict[str, Any]] = []
+            for to, item in by_number.items():
+                message_id = ids.get(to)
+                if message_id is None:
+                    continue
+                # Rows no longer pending are left alone by the UPDATEs' own condition.
+                accepted_row, failure_row = _result_row(message_id, to, item)
+                if accepted_row is not None:
+                    accepted.append(accepted_row)
+                if failure_row is not None:
+                    failures.append(failure_row)
+            crud.record_recipient_sids(session, accepted, num_segments=num_segments, at=now)
+            crud.record_recipient_failures(session, failures, at=now)
             session.commit()
             # Status callbacks that arrived before the SIDs were committed.
-            caught_up = False
-            for message in touched:
-                if message is not None and message.message_sid is not None:
-                    apply_pending_events(session, message=message)
-                    caught_up = True
-            if caught_up:
+            early = crud.sids_with_status_events(session, sids=[row["sid"] for row in accepted])
+            if early:
+                for sid in early:
+                    message = crud.get_message_by_sid(session, message_sid=sid)
+                    if message is not None:
+                        apply_pending_events(session, message=message)
                 session.commit()
 
-    def _record_alone(self, job_id: str, item: Mapping[str, Any], num_segments: int) -> None:
+    def _record_alone(
+        self, job_id: str, item: _Outcome, num_segments: int, ids: Mapping[str, int]
+    ) -> None:
         try:
             try:
-                self._record_batch(job_id, [item], num_segments)
+                self._record_batch(job_id, [item], num_segments, ids)
             except IntegrityError:
-                sid = item.get("message_sid")
+                sid = item.sid
                 logger.warning("bulk job %s: message %s is recorded for another send", job_id, sid)
-                unknown = dict(item, status="unknown", success=False, message_sid=None)
-                unknown["error_code"] = None
-                unknown["error"] = (
+                unknown = _Outcome(
+                    item.to,
+                    "unknown",
+                    None,
+                    None,
                     f"Twilio's answer was ambiguous and its message log showed {sid}, which "
                     "another send had already recorded: whether this recipient got a message "
-                    "of its own is unknown; check the message log at Twilio"
+                    "of its own is unknown; check the message log at Twilio",
                 )
-                self._record_batch(job_id, [unknown], num_segments)
+                self._record_batch(job_id, [unknown], num_segments, ids)
         except Exception:
             logger.exception("recording a bulk result failed (job %s)", job_id)
 
-    def _finish(self, job_id: str, *, status: str, error: str | None) -> None:
+    def _finish(
+        self,
+        job_id: str,
+        *,
+        status: str,
+        error: str | None,
+        unsent: tuple[str, int | None, str] | None = None,
+    ) -> None:
         with self.session_factory() as session:
-            crud.finish_bulk_job(session, job_id=job_id, status=status, error=error)
+            crud.finish_bulk_job(session, job_id=job_id, status=status, error=error, unsent=unsent)
 
 
-def _same_content(item: Any, body: str, media_url: str | None) -> bool:
-    """Whether a listed message carries the job's content (a Messaging Service may append)."""
-    text = item.body or ""
-    if not (text == body or text.startswith(body)):
-        return False
-    return (
-        (_int_or_none(item.num_media) or 0) > 0 if media_url else not _int_or_none(item.num_media)
-    )
-
-
-def _record_result(
-    session: Session, job_id: str, result: Mapping[str, Any], num_segments: int
-) -> Message | None:
-    """Apply one fan-out result to its pending recipient; ``None`` when nothing changed."""
-    to = _strip_channel(str(result.get("to") or ""))
-    if not to:
-        return None
-    message = crud.get_recipient(session, job_id=job_id, to_number=to)
-    if message is None or message.status != "pending":
-        return None
-    status = str(result.get("status") or "")
-    if status in ("duplicate", "cancelled"):
-        # A cancelled recipient (the service is stopping) stays pending: the job resumes.
-        return None
-    sid = result.get("message_sid")
-    if status == "sent" or (result.get("success") and sid):
+def _result_row(
+    message_id: int, to: str, result: _Outcome
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """One fan-out result as an accepted row (``_id``, ``sid``) or a failure row."""
+    if result.status == "sent":
         # Accepted by Twilio: its first status is `queued`; callbacks take it on. The
         # fan-out does not read num_segments from each answer: it is the job's own count.
-        message.message_sid = str(sid)
-        message.sent_at = message.sent_at or utcnow()
-        message.num_segments = num_segments
-        apply_status(message, status="queued")
-        return message
-    code = _int_or_none(result.get("error_code"))
-    message.status = "unknown" if status == "unknown" else "failed"
-    message.error_code = code
-    message.error = str(result.get("error") or describe_error_code(code))
+        return {"_id": message_id, "sid": result.sid}, None
+    code = result.code
+    row = {
+        "_id": message_id,
+        "new_status": "unknown" if result.status == "unknown" else "failed",
+        "code": code,
+        "error": str(result.error or describe_error_code(code)),
+    }
     if code == _OPTED_OUT_CODE:
         # Twilio knows of an opt-out this service never saw (a STOP sent elsewhere).
-        message.status = "refused"
-        message.error = (
-            f"not sent: Twilio reports that {message.to_number} has opted out "
+        row["new_status"] = "refused"
+        row["error"] = (
+            f"not sent: Twilio reports that {to} has opted out "
             f"(error {_OPTED_OUT_CODE}); they can opt back in by replying START"
         )
-    return message
+    return None, row

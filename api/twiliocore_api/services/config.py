@@ -29,6 +29,8 @@ from twiliocore_api.services.status import describe_error_code
 if TYPE_CHECKING:
     from twiliocore.emulator import Emulator
 
+    from twiliocore_api.services.reconcile import SendReconciler
+
 __all__ = [
     "INCOMING_PATH",
     "MOCK_PHONE_NUMBER",
@@ -158,6 +160,8 @@ class MessagingRuntime:
         self.session_factory = session_factory
         self.keyring = keyring
         self.inbound: InboundPipeline = default_pipeline()
+        # Set once the job queue runs: single sends whose answer was lost are reconciled on it.
+        self.reconciler: SendReconciler | None = None
         self._lock = threading.RLock()
         self._emulator: Emulator | None = None
         self._config: EffectiveConfig | None = None

@@ -5,7 +5,10 @@ updated after it, so a crash never leaves a sent message unrecorded. Twilio's an
 comes back from :meth:`twiliocore.Client.messages.create` as a
 :class:`~twiliocore.client.MessageInstance`, or as an exception of twiliocore's error tree;
 this module turns either into the message row's status and error, and a
-:class:`SendOutcome` for the caller.
+:class:`SendOutcome` for the caller. An answer lost after the request left (a
+:class:`~twiliocore.TransportError` that is not ``never_sent``) is no failure: the message
+may exist at Twilio, so it is recorded ``unknown`` and reconciled on the job queue
+(:mod:`twiliocore_api.services.reconcile`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ logger = logging.getLogger("twiliocore_api")
 # Twilio's error for a send to a recipient who replied STOP (the service refuses with it too).
 OPTED_OUT_CODE = 21610
 _WHATSAPP = "whatsapp:"
+# The error of a send whose answer was lost after the request left.
+_AMBIGUOUS = (
+    "Twilio's answer was lost after the request was sent ({exc}): the message may have "
+    "been sent. It is not sent again; it will be reconciled with Twilio's message log "
+    "(its SID and status recorded if it was created, else failed)"
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,9 @@ def send(
     """Record, send and update one message; returns the row and what happened.
 
     ``to_number`` must already be E.164. An opted-out recipient is recorded as
-    ``refused`` and nothing is sent. A failed send is an outcome, not an exception.
+    ``refused`` and nothing is sent. A failed send is an outcome, not an exception; one
+    whose answer was lost after the request left is ``unknown`` and queued for
+    reconciliation.
     """
     config, client = runtime.current()
     sender = from_number or (config.whatsapp_number if kind == "whatsapp" else config.phone_number)
@@ -122,6 +133,14 @@ def send(
         )
     except twiliocore.TwilioRestError as exc:
         record_failure(message, error_code=exc.code, error=exc.message)
+    except twiliocore.TransportError as exc:
+        if exc.never_sent:
+            record_failure(message, error=str(exc))
+        else:
+            # The request may have reached Twilio and created the message: not a failure.
+            record_failure(message, status="unknown", error=_AMBIGUOUS.format(exc=exc))
+            if runtime.reconciler is not None:
+                runtime.reconciler.enqueue(session, message.id)
     except (twiliocore.TwilioCoreError, ValueError) as exc:
         record_failure(message, error=str(exc))
     except Exception as exc:  # a bug below us must not lose the record
@@ -140,6 +159,8 @@ def send(
         else:
             record_failure(message, error="Twilio's answer carried no message SID")
     session.commit()
+    if message.status == "unknown" and runtime.reconciler is not None:
+        runtime.reconciler.wake_worker()
     catch_up(session, [message])
     return message, SendOutcome.of(message, success=accepted)
 

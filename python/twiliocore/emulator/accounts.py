@@ -45,7 +45,7 @@ def account_json(rt: Runtime, created: float) -> dict[str, Any]:
         "friendly_name": rt.config.friendly_name,
         "owner_account_sid": sid,
         "sid": sid,
-        "status": "active",
+        "status": rt.account_status,
         "subresource_uris": {key: f"{base}/{name}.json" for key, name in _SUBRESOURCES},
         "type": "Full",
         "uri": f"{base}.json",

@@ -170,6 +170,13 @@ class TwilioGate:
             return TwilioError(
                 401, 20003, "Authentication Error - invalid username or password", _CHALLENGE
             )
+        if self.rt.account_status != "active":
+            return TwilioError(
+                401,
+                20003,
+                f"Authentication Error - the account is {self.rt.account_status}",
+                _CHALLENGE,
+            )
         match = _ACCOUNT_IN_PATH.match(scope["path"])
         if match and match.group(1) != config.account_sid:
             return TwilioError(404, 20404, f"The requested resource {scope['path']} was not found")

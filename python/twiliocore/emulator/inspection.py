@@ -7,6 +7,9 @@
   ``message_sid``, ``kind``.
 - ``GET /_emulator/numbers`` / ``POST /_emulator/numbers`` (``PhoneNumber``, ``SmsUrl``,
   ``SmsMethod``): the senders the account owns; add one.
+- ``GET /_emulator/account`` / ``POST /_emulator/account`` (``Status``: ``active``,
+  ``suspended`` or ``closed``): the account's status; while not active, every API request
+  with its credentials is refused with 401 / 20003, as Twilio refuses a suspended account.
 - ``POST /_emulator/reset``: forget every message and webhook, empty the queues, restart
   the fault sequence from its seed, restore the initial numbers.
 - ``GET /_emulator/health``: liveness and the account SID (never the token).
@@ -31,6 +34,9 @@ __all__ = ["number_json", "routes"]
 _ADDRESS = re.compile(
     r"^(whatsapp:)?\+[1-9]\d{6,14}$|^\d{5,6}$|^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$", re.ASCII
 )
+
+
+_ACCOUNT_STATUSES = ("active", "suspended", "closed")
 
 
 def number_json(number: OwnedNumber) -> dict[str, Any]:
@@ -87,6 +93,15 @@ def routes(rt: Runtime) -> list[BaseRoute]:
             return JSONResponse(number_json(number), status_code=201)
         return JSONResponse({"numbers": [number_json(n) for n in rt.store.numbers()]})
 
+    async def account(request: Request) -> Response:
+        if request.method == "POST":
+            form = await read_form(request, rt.config.max_body_bytes)
+            wanted = (form.get("Status") or "").strip().lower()
+            if wanted not in _ACCOUNT_STATUSES:
+                raise TwilioError(400, 20001, "Status must be active, suspended or closed")
+            rt.account_status = wanted
+        return JSONResponse({"account_sid": rt.config.account_sid, "status": rt.account_status})
+
     async def reset(request: Request) -> Response:
         await rt.reset()
         return JSONResponse({"reset": True})
@@ -98,6 +113,7 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route("/_emulator/messages", messages, methods=["GET"]),
         Route("/_emulator/webhooks", webhooks, methods=["GET"]),
         Route("/_emulator/numbers", numbers, methods=["GET", "POST"]),
+        Route("/_emulator/account", account, methods=["GET", "POST"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/health", health, methods=["GET"]),
     ]

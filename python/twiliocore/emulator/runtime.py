@@ -67,6 +67,9 @@ class Runtime:
             retry_delay=config.callback_retry_delay,
             timeout=config.callback_timeout,
         )
+        # "active", "suspended" or "closed" (POST /_emulator/account): API requests of an
+        # account that is not active are refused (401 / 20003), as Twilio refuses them.
+        self.account_status = "active"
         self._tasks: set[asyncio.Task[Any]] = set()
         # Last status-callback task of each message: the next one waits for it, so a
         # receiver sees a message's events in order (retries included).
@@ -100,6 +103,7 @@ class Runtime:
         self.store.reset()
         self.queues.reset()
         self.faults.reset()
+        self.account_status = "active"
 
     # Message lifecycle ------------------------------------------------------------------
 

@@ -29,17 +29,21 @@ def _table(path: Path) -> None:
 
 def _write_from_threads(path: Path, factory: type[sqlite3.Connection]) -> list[BaseException]:
     errors: list[BaseException] = []
-    start = threading.Barrier(8)
+    # Connected one after another here: a connection setting WAL while another writes would
+    # find the database locked (no busy timeout), and a writer that never reached the
+    # barrier would leave the others waiting on it for good.
+    conns = [_connect(path, factory) for _ in range(8)]
+    start = threading.Barrier(8, timeout=60)
 
     def writer(n: int) -> None:
-        conn = _connect(path, factory)
-        start.wait()
+        conn = conns[n]
         try:
+            start.wait()
             for i in range(40):
                 conn.execute("INSERT INTO t (v) VALUES (?)", (f"{n}-{i}",))
                 conn.execute("UPDATE t SET v = v WHERE id = 1")
                 conn.commit()
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, threading.BrokenBarrierError) as exc:
             errors.append(exc)
         finally:
             conn.close()

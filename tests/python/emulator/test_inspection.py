@@ -1,4 +1,4 @@
-"""Inspection endpoints: messages with headers, webhooks, numbers, reset."""
+"""Inspection endpoints: messages with headers, webhooks, numbers, account status, reset."""
 
 from __future__ import annotations
 
@@ -55,3 +55,21 @@ def test_reset_clears_messages_webhooks_queues_and_added_numbers(make_emulator, 
 def test_control_paths_do_not_need_auth_and_unknown_ones_are_404(fresh_emulator):
     assert httpx.get(fresh_emulator.url + "/_emulator/health").status_code == 200
     assert_twilio_error(httpx.get(fresh_emulator.url + "/_emulator/nope"), 404, 20404)
+
+
+def test_a_suspended_account_is_refused_until_active_again_or_reset(api):
+    url = api.emulator.url + "/_emulator/account"
+    assert httpx.get(url).json()["status"] == "active"
+    assert api.send().status_code == 201
+    assert httpx.post(url, data={"Status": "suspended"}).json()["status"] == "suspended"
+    refused = api.send()
+    assert_twilio_error(refused, 401, 20003)
+    assert "suspended" in refused.json()["message"]
+    assert len(api.emulator.messages()) == 1  # nothing created while suspended
+    assert httpx.post(url, data={"Status": "active"}).json()["status"] == "active"
+    assert api.send().status_code == 201
+    httpx.post(url, data={"Status": "closed"})
+    assert_twilio_error(api.send(), 401, 20003)
+    httpx.post(api.emulator.url + "/_emulator/reset")
+    assert api.send().status_code == 201  # reset makes the account active again
+    assert_twilio_error(httpx.post(url, data={"Status": "gone"}), 400, 20001)
