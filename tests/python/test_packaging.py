@@ -187,6 +187,16 @@ def test_serve_without_the_service_installed(
     assert "pip install 'twiliocore[api]'" in err
 
 
+def test_admin_without_the_service_installed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "_plugins", dict)
+    assert cli.main(["admin", "list", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "admin: unavailable: no 'twiliocore.commands' entry point named 'admin'" in err
+    assert "pip install 'twiliocore[api]'" in err
+
+
 def test_a_plugin_registers_a_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
