@@ -164,3 +164,48 @@ def test_reset_password_of_an_unknown_email(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no user with e-mail nobody@example.com" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _at_a_terminal(url: str, email: str, *answers: str) -> tuple[str, int]:
+    """Run ``admin reset-password`` on a pseudo-terminal, typing ``answers`` at its prompts."""
+    import pty
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, its standard input a terminal
+        environment = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+        argv = [sys.executable, "-m", "twiliocore", "admin", "--database-url", url]
+        os.execve(sys.executable, [*argv, "reset-password", "--email", email], environment)
+    out = b""
+    for prompt, answer in zip((b"New password: ", b"Repeat it: "), answers, strict=True):
+        deadline = time.monotonic() + 60
+        while prompt not in out and time.monotonic() < deadline:
+            out += os.read(fd, 1024)
+        os.write(fd, answer.encode() + b"\n")
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child has exited and closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    return out.decode(), os.waitstatus_to_exitcode(status)
+
+
+def test_reset_password_typed_twice_at_a_terminal(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tty.db'}"
+    created = admin(
+        tmp_path, "create", "--email", "t@example.com", "--password-stdin", url=url, stdin="x" * 9
+    )
+    assert created.returncode == 0, created.stderr
+    out, code = _at_a_terminal(url, "t@example.com", "typed-password-1", "typed-password-2")
+    assert code == 1 and "the two passwords typed differ" in out
+    out, code = _at_a_terminal(url, "t@example.com", "typed-password-1", "typed-password-1")
+    assert code == 0, out
+    assert "typed-password-1" not in out  # not echoed, not printed
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        assert crud.authenticate(session, email="t@example.com", password="typed-password-1")
+    engine.dispose()
