@@ -342,8 +342,10 @@ async def _post_all(
     queue = list(reversed(requests))
     codes: dict[str, int] = {}
 
-    async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
-        writer.write(queue.pop())
+    async def exchange(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> str:
+        writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
         length = 0
         for line in head.split(b"\r\n"):
@@ -363,7 +365,10 @@ async def _post_all(
                 continue
             try:
                 while queue:
-                    code = await asyncio.wait_for(exchange(reader, writer), timeout)
+                    # Taken here: wait_for runs exchange() in a task that starts later, by
+                    # when other workers may have emptied the queue.
+                    request = queue.pop()
+                    code = await asyncio.wait_for(exchange(reader, writer, request), timeout)
                     codes[code] = codes.get(code, 0) + 1
             except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError) as exc:
                 # That request is lost (counted); go on over a new connection.

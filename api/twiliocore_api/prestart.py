@@ -23,7 +23,7 @@ from twiliocore_api.core.config import Settings, load_settings, resolve_secret_k
 from twiliocore_api.core.db import make_engine, make_session_factory, run_migrations, startup_lock
 from twiliocore_api.models import User
 
-__all__ = ["ensure_first_admin", "main", "prestart", "wait_for_database"]
+__all__ = ["ensure_first_admin", "main", "migrate", "prestart", "wait_for_database"]
 
 logger = logging.getLogger("twiliocore_api")
 
@@ -47,13 +47,31 @@ def wait_for_database(engine: Engine, *, timeout: float = 60.0) -> None:
             time.sleep(1.0)
 
 
+def migrate(engine: Engine, *, timeout: float = 60.0) -> None:
+    """Wait for the database and apply the Alembic migrations, holding the start-up lock.
+
+    What ``twiliocore admin`` needs before it touches the users (no first admin, no
+    ``SECRET_KEY``); :func:`prestart` does the same and more under one lock.
+
+    Args:
+        engine: the database.
+        timeout: how long to wait for the database to answer, in seconds.
+    """
+    wait_for_database(engine, timeout=timeout)
+    with startup_lock(engine):
+        run_migrations(engine)
+
+
 def ensure_first_admin(session_factory: sessionmaker[Session], settings: Settings) -> None:
     """Create the first admin when there is none (password printed once if generated).
 
-    Another process creating it at the same moment is not an error.
+    When an admin exists already, ``ADMIN_EMAIL`` and ``ADMIN_PASSWORD`` are not used: a
+    warning says so (and how to change a password) when either is set. Another process
+    creating the first admin at the same moment is not an error.
     """
     with session_factory() as session:
         if session.scalar(select(User.id).where(User.role == "admin").limit(1)) is not None:
+            _warn_admin_settings_ignored(settings)
             return
         generated = settings.ADMIN_PASSWORD is None
         password = (
@@ -82,6 +100,28 @@ def ensure_first_admin(session_factory: sessionmaker[Session], settings: Setting
         logger.info(
             "created the first admin %s (password from ADMIN_PASSWORD)", settings.ADMIN_EMAIL
         )
+
+
+def _warn_admin_settings_ignored(settings: Settings) -> None:
+    """Say that ``ADMIN_EMAIL``/``ADMIN_PASSWORD`` are ignored when set (never the password)."""
+    ignored = [
+        name
+        for name, is_set in (
+            ("ADMIN_EMAIL", "ADMIN_EMAIL" in settings.model_fields_set),
+            ("ADMIN_PASSWORD", settings.ADMIN_PASSWORD is not None),
+        )
+        if is_set
+    ]
+    if not ignored:
+        return
+    logger.warning(
+        "%s ignored: the first admin already exists, and these settings only create it on "
+        "a database without an admin; to change a password run "
+        "`twiliocore admin reset-password --email %s` (or `twiliocore admin create` for "
+        "another admin)",
+        " and ".join(ignored) + (" are" if len(ignored) > 1 else " is"),
+        settings.ADMIN_EMAIL,
+    )
 
 
 def prestart(settings: Settings | None = None) -> None:

@@ -60,6 +60,10 @@ examples:
 # They are listed, and say how to install them, even when the extra is missing.
 _FROM_EXTRAS: dict[str, tuple[str, str]] = {
     "serve": ("run the REST service (needs twiliocore[api])", "api"),
+    "admin": (
+        "the REST service's users: create, reset-password, list (needs twiliocore[api])",
+        "api",
+    ),
 }
 
 

@@ -115,3 +115,27 @@ def test_prestart_in_parallel_on_postgres(postgres_url):
     with make_session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 1
     engine.dispose()
+
+
+def test_admin_settings_ignored_once_an_admin_exists_are_reported(tmp_path, caplog):
+    url = f"sqlite:///{tmp_path / 'ignored.db'}"
+    prestart(_settings(url))
+    caplog.set_level("INFO", logger="twiliocore_api")
+    prestart(_settings(url, ADMIN_PASSWORD="another-password-456"))
+    (warning,) = [r for r in caplog.records if "ignored:" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    message = warning.getMessage()
+    assert "ADMIN_PASSWORD is ignored: the first admin already exists" in message
+    assert "twiliocore admin reset-password --email admin@example.com" in message
+    assert "another-password-456" not in caplog.text
+    assert "admin-password-123" not in caplog.text
+
+    caplog.clear()
+    prestart(_settings(url, ADMIN_EMAIL="boss@example.com"))
+    assert "ADMIN_EMAIL and ADMIN_PASSWORD are ignored" in caplog.text
+    assert "admin-password-123" not in caplog.text
+
+    caplog.clear()
+    quiet = Settings(_env_file=None, DATABASE_URL=url, SECRET_KEY="prestart-secret-key-0123456789")  # type: ignore[call-arg]
+    prestart(quiet)
+    assert "ignored:" not in caplog.text

@@ -24,7 +24,7 @@ import twiliocore
 from twiliocore import Client
 from twiliocore.bulk_cli import _Progress, read_numbers
 
-COMMANDS = ("send", "bulk", "status", "messages", "emulator", "serve", "version")
+COMMANDS = ("send", "bulk", "status", "messages", "emulator", "serve", "admin", "version")
 
 
 def _env(emulator: Any | None = None, **extra: str) -> dict[str, str]:

@@ -108,7 +108,7 @@ def test_library_imports_and_sends_without_web_stack(bare_venv: BareVenv, emulat
 
 def test_cli_help_lists_every_command_without_web_stack(bare_venv: BareVenv) -> None:
     out = bare_venv.run(bare_venv.script, "--help").stdout
-    for command in ("emulator", "send", "serve", "version"):
+    for command in ("emulator", "send", "serve", "admin", "version"):
         assert f"    {command}" in out
     assert bare_venv.run(bare_venv.script, "send", "--help").stdout.count("--to") >= 1
     assert bare_venv.run(bare_venv.script, "version").stdout.strip() == "0.1.0"
@@ -116,7 +116,11 @@ def test_cli_help_lists_every_command_without_web_stack(bare_venv: BareVenv) -> 
 
 @pytest.mark.parametrize(
     ("argv", "extra"),
-    [(["emulator", "--port", "0"], "emulator"), (["serve", "--port", "0"], "api")],
+    [
+        (["emulator", "--port", "0"], "emulator"),
+        (["serve", "--port", "0"], "api"),
+        (["admin", "list"], "api"),
+    ],
 )
 def test_commands_of_extras_name_the_extra(
     bare_venv: BareVenv, argv: list[str], extra: str
@@ -164,7 +168,10 @@ def test_metadata_puts_the_web_stack_in_extras(bare_venv: BareVenv) -> None:
     (self_requirement,) = [r for r in requirements if r.name == "twiliocore"]
     assert self_requirement.extras == {"emulator"}
     assert extras_of("twiliocore") == {"api"}
-    assert entry_points == "serve=twiliocore_api.cli"
+    assert set(entry_points.split("|")) == {
+        "serve=twiliocore_api.cli",
+        "admin=twiliocore_api.admin_cli",
+    }
 
 
 # The command line in-process: subcommands from entry points --------------------------------
@@ -177,6 +184,16 @@ def test_serve_without_the_service_installed(
     assert cli.main(["serve", "--host", "127.0.0.1", "--port", "8000"]) == 2
     err = capsys.readouterr().err
     assert "serve: unavailable: no 'twiliocore.commands' entry point named 'serve'" in err
+    assert "pip install 'twiliocore[api]'" in err
+
+
+def test_admin_without_the_service_installed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "_plugins", dict)
+    assert cli.main(["admin", "list", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "admin: unavailable: no 'twiliocore.commands' entry point named 'admin'" in err
     assert "pip install 'twiliocore[api]'" in err
 
 

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         DEFAULT_REGION: region for numbers written without ``+`` (e.g. ``"US"``).
         MOCK_EMULATOR_MPS: in mock mode, the emulator's rate per sender in segments per
             second (default: Twilio's, 1/s for a long code, so messages queue as they would).
+        MOCK_SENDER_TYPE: in mock mode without ``TWILIO_PHONE_NUMBER``, the kind of SMS
+            sender the emulator owns, which sets its rate as at Twilio: ``long_code`` (the
+            default, 1 segment/s), ``toll_free`` (3/s) or ``short_code`` (100/s).
         JOB_LEASE_SECONDS: how long a worker's claim on a job (a bulk send) lasts without a
             heartbeat; a job whose worker died is resumed by another after this long.
         JOB_POLL_SECONDS: how often the worker looks for due jobs and expired leases.
@@ -122,6 +125,7 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: Annotated[int, Field(ge=1)] = 8 * 60
     DEFAULT_REGION: str = "US"
     MOCK_EMULATOR_MPS: Annotated[float, Field(gt=0)] | None = None
+    MOCK_SENDER_TYPE: Literal["long_code", "toll_free", "short_code"] = "long_code"
     JOB_LEASE_SECONDS: Annotated[float, Field(gt=0)] = 30.0
     JOB_POLL_SECONDS: Annotated[float, Field(gt=0)] = 1.0
     JOB_CONCURRENCY: Annotated[int, Field(ge=1)] = 4
@@ -142,6 +146,12 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("MOCK_SENDER_TYPE", mode="before")
+    @classmethod
+    def _sender_type_spelling(cls, value: object) -> object:
+        # "Short-Code" and " toll_free " mean what they say; anything else is refused.
+        return value.strip().lower().replace("-", "_") if isinstance(value, str) else value
 
     @field_validator("SECRET_KEY", "TWILIO_AUTH_TOKEN", "ADMIN_PASSWORD", mode="before")
     @classmethod

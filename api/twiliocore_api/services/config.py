@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INCOMING_PATH",
     "MOCK_PHONE_NUMBER",
+    "MOCK_SENDERS",
     "MOCK_WHATSAPP_NUMBER",
     "STATUS_PATH",
     "ConnectionCheck",
@@ -56,6 +57,18 @@ _CREDENTIALS_CONTEXT = "sms_settings.auth_token"
 # Senders the bundled emulator owns by default (Twilio's test sender and WhatsApp sandbox).
 MOCK_PHONE_NUMBER = "+15005550006"
 MOCK_WHATSAPP_NUMBER = "+14155238886"
+# The SMS sender of mock mode for each MOCK_SENDER_TYPE: the emulator paces each at the rate
+# Twilio gives that kind of sender (see twiliocore.emulator.throughput.sender_rate).
+MOCK_SENDERS = {
+    "long_code": MOCK_PHONE_NUMBER,
+    "toll_free": "+18005550006",
+    "short_code": "55506",
+}
+_SENDER_KINDS = {
+    "long_code": "a long code",
+    "toll_free": "a toll-free number",
+    "short_code": "a short code",
+}
 
 # Runtimes of the services running in this process, most recently started last.
 _running: list[MessagingRuntime] = []
@@ -140,6 +153,29 @@ def running_runtime() -> MessagingRuntime | None:
     """The runtime of the service started last in this process, if one runs."""
     with _running_lock:
         return _running[-1] if _running else None
+
+
+def _describe_mock_sender(settings: Settings, phone: str) -> str:
+    """Which SMS sender mock mode uses, the emulator's rate for it, and how to change it."""
+    from twiliocore.emulator.throughput import sender_rate
+
+    rate = sender_rate(phone, settings.MOCK_EMULATOR_MPS)
+    if settings.TWILIO_PHONE_NUMBER:
+        sender = f"{phone} (TWILIO_PHONE_NUMBER; MOCK_SENDER_TYPE is not used)"
+    else:
+        kind = settings.MOCK_SENDER_TYPE
+        sender = f"{phone}, {_SENDER_KINDS[kind]} (MOCK_SENDER_TYPE={kind})"
+    paced = (
+        "MOCK_EMULATOR_MPS" if settings.MOCK_EMULATOR_MPS is not None else "Twilio's rate for it"
+    )
+    drain = 2000 / rate
+    took = f"{drain / 60:.0f} min" if drain >= 120 else f"{drain:.0f} s"
+    return (
+        f"SMS goes from {sender}, which the emulator paces at {rate:g} message segment(s) "
+        f"per second ({paced}): messages beyond that wait as queued, e.g. {took} for "
+        "2,000 one-segment messages to leave the queue. For a faster sender set "
+        "MOCK_SENDER_TYPE=toll_free (3/s) or short_code (100/s), or MOCK_EMULATOR_MPS"
+    )
 
 
 class MessagingRuntime:
@@ -263,7 +299,7 @@ class MessagingRuntime:
         from twiliocore.emulator import Emulator
 
         s = self.settings
-        phone = s.TWILIO_PHONE_NUMBER or MOCK_PHONE_NUMBER
+        phone = s.TWILIO_PHONE_NUMBER or MOCK_SENDERS[s.MOCK_SENDER_TYPE]
         whatsapp = s.TWILIO_WHATSAPP_NUMBER or MOCK_WHATSAPP_NUMBER
         with self._lock:
             if self._emulator is None:
@@ -285,6 +321,7 @@ class MessagingRuntime:
                     else "no Twilio credentials configured",
                     emulator.url,
                 )
+                logger.warning("MOCK MODE: %s", _describe_mock_sender(s, phone))
             emulator = self._emulator
         return EffectiveConfig(
             mode="mock",
