@@ -21,6 +21,7 @@ __all__ = [
     "finish_bulk_job",
     "get_bulk_job",
     "get_recipient",
+    "list_recipients",
     "list_bulk_invalid",
     "pending_recipient_ids",
     "pending_recipients",
@@ -77,6 +78,19 @@ def pending_recipients(session: Session, *, job_id: str) -> list[Message]:
             select(Message)
             .where(Message.bulk_job_id == job_id, Message.status == "pending")
             .order_by(Message.id)
+        ).all()
+    )
+
+
+def list_recipients(session: Session, *, job_id: str, limit: int, offset: int) -> list[Message]:
+    """A page of a bulk job's recipients, in the order they were written."""
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.bulk_job_id == job_id)
+            .order_by(Message.id)
+            .limit(limit)
+            .offset(offset)
         ).all()
     )
 

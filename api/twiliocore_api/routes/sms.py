@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import select
 from twiliocore.errors import InvalidPhoneNumber
 
 from twiliocore_api import crud
@@ -391,13 +390,7 @@ def read_bulk_job(
     """
     job = _own_bulk_job(session, user, job_id)
     counts = BulkJobs.job_counts(session, job.id)
-    rows = session.scalars(
-        select(Message)
-        .where(Message.bulk_job_id == job.id)
-        .order_by(Message.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    rows = crud.list_recipients(session, job_id=job.id, limit=limit, offset=offset)
     pending = counts.get("pending", 0)
     return BulkJobPublic(
         job_id=job.id,
