@@ -21,6 +21,11 @@ chunk is handed over. So after a crash a recipient is either
 Results are written by a recorder thread, a transaction per batch, by primary key. An
 account-level refusal (20003, 20005) stops the job at once: ``failed`` with Twilio's
 reason, the recipients not sent ``failed`` with it.
+
+The module is longer than the service's other modules (~700 lines) on purpose: intake,
+the worker's run, resume and recording are the stages of one job and share its state
+(:class:`_Work`, the row map, the lease); the reconciliation they share with single sends
+already lives in :mod:`~twiliocore_api.services.reconcile`.
 """
 
 from __future__ import annotations
