@@ -14,13 +14,12 @@ Example::
     job = Client().bulk_send(numbers, "Closed on Monday.", options=options)
     faster = options.replace(window=128)
 
-(This module uses :mod:`dataclasses`, loaded by the first bulk send rather than by
-``import twiliocore``.)
+It is a small frozen class of its own rather than a :mod:`dataclasses` one: ``dataclasses``
+imports ``inspect`` and with it about 3 MB of modules into every process that sends in bulk,
+which the fan-out's memory budget counts.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see _types)
 if TYPE_CHECKING:
@@ -37,7 +36,6 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class BulkOptions:
     """How a bulk job sends (immutable; ``replace()`` gives a changed copy).
 
@@ -69,25 +67,99 @@ class BulkOptions:
         seed: seed of the retry jitter (0: random).
     """
 
-    from_: str | None = None
-    messaging_service_sid: str | None = None
-    body: str | None = None
-    media_url: str | tuple[str, ...] | None = None
-    status_callback: str | None = None
-    region: str = "US"
-    whatsapp: bool = False
-    smart_encoded: bool = False
-    window: int = 64
-    mps: float | None = None
-    retry_policy: str = "reconcile"
-    max_attempts: int = 8
-    backoff_base: float = 0.25
-    reconcile_delays: tuple[float, ...] = (0.5, 2.0, 5.0)
-    progress_interval: float = 0.25
-    keep_results: bool = True
-    seed: int = 0
+    __slots__ = _FIELDS = (
+        "from_",
+        "messaging_service_sid",
+        "body",
+        "media_url",
+        "status_callback",
+        "region",
+        "whatsapp",
+        "smart_encoded",
+        "window",
+        "mps",
+        "retry_policy",
+        "max_attempts",
+        "backoff_base",
+        "reconcile_delays",
+        "progress_interval",
+        "keep_results",
+        "seed",
+    )
 
-    def __post_init__(self) -> None:
+    from_: str | None
+    messaging_service_sid: str | None
+    body: str | None
+    media_url: str | tuple[str, ...] | None
+    status_callback: str | None
+    region: str
+    whatsapp: bool
+    smart_encoded: bool
+    window: int
+    mps: float | None
+    retry_policy: str
+    max_attempts: int
+    backoff_base: float
+    reconcile_delays: tuple[float, ...]
+    progress_interval: float
+    keep_results: bool
+    seed: int
+
+    def __init__(
+        self,
+        *,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        body: str | None = None,
+        media_url: str | tuple[str, ...] | None = None,
+        status_callback: str | None = None,
+        region: str = "US",
+        whatsapp: bool = False,
+        smart_encoded: bool = False,
+        window: int = 64,
+        mps: float | None = None,
+        retry_policy: str = "reconcile",
+        max_attempts: int = 8,
+        backoff_base: float = 0.25,
+        reconcile_delays: tuple[float, ...] = (0.5, 2.0, 5.0),
+        progress_interval: float = 0.25,
+        keep_results: bool = True,
+        seed: int = 0,
+    ) -> None:
+        values = locals()
+        for name in self._FIELDS:
+            object.__setattr__(self, name, values[name])
+        self._check()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        from dataclasses import FrozenInstanceError  # only on this error path
+
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        self.__setattr__(name, None)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, BulkOptions)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle and copy rebuild through __init__ (setting slots one by one is refused).
+        return (_from_values, (self._values(),))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"BulkOptions({fields})"
+
+    def _check(self) -> None:
         for name in ("from_", "messaging_service_sid", "body", "status_callback"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
@@ -138,7 +210,11 @@ class BulkOptions:
         Raises:
             TypeError: a name that is not a field.
         """
-        return dataclasses.replace(self, **changes)
+        unknown = sorted(set(changes) - set(self._FIELDS))
+        if unknown:
+            raise TypeError(f"unexpected keyword argument {unknown[0]!r} (not a BulkOptions field)")
+        values: dict[str, Any] = {name: getattr(self, name) for name in self._FIELDS}
+        return type(self)(**{**values, **changes})
 
     @classmethod
     def build(cls, options: BulkOptions | None, settings: dict[str, Any]) -> BulkOptions:
@@ -153,12 +229,9 @@ class BulkOptions:
         if options is not None and not isinstance(options, BulkOptions):
             raise TypeError(f"options: expected BulkOptions, got {type(options).__name__}")
         changes = {name: value for name, value in settings.items() if value is not None}
-        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise TypeError(f"unexpected keyword argument {unknown[0]!r} (not a BulkOptions field)")
         if options is None:
-            return cls(**changes)
-        return dataclasses.replace(options, **changes) if changes else options
+            options = cls()
+        return options.replace(**changes) if changes else options
 
     def core_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``_core.BulkJob`` (the binding) for these options."""
@@ -181,3 +254,8 @@ class BulkOptions:
             "backoff_base": float(self.backoff_base),
             "seed": self.seed,
         }
+
+
+def _from_values(values: tuple[Any, ...]) -> BulkOptions:
+    """A :class:`BulkOptions` from its field values in order (unpickling and copies)."""
+    return BulkOptions(**dict(zip(BulkOptions._FIELDS, values, strict=True)))
