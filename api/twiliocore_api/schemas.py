@@ -462,6 +462,25 @@ class BulkRecipientPublic(BaseModel):
     error: str | None
 
 
+class BulkDelivery(BaseModel):
+    """Where a bulk job's messages are after Twilio took them, and when the rest will go."""
+
+    accepted_by_twilio: int = Field(description="Messages Twilio created (a SID is recorded).")
+    queued_at_twilio: int = Field(
+        description="Still waiting in the sender's queue at Twilio (accepted, queued, sending)."
+    )
+    sent: int
+    delivered: int = Field(description="Delivered (or read, on WhatsApp).")
+    failed: int = Field(description="Failed, undelivered or canceled after Twilio took them.")
+    sender_rate: float = Field(
+        description="Segments per second Twilio releases from this sender's queue."
+    )
+    eta_seconds: float | None = Field(
+        description="Seconds until the queue at Twilio is drained at that rate (this job's "
+        "messages only); null once nothing waits."
+    )
+
+
 class BulkJobPublic(BaseModel):
     """Progress and per-recipient results of a bulk job."""
 
@@ -476,6 +495,7 @@ class BulkJobPublic(BaseModel):
     done: int
     pending: int
     counts: dict[str, int]
+    delivery: BulkDelivery
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -17,6 +17,7 @@ __all__ = [
     "add_recipients",
     "bulk_job_sender",
     "bulk_jobs_without_queue_entry",
+    "count_created",
     "count_recipients",
     "finish_bulk_job",
     "get_bulk_job",
@@ -59,6 +60,16 @@ def get_bulk_job(session: Session, *, job_id: str) -> BulkJob | None:
     if not is_storable(job_id, max_length=36):
         return None
     return session.get(BulkJob, job_id)
+
+
+def count_created(session: Session, *, job_id: str) -> dict[str, int]:
+    """Recipients Twilio created a message for (their SID is recorded), per status."""
+    rows = session.execute(
+        select(Message.status, func.count())
+        .where(Message.bulk_job_id == job_id, Message.message_sid.is_not(None))
+        .group_by(Message.status)
+    ).all()
+    return {status: int(count) for status, count in rows}
 
 
 def count_recipients(session: Session, *, job_id: str) -> dict[str, int]:

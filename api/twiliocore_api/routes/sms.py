@@ -26,6 +26,7 @@ from twiliocore_api.models import BulkJob, Message, User
 from twiliocore_api.schemas import (
     MAX_INT,
     BulkAccepted,
+    BulkDelivery,
     BulkInvalidPage,
     BulkJobPublic,
     BulkRecipientPublic,
@@ -46,7 +47,7 @@ from twiliocore_api.schemas import (
     WhatsAppSendRequest,
 )
 from twiliocore_api.services import sends
-from twiliocore_api.services.bulk import INVALID_LISTED, BulkJobs
+from twiliocore_api.services.bulk import INVALID_LISTED, BulkJobs, delivery
 from twiliocore_api.services.config import (
     CredentialsRejected,
     EffectiveConfig,
@@ -380,6 +381,7 @@ def _own_bulk_job(session: SessionDep, user: User, job_id: str) -> BulkJob:
 def read_bulk_job(
     job_id: str,
     session: SessionDep,
+    messenger: MessengerDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
@@ -392,6 +394,13 @@ def read_bulk_job(
     counts = BulkJobs.job_counts(session, job.id)
     rows = crud.list_recipients(session, job_id=job.id, limit=limit, offset=offset)
     pending = counts.get("pending", 0)
+    config = messenger.config
+    on_its_way = delivery(
+        job,
+        crud.count_created(session, job_id=job.id),
+        sender=crud.bulk_job_sender(session, job_id=job.id),
+        mps=messenger.settings.MOCK_EMULATOR_MPS if config.mode == "mock" else None,
+    )
     return BulkJobPublic(
         job_id=job.id,
         type=job.type,
@@ -404,6 +413,7 @@ def read_bulk_job(
         done=sum(counts.values()) - pending,
         pending=pending,
         counts=counts,
+        delivery=BulkDelivery(**asdict(on_its_way)),
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

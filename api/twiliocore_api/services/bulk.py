@@ -53,7 +53,15 @@ from twiliocore_api.services.reconcile import find_created, record_found
 from twiliocore_api.services.status import apply_pending_events, describe_error_code
 from twiliocore_api.worker import JobQueue, Lease, RetryLater
 
-__all__ = ["BULK_SEND", "INVALID_LISTED", "BulkJobs", "BulkPlan", "plan_bulk"]
+__all__ = [
+    "BULK_SEND",
+    "INVALID_LISTED",
+    "BulkJobs",
+    "BulkPlan",
+    "Delivery",
+    "delivery",
+    "plan_bulk",
+]
 
 logger = logging.getLogger("twiliocore_api")
 
@@ -121,6 +129,68 @@ def _billed_segments(kind: str, body: str, media_url: str | None) -> int:
     if kind == "whatsapp" or media_url:
         return 1
     return count_segments(body).num_segments
+
+
+# Where each message of a job is on its way, by its stored status.
+_AT_TWILIO = frozenset({"accepted", "scheduled", "queued", "sending"})
+_DELIVERED = frozenset({"delivered", "read"})
+_NOT_DELIVERED = frozenset({"failed", "undelivered", "canceled"})
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a bulk job's messages are after Twilio took them, and when the rest will go.
+
+    ``accepted_by_twilio`` counts every message Twilio created (it has a SID);
+    ``queued_at_twilio`` those still waiting in the sender's queue there, which Twilio
+    releases at ``sender_rate`` segments per second: ``eta_seconds`` is how long the queue
+    takes to drain at that rate (``None`` once nothing waits). The estimate counts this
+    job's messages only; other traffic from the same sender makes it longer.
+    """
+
+    accepted_by_twilio: int
+    queued_at_twilio: int
+    sent: int
+    delivered: int
+    failed: int
+    sender_rate: float
+    eta_seconds: float | None
+
+
+def delivery(
+    job: BulkJob, created: Mapping[str, int], *, sender: str | None, mps: float | None
+) -> Delivery:
+    """The :class:`Delivery` of ``job``.
+
+    Args:
+        job: the bulk job (its type, body and media give the segments per message).
+        created: the recipients Twilio created a message for, per stored status
+            (``crud.count_created``).
+        sender: the job's sender as recorded; ``None`` when it has none (a Messaging
+            Service), and then Twilio's default rate for an unknown sender is assumed.
+        mps: the rate every sender is paced at, when one is configured (the emulator's
+            ``MOCK_EMULATOR_MPS`` in mock mode); ``None``: Twilio's rate for the sender.
+    """
+    from twiliocore.emulator.throughput import sender_rate  # Twilio's rates, as modelled
+
+    def among(statuses: frozenset[str]) -> int:
+        return sum(n for status, n in created.items() if status in statuses)
+
+    address = sender or ""
+    if job.type == "whatsapp" and not address.startswith("whatsapp:"):
+        address = "whatsapp:" + address
+    rate = sender_rate(address, mps)
+    queued = among(_AT_TWILIO)
+    segments = _billed_segments(job.type, job.body, job.media_url)
+    return Delivery(
+        accepted_by_twilio=sum(created.values()),
+        queued_at_twilio=queued,
+        sent=created.get("sent", 0),
+        delivered=among(_DELIVERED),
+        failed=among(_NOT_DELIVERED),
+        sender_rate=rate,
+        eta_seconds=queued * segments / rate if queued and rate > 0 else None,
+    )
 
 
 def _int_or_none(value: object) -> int | None:

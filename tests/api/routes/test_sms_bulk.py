@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.conftest import running_service
+
 
 def _job(client, job_id):
     answer = client.get(f"/api/sms/bulk/{job_id}")
@@ -58,6 +60,16 @@ def test_bulk_sms_runs_to_completion(service, wait_for):
             what="delivery of every recipient",
         )
         assert {r["to"]: r["status"] for r in job["results"]}["+15005550010"] == "undelivered"
+        # The 21211 was never created at Twilio; the other three were, and have arrived.
+        assert job["delivery"] == {
+            "accepted_by_twilio": 3,
+            "queued_at_twilio": 0,
+            "sent": 0,
+            "delivered": 2,
+            "failed": 1,
+            "sender_rate": 1000.0,
+            "eta_seconds": None,
+        }
         # Each valid recipient was sent exactly once.
         sent_to = [m["to"] for m in service.emulator.messages() if m["body"] == "Sale!"]
         assert sorted(sent_to) == ["+14155550101", "+14155550102", "+15005550010"]
@@ -297,3 +309,23 @@ def test_a_result_adopting_a_sid_another_send_recorded_loses_only_that_recipient
     for to in ("+14155550142", "+14155550143"):
         assert results[to]["message_sid"].startswith("SM")
         assert results[to]["status"] != "unknown"
+
+
+def test_bulk_job_reports_the_queue_at_twilio_and_when_it_drains(tmp_path, wait_for):
+    # The job ends once Twilio has taken every message; the sender's queue there drains at
+    # its rate (here 0.5 segments/s): the job says how many still wait and for how long.
+    with running_service(tmp_path, MOCK_EMULATOR_MPS=0.5, SEND_RATE_LIMIT=10_000) as svc:
+        with svc.admin() as client:
+            numbers = [f"+1415555{i:04d}" for i in range(200, 210)]
+            answer = client.post(
+                "/api/sms/send-bulk", json={"phone_numbers": numbers, "message": "Queued"}
+            )
+            assert answer.status_code == 202, answer.text
+            job = wait_for(lambda: _finished(client, answer.json()["job_id"]), what="the job")
+    assert job["status"] == "completed"
+    on_its_way = job["delivery"]
+    assert on_its_way["accepted_by_twilio"] == 10
+    assert on_its_way["sender_rate"] == 0.5
+    assert 5 <= on_its_way["queued_at_twilio"] <= 10  # at 0.5/s nearly all still wait
+    assert on_its_way["eta_seconds"] == on_its_way["queued_at_twilio"] / 0.5
+    assert on_its_way["delivered"] + on_its_way["sent"] + on_its_way["queued_at_twilio"] == 10
